@@ -1,0 +1,18 @@
+#!/usr/bin/env python3
+"""Intranet Messenger launcher: tray mode (default with a desktop), ``--headless``, and the
+operations commands (``create-user``, ``backup``, ``verify``, ``restore``, ...).
+
+gevent's monkey patching must come before anything else is imported; threads stay native so the
+tray's loop can own the main thread while the server runs in a background thread.
+"""
+
+from gevent import monkey
+
+monkey.patch_all(thread=False, queue=False)
+
+import sys  # noqa: E402
+
+from messenger.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())

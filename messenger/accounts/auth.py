@@ -1,0 +1,76 @@
+"""Request authentication for HTTP routes: the session cookie, CSRF and admin checks."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import g, request
+
+from messenger.accounts.service import SESSION_COOKIE, Auth, authenticate
+from messenger.core.context import services
+from messenger.core.errors import ApiError
+
+F = TypeVar("F", bound=Callable[..., Any])
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def current_auth() -> Auth:
+    """The authenticated caller (401 when there is none)."""
+    auth = getattr(g, "auth", None)
+    if auth is None:
+        auth = authenticate(services(), request.cookies.get(SESSION_COOKIE))
+        g.auth = auth
+    return auth
+
+
+def optional_auth() -> Auth | None:
+    try:
+        return current_auth()
+    except ApiError:
+        return None
+
+
+def check_csrf(auth: Auth) -> None:
+    if request.method in UNSAFE_METHODS:
+        sent = request.headers.get("X-CSRF-Token", "")
+        if not sent or not hmac.compare_digest(sent, auth.csrf_token):
+            raise ApiError(403, "csrf_failed", "Missing or wrong X-CSRF-Token header")
+
+
+def login_required(view: F) -> F:
+    """Authenticate the caller and check CSRF on state-changing methods."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        auth = current_auth()
+        check_csrf(auth)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    """Like :func:`login_required`, and the caller must be a server admin."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        auth = current_auth()
+        check_csrf(auth)
+        if not auth.user.is_admin:
+            raise ApiError(403, "forbidden", "Server administrators only")
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def user_key() -> str:
+    """Rate-limit key: the logged-in user, else the client address."""
+    auth = optional_auth()
+    return f"user:{auth.user_id}" if auth else f"ip:{request.remote_addr}"

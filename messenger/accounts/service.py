@@ -1,0 +1,233 @@
+"""Account and session services: the rules live here, SQL in ``store``, HTTP in ``routes``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from messenger.accounts import store
+from messenger.accounts.passwords import hash_password, verify_password
+from messenger.audit import store as audit_store
+from messenger.core.context import Services
+from messenger.core.errors import ApiError
+from messenger.storage.db import utcnow
+
+USERNAME_RE = re.compile(r"^[\w.\-]{2,32}$", re.UNICODE)
+MIN_PASSWORD = 8
+SESSION_COOKIE = "im_session"
+
+
+@dataclass(frozen=True)
+class Auth:
+    """The caller of a request or socket: their user row and session."""
+
+    user: Any
+    session_id: int
+    csrf_token: str
+
+    @property
+    def user_id(self) -> int:
+        return int(self.user.id)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def normalise_username(raw: str) -> str:
+    name = unicodedata.normalize("NFKC", raw).strip().lower()
+    if not USERNAME_RE.match(name):
+        raise ApiError(400, "invalid_username",
+                       "Username must be 2-32 letters, digits, '.', '-' or '_'",
+                       "아이디는 2~32자의 글자, 숫자, '.', '-', '_'만 쓸 수 있습니다.")
+    return name
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ApiError(400, "weak_password", f"Password must be at least {MIN_PASSWORD} characters",
+                       f"비밀번호는 {MIN_PASSWORD}자 이상이어야 합니다.")
+    if len(password) > 256:
+        raise ApiError(400, "invalid_field", "Password is too long (at most 256 characters)")
+
+
+def avatar_url(row: Any) -> str | None:
+    return f"/files/{row.avatar_file_id}/avatar" if row.avatar_file_id else None
+
+
+def user_dict(svc: Services, row: Any) -> dict[str, Any]:
+    """The contract's ``user`` object."""
+    return {
+        "id": row.id,
+        "username": row.username,
+        "display_name": row.display_name,
+        "avatar_url": avatar_url(row),
+        "status_message": row.status_message or "",
+        "is_admin": bool(row.is_admin),
+        "presence": svc.realtime.presence(row.id),
+        "must_change_password": bool(row.must_change_password),
+    }
+
+
+def directory_dict(svc: Services, row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "username": row.username,
+        "display_name": row.display_name,
+        "avatar_url": avatar_url(row),
+        "status_message": row.status_message or "",
+        "presence": svc.realtime.presence(row.id),
+    }
+
+
+def registration_state(svc: Services) -> str:
+    from messenger.storage import settings_store
+
+    with svc.db.read() as conn:
+        return settings_store.get(conn, "registration") or svc.settings.REGISTRATION
+
+
+def create_user(svc: Services, username: str, password: str | None, display_name: str | None = None,
+                is_admin: bool = False, actor_id: int | None = None, client_ip: str | None = None,
+                oidc: tuple[str, str] | None = None) -> Any:
+    """Create an account (the very first account becomes server admin). Returns the user row."""
+    name = normalise_username(username)
+    if password is not None:
+        check_password_strength(password)
+    display = (display_name or "").strip() or name
+    if len(display) > 100:
+        raise ApiError(400, "invalid_field", "display_name must be at most 100 characters")
+    pw_hash = hash_password(password) if password is not None else None
+    try:
+        with svc.db.begin() as conn:
+            first = store.count_users(conn) == 0
+            if store.get_user_by_username(conn, name) is not None:
+                raise ApiError(409, "username_taken", "This username is already taken")
+            user_id = store.create_user(
+                conn, name, display, pw_hash, is_admin=is_admin or first,
+                oidc_issuer=oidc[0] if oidc else None, oidc_subject=oidc[1] if oidc else None,
+            )
+            audit_store.add(conn, "server", "user_created", actor_id=actor_id, target_user_id=user_id,
+                            details={"username": name, "admin": is_admin or first, "sso": bool(oidc)},
+                            client_ip=client_ip)
+            return store.get_user(conn, user_id)
+    except IntegrityError:
+        raise ApiError(409, "username_taken", "This username is already taken") from None
+
+
+def register(svc: Services, username: str, password: str, display_name: str | None, client_ip: str | None) -> Any:
+    if registration_state(svc) != "open":
+        raise ApiError(403, "registration_closed", "Registration is closed; ask an administrator")
+    return create_user(svc, username, password, display_name, client_ip=client_ip)
+
+
+def start_session(svc: Services, user_id: int, client_ip: str | None, user_agent: str | None) -> tuple[str, str]:
+    """A brand-new session (a new identifier at every login). Returns (token, csrf_token)."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    expires = utcnow() + timedelta(hours=svc.settings.SESSION_TIMEOUT_HOURS)
+    with svc.db.begin() as conn:
+        store.create_session(conn, hash_token(token), user_id, csrf, expires, client_ip, user_agent)
+        store.touch_last_seen(conn, user_id)
+    return token, csrf
+
+
+def login(svc: Services, username: str, password: str, client_ip: str | None,
+          user_agent: str | None) -> tuple[Any, str, str]:
+    name = unicodedata.normalize("NFKC", username).strip().lower()
+    with svc.db.read() as conn:
+        row = store.get_user_by_username(conn, name)
+    ok = verify_password(row.password_hash if row else None, password)
+    if not ok or row is None or row.deleted_at is not None:
+        with svc.db.begin() as conn:
+            audit_store.add(conn, "server", "login_failed", actor_id=row.id if row else None,
+                            details={"username": name[:64]}, client_ip=client_ip)
+        raise ApiError(401, "invalid_credentials", "Wrong username or password")
+    if not row.is_active:
+        with svc.db.begin() as conn:
+            audit_store.add(conn, "server", "login_failed", actor_id=row.id,
+                            details={"username": name, "reason": "disabled"}, client_ip=client_ip)
+        raise ApiError(403, "account_disabled", "This account is disabled")
+    token, csrf = start_session(svc, row.id, client_ip, user_agent)
+    with svc.db.begin() as conn:
+        audit_store.add(conn, "server", "login", actor_id=row.id, client_ip=client_ip)
+    return row, token, csrf
+
+
+def authenticate(svc: Services, token: str | None) -> Auth:
+    """The session behind a cookie token, or 401 (``unauthorized``/``session_revoked``/``session_expired``)."""
+    if not token:
+        raise ApiError(401, "unauthorized", "Login required")
+    with svc.db.read() as conn:
+        row = store.get_session_with_user(conn, hash_token(token))
+    if row is None:
+        raise ApiError(401, "unauthorized", "Login required")
+    if row.revoked_at is not None or not row.is_active or row.deleted_at is not None:
+        if row.revoke_reason == "logout":
+            raise ApiError(401, "unauthorized", "Login required")
+        raise ApiError(401, "session_revoked", "This session was ended; please log in again")
+    if row.expires_at <= utcnow():
+        raise ApiError(401, "session_expired", "Session expired; please log in again")
+    return Auth(user=row, session_id=row.session_id, csrf_token=row.csrf_token)
+
+
+def session_is_valid(svc: Services, session_id: int) -> bool:
+    """Cheap re-check of a session (every socket event)."""
+    with svc.db.read() as conn:
+        row = store.get_session_state(conn, session_id)
+    return bool(
+        row is not None and row.revoked_at is None and row.is_active and row.deleted_at is None
+        and row.expires_at > utcnow()
+    )
+
+
+def logout(svc: Services, auth: Auth) -> None:
+    with svc.db.begin() as conn:
+        store.revoke_session(conn, auth.session_id, "logout")
+    svc.realtime.revoke_sessions([auth.session_id], notify=False)
+
+
+def update_profile(svc: Services, user_id: int, changes: dict[str, Any]) -> Any:
+    values: dict[str, Any] = {}
+    if "display_name" in changes:
+        display = changes["display_name"]
+        if not display:
+            raise ApiError(400, "invalid_field", "display_name must not be empty")
+        values["display_name"] = display
+    if "status_message" in changes:
+        values["status_message"] = changes["status_message"]
+    with svc.db.begin() as conn:
+        store.update_user(conn, user_id, **values)
+        row = store.get_user(conn, user_id)
+    svc.realtime.notify_user_changed(user_id)
+    return row
+
+
+def revoke_all_sessions(svc: Services, user_id: int, reason: str, keep_session_id: int | None = None) -> list[int]:
+    """Rotate the user's sessions: every other session gets 401 and its sockets are disconnected."""
+    with svc.db.begin() as conn:
+        ids = store.revoke_sessions(conn, user_id, reason, keep_session_id)
+    svc.realtime.revoke_sessions(ids)
+    return ids
+
+
+def change_password(svc: Services, auth: Auth, current: str, new: str, client_ip: str | None) -> None:
+    check_password_strength(new)
+    with svc.db.read() as conn:
+        row = store.get_user(conn, auth.user_id)
+    if row.password_hash and not verify_password(row.password_hash, current):
+        raise ApiError(400, "invalid_credentials", "Current password is wrong", "현재 비밀번호가 올바르지 않습니다.")
+    new_hash = hash_password(new)
+    with svc.db.begin() as conn:
+        store.update_user(conn, auth.user_id, password_hash=new_hash, must_change_password=False)
+        ids = store.revoke_sessions(conn, auth.user_id, "password_changed", keep_session_id=auth.session_id)
+        audit_store.add(conn, "server", "password_changed", actor_id=auth.user_id,
+                        details={"revoked_sessions": len(ids)}, client_ip=client_ip)
+    svc.realtime.revoke_sessions(ids)

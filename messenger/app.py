@@ -1,0 +1,101 @@
+"""The app factory: builds everything from one :class:`Settings` object. No import-time side effects."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_socketio import SocketIO
+
+from messenger.core import http
+from messenger.core.context import Services
+from messenger.core.jobs import Jobs
+from messenger.datadir import prepare_data_dir
+from messenger.realtime import Realtime
+from messenger.settings import Settings
+from messenger.state import build_state_store
+from messenger.storage import Database
+from messenger.storage.migrate import upgrade
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# Each feature package exposes ``register(app, svc)``: its HTTP routes, socket events and jobs.
+FEATURES = (
+    "system",
+    "accounts",
+    "web",
+)
+
+
+def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
+    """Build the Flask app, Socket.IO server, database and services for ``settings``."""
+    if not settings.SECRET_KEY:
+        raise ValueError("settings.SECRET_KEY must be set (load_or_create_secret in the data dir)")
+    prepare_data_dir(settings.data_dir)
+    settings.upload_dir.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        "messenger",
+        root_path=str(PACKAGE_DIR),
+        static_folder=str(PACKAGE_DIR / "web" / "static"),
+        static_url_path="/static",
+        template_folder=str(PACKAGE_DIR / "web" / "templates"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.SECRET_KEY,
+        MAX_CONTENT_LENGTH=settings.MAX_CONTENT_LENGTH + 64 * 1024,  # multipart overhead
+        JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    db = Database(settings.database_url)
+    upgrade(db)
+    state = build_state_store(settings)
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=settings.RATE_LIMIT_STORAGE_URI,
+        in_memory_fallback_enabled=True,
+        headers_enabled=True,
+        strategy="moving-window",
+    )
+    origins = list(settings.ALLOWED_ORIGINS) or None
+    socketio = SocketIO(
+        app,
+        async_mode=async_mode,
+        cors_allowed_origins=origins,
+        message_queue=settings.SOCKETIO_MESSAGE_QUEUE or None,
+        channel="intranet-messenger",
+        logger=False,
+        engineio_logger=False,
+        ping_interval=20,
+        ping_timeout=20,
+        max_http_buffer_size=1_000_000,
+        cookie=None,
+    )
+    realtime = Realtime(socketio)
+    svc = Services(
+        settings=settings,
+        db=db,
+        state=state,
+        limiter=limiter,
+        socketio=socketio,
+        realtime=realtime,
+        jobs=Jobs(db, socketio),
+        log=logging.getLogger("messenger"),
+    )
+    app.extensions["messenger"] = svc
+    realtime.bind(svc)
+    http.install(app)
+    for name in FEATURES:
+        importlib.import_module(f"messenger.{name}").register(app, svc)
+    return app
+
+
+def get_services(app: Flask) -> Services:
+    return app.extensions["messenger"]

@@ -1,0 +1,71 @@
+"""SQL for the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from messenger.storage.db import utcnow
+from messenger.storage.tables import audit_logs
+
+
+def add(
+    conn: Connection,
+    scope: str,
+    action: str,
+    actor_id: int | None = None,
+    room_id: int | None = None,
+    target_user_id: int | None = None,
+    target_id: str | None = None,
+    details: dict[str, Any] | None = None,
+    client_ip: str | None = None,
+) -> int:
+    result = conn.execute(
+        insert(audit_logs).values(
+            scope=scope,
+            action=action,
+            actor_id=actor_id,
+            room_id=room_id,
+            target_user_id=target_user_id,
+            target_id=None if target_id is None else str(target_id),
+            details=json.dumps(details or {}, ensure_ascii=False, default=str),
+            client_ip=client_ip,
+            created_at=utcnow(),
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def query(
+    conn: Connection,
+    scope: str,
+    room_id: int | None = None,
+    action: str | None = None,
+    actor_id: int | None = None,
+    date_from: dt.datetime | None = None,
+    date_to: dt.datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> tuple[list[Any], int]:
+    """Entries newest first, and the total matching the filters."""
+    cond = [audit_logs.c.scope == scope]
+    if room_id is not None:
+        cond.append(audit_logs.c.room_id == room_id)
+    if action:
+        cond.append(audit_logs.c.action == action)
+    if actor_id is not None:
+        cond.append(audit_logs.c.actor_id == actor_id)
+    if date_from is not None:
+        cond.append(audit_logs.c.created_at >= date_from)
+    if date_to is not None:
+        cond.append(audit_logs.c.created_at <= date_to)
+    total = conn.execute(select(func.count()).select_from(audit_logs).where(*cond)).scalar_one()
+    if before_id is not None:
+        cond.append(audit_logs.c.id < before_id)
+    rows = conn.execute(
+        select(audit_logs).where(*cond).order_by(audit_logs.c.id.desc()).limit(limit)
+    ).all()
+    return rows, int(total)

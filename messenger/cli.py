@@ -1,0 +1,161 @@
+"""Command line: ``launcher.py [--headless] [--host] [--port] [--data-dir]`` runs the server (tray
+mode when a desktop is available); subcommands are the operator's actions.
+
+Subcommands come from the modules in ``COMMAND_MODULES``; each exposes ``add_commands(subparsers,
+common)`` and sets ``func`` on its parsers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import sys
+from typing import Any
+
+from messenger.datadir import DataDirBusy, load_or_create_secret, prepare_data_dir, resolve_data_dir
+from messenger.settings import Settings, SettingsError, load_settings
+from messenger.version import __version__
+
+COMMAND_MODULES: tuple[str, ...] = ("messenger.cli",)
+
+
+def load_cli_settings(data_dir_arg: str | None, **overrides: Any) -> Settings:
+    """Settings for a CLI command: the resolved data dir, its secret key, and overrides."""
+    data_dir = resolve_data_dir(data_dir_arg)
+    prepare_data_dir(data_dir)
+    values = {k: v for k, v in overrides.items() if v is not None}
+    values["SECRET_KEY"] = load_or_create_secret(data_dir)
+    return load_settings(data_dir, overrides=values)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="data directory (default: the per-machine app-data directory)")
+    parser = argparse.ArgumentParser(
+        prog="launcher.py", parents=[common],
+        description="Intranet Messenger (사내 메신저): team chat server for an office LAN.",
+    )
+    parser.add_argument("--version", action="version", version=f"Intranet Messenger {__version__}")
+    parser.add_argument("--headless", action="store_true", help="run without a tray icon (console only)")
+    parser.add_argument("--host", default=None, help="address to listen on (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, default=None, help="port (default DEFAULT_PORT, 5000; 0 = any free)")
+    parser.set_defaults(func=cmd_serve)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_commands(sub, common)
+    return parser
+
+
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("create-user", parents=[common], help="create an account")
+    p.add_argument("username")
+    p.add_argument("--admin", action="store_true", help="make the account a server admin")
+    p.add_argument("--display-name", default=None)
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_create_user)
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from messenger.accounts.service import create_user
+    from messenger.app import create_app, get_services
+    from messenger.core.errors import ApiError
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat password: "):
+            print("error: the passwords differ", file=sys.stderr)
+            return 2
+    settings = load_cli_settings(args.data_dir)
+    app = create_app(settings)
+    svc = get_services(app)
+    try:
+        row = create_user(svc, args.username, password, args.display_name, is_admin=args.admin)
+    except ApiError as err:
+        print(f"error: {err.message} ({err.code})", file=sys.stderr)
+        return 1
+    finally:
+        svc.db.dispose()
+    print(f"created user {row.username} (id {row.id}{', server admin' if row.is_admin else ''})")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from messenger.logging_setup import setup_logging
+    from messenger.netinfo import server_urls
+    from messenger.server import ServerError, ServerRunner
+
+    settings = load_cli_settings(args.data_dir, HOST=args.host)
+    setup_logging(settings.log_dir, settings.LOG_LEVEL)
+    runner = ServerRunner(settings, host=args.host, port=args.port)
+    tray = None if args.headless else _tray_module()
+    if tray is not None:
+        return int(tray.run_tray(runner) or 0)
+    try:
+        runner.start()
+    except DataDirBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    assert runner.port is not None
+    print(f"Intranet Messenger {__version__} is running. Data: {settings.data_dir}", flush=True)
+    for url in server_urls(runner.host, runner.port, runner.scheme):
+        print(f"  {url}", flush=True)
+    print(f"  {runner.local_url}  (this PC)", flush=True)
+    print("Press Ctrl+C to stop.", flush=True)
+    _wait_for_signal(runner)
+    runner.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+def _tray_module() -> Any:
+    """The tray module when a desktop and a tray backend are available, else None (headless)."""
+    try:
+        from gui import tray
+    except ImportError:
+        return None
+    if not tray.tray_available():
+        print("No desktop tray available; running headless.", flush=True)
+        return None
+    return tray
+
+
+def _wait_for_signal(runner: Any) -> None:
+    """Block the main thread until Ctrl+C or SIGTERM (or the server thread ends)."""
+    import signal
+
+    import gevent
+    import gevent.event
+
+    done = gevent.event.Event()
+    handlers = [gevent.signal_handler(sig, done.set) for sig in (signal.SIGINT, signal.SIGTERM)]
+    try:
+        while not done.is_set() and runner.running:
+            done.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for h in handlers:
+            h.cancel()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DataDirBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every feature uses: errors, input validation, the app's service container."""

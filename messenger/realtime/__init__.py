@@ -1,0 +1,224 @@
+"""Socket.IO set-up: authenticated connections, acknowledged events, rooms and emit helpers.
+
+Every client→server event is registered through :meth:`Realtime.event`, which re-checks the session
+(a revoked session is told ``session_revoked`` and disconnected), validates nothing itself, and turns
+the handler's result or :class:`ApiError` into the ``{ok: ...}`` acknowledgement.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import request
+from flask_socketio import SocketIO, disconnect, join_room
+
+from messenger.core.errors import ApiError
+
+if TYPE_CHECKING:
+    from messenger.core.context import Services
+
+log = logging.getLogger("messenger.realtime")
+
+PRESENCE_TTL = 24 * 3600
+
+
+@dataclass
+class SocketUser:
+    """Who is behind a socket (kept per node, keyed by socket id)."""
+
+    sid: str
+    user_id: int
+    session_id: int
+    username: str
+    display_name: str
+    lang: str
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def session_room(session_id: int) -> str:
+    return f"session:{session_id}"
+
+
+def chat_room(room_id: int) -> str:
+    return f"room:{room_id}"
+
+
+Handler = Callable[["Services", SocketUser, Any], "dict[str, Any] | None"]
+
+
+class Realtime:
+    def __init__(self, socketio: SocketIO) -> None:
+        self.socketio = socketio
+        self.svc: Services | None = None
+        self.sockets: dict[str, SocketUser] = {}
+        self.connect_hooks: list[Callable[[Services, SocketUser], None]] = []
+        self.disconnect_hooks: list[Callable[[Services, SocketUser], None]] = []
+        self.presence_hooks: list[Callable[[Services, int, str], None]] = []
+        self.user_changed_hooks: list[Callable[[Services, int], None]] = []
+
+    # ---- wiring ---------------------------------------------------------------------------
+    def bind(self, svc: "Services") -> None:
+        self.svc = svc
+        self.socketio.on_event("connect", self._on_connect)
+        self.socketio.on_event("disconnect", self._on_disconnect)
+        self.event("set_presence")(_set_presence)
+
+    def event(self, name: str) -> Callable[[Handler], Handler]:
+        """Register a client→server event whose return value becomes the ack."""
+
+        def decorator(fn: Handler) -> Handler:
+            def handler(data: Any = None) -> dict[str, Any]:
+                return self._dispatch(name, fn, data)
+
+            handler.__name__ = f"socket_{name}"
+            self.socketio.on_event(name, handler)
+            return fn
+
+        return decorator
+
+    # ---- connection lifecycle ----------------------------------------------------------------
+    def _on_connect(self, auth: Any = None) -> None:
+        from messenger.accounts.service import SESSION_COOKIE, authenticate
+
+        svc = self.svc
+        assert svc is not None
+        try:
+            who = authenticate(svc, request.cookies.get(SESSION_COOKIE))
+        except ApiError as err:
+            raise ConnectionRefusedError({"code": err.code, "error": err.message}) from None
+        lang = request.accept_languages.best_match(["ko", "en"], default="ko") or "ko"
+        user = SocketUser(request.sid, who.user_id, who.session_id, who.user.username, who.user.display_name, lang)
+        self.sockets[request.sid] = user
+        join_room(user_room(user.user_id))
+        join_room(session_room(user.session_id))
+        for hook in self.connect_hooks:
+            hook(svc, user)
+        count = svc.state.incr(f"presence:conn:{user.user_id}", 1, ttl=PRESENCE_TTL)
+        if count == 1:
+            svc.state.delete(f"presence:away:{user.user_id}")
+            self._presence_changed(user.user_id)
+
+    def _on_disconnect(self, *args: Any) -> None:
+        svc = self.svc
+        assert svc is not None
+        user = self.sockets.pop(request.sid, None)
+        if user is None:
+            return
+        for hook in self.disconnect_hooks:
+            try:
+                hook(svc, user)
+            except Exception:
+                log.exception("disconnect hook failed")
+        count = svc.state.incr(f"presence:conn:{user.user_id}", -1, ttl=PRESENCE_TTL)
+        if count <= 0:
+            svc.state.delete(f"presence:conn:{user.user_id}")
+            self._presence_changed(user.user_id)
+
+    def _dispatch(self, name: str, fn: Handler, data: Any) -> dict[str, Any]:
+        from messenger.accounts.service import session_is_valid
+
+        svc = self.svc
+        assert svc is not None
+        user = self.sockets.get(request.sid)
+        if user is None:
+            return {"ok": False, "error": "Not connected", "code": "unauthorized"}
+        if not session_is_valid(svc, user.session_id):
+            self.socketio.emit("session_revoked", {}, to=request.sid)
+            disconnect()
+            return {"ok": False, "error": "This session was ended; please log in again", "code": "session_revoked"}
+        try:
+            result = fn(svc, user, {} if data is None else data)
+        except ApiError as err:
+            return {"ok": False, "error": err.text(user.lang), "code": err.code}
+        except Exception:
+            log.exception("socket event %s failed", name)
+            return {"ok": False, "error": "Internal server error", "code": "internal_error"}
+        return {"ok": True, **(result or {})}
+
+    # ---- presence ---------------------------------------------------------------------------
+    def presence(self, user_id: int) -> str:
+        svc = self.svc
+        if svc is None:
+            return "offline"
+        count = svc.state.get(f"presence:conn:{user_id}")
+        if not count or int(count) <= 0:
+            return "offline"
+        return "away" if svc.state.get(f"presence:away:{user_id}") else "online"
+
+    def _presence_changed(self, user_id: int) -> None:
+        svc = self.svc
+        assert svc is not None
+        state = self.presence(user_id)
+        for hook in self.presence_hooks:
+            try:
+                hook(svc, user_id, state)
+            except Exception:
+                log.exception("presence hook failed")
+
+    # ---- emitting ---------------------------------------------------------------------------
+    def emit_room(self, event: str, data: Any, room_id: int, skip_sid: str | None = None) -> None:
+        self.socketio.emit(event, data, to=chat_room(room_id), skip_sid=skip_sid)
+
+    def emit_user(self, event: str, data: Any, user_id: int) -> None:
+        self.socketio.emit(event, data, to=user_room(user_id))
+
+    def local_sids(self, user_id: int | None = None, session_ids: set[int] | None = None) -> list[str]:
+        return [
+            s.sid
+            for s in list(self.sockets.values())
+            if (user_id is None or s.user_id == user_id) and (session_ids is None or s.session_id in session_ids)
+        ]
+
+    def revoke_sessions(self, session_ids: list[int], notify: bool = True) -> None:
+        """Tell the sockets of these sessions ``session_revoked`` and disconnect them."""
+        if not session_ids:
+            return
+        if notify:
+            for session_id in session_ids:
+                self.socketio.emit("session_revoked", {}, to=session_room(session_id))
+        for sid in self.local_sids(session_ids=set(session_ids)):
+            try:
+                self.socketio.server.disconnect(sid, namespace="/")
+            except Exception:
+                log.exception("could not disconnect socket %s", sid)
+
+    def leave_room_everywhere(self, user_id: int, room_id: int) -> None:
+        """Take every socket of ``user_id`` out of the chat room at once (leave, kick)."""
+        for sid in self.local_sids(user_id=user_id):
+            self.socketio.server.leave_room(sid, chat_room(room_id), namespace="/")
+
+    def join_room_everywhere(self, user_id: int, room_id: int) -> None:
+        for sid in self.local_sids(user_id=user_id):
+            self.socketio.server.enter_room(sid, chat_room(room_id), namespace="/")
+
+    def notify_user_changed(self, user_id: int) -> None:
+        svc = self.svc
+        assert svc is not None
+        for hook in self.user_changed_hooks:
+            try:
+                hook(svc, user_id)
+            except Exception:
+                log.exception("user-changed hook failed")
+
+    def online_count(self) -> int:
+        return len({s.user_id for s in self.sockets.values()})
+
+
+def _set_presence(svc: "Services", user: SocketUser, data: Any) -> dict[str, Any]:
+    from messenger.core.validation import Field, parse
+
+    body = parse(data, {"presence": Field(str, required=True, choices=("online", "away"))})
+    key = f"presence:away:{user.user_id}"
+    if body["presence"] == "away":
+        svc.state.set(key, "1", ttl=PRESENCE_TTL)
+    else:
+        svc.state.delete(key)
+    assert svc.realtime is not None
+    svc.realtime._presence_changed(user.user_id)
+    return {"presence": svc.realtime.presence(user.user_id)}

@@ -1,0 +1,220 @@
+"""Run the app on gevent's WSGI server in a background thread (the tray owns the main thread).
+
+The process must have called ``gevent.monkey.patch_all(thread=False)`` first (``launcher.py`` does).
+The server thread gets its own gevent hub; other threads talk to it only through
+``loop.run_callback_threadsafe`` (see :meth:`ServerRunner.call`), never by calling into it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from messenger.datadir import DataDirLock, load_or_create_secret, prepare_data_dir
+from messenger.settings import Settings
+
+log = logging.getLogger("messenger.server")
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+def _handler_class() -> Any:
+    """gevent's WSGI handler, taught that a WebSocket takes the connection over.
+
+    simple-websocket works on a duplicate of the socket; without this, once the WebSocket ends
+    pywsgi would read the leftover frames as a new HTTP request and keep the TCP connection open
+    (clients then wait seconds for the close).
+    """
+    from gevent.pywsgi import WSGIHandler
+
+    class WebSocketAwareHandler(WSGIHandler):  # type: ignore[misc]
+        def run_application(self) -> None:
+            if self.environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+                return super().run_application()
+            self.close_connection = True
+            answered: list[bool] = []
+
+            def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+                answered.append(True)
+                return self.start_response(status, headers, exc_info)
+
+            self.result = self.application(self.environ, start_response)
+            try:
+                if answered:  # an ordinary HTTP answer (e.g. the upgrade was refused)
+                    self.process_result()
+                else:  # the WebSocket ran and is over: nothing more to write
+                    self.status = "101 Switching Protocols"
+            finally:
+                close = getattr(self.result, "close", None)
+                if close is not None:
+                    close()
+                self.result = None
+
+    return WebSocketAwareHandler
+
+
+class ServerRunner:
+    """Start, stop and talk to the embedded server. ``start()`` returns once it accepts connections."""
+
+    def __init__(self, settings: Settings, host: str | None = None, port: int | None = None,
+                 lock_data_dir: bool = True) -> None:
+        if not settings.SECRET_KEY:
+            prepare_data_dir(settings.data_dir)
+            settings = settings.replace(SECRET_KEY=load_or_create_secret(settings.data_dir))
+        self.settings = settings
+        self.host = host if host is not None else settings.HOST
+        self.requested_port = settings.DEFAULT_PORT if port is None else port
+        self.port: int | None = None
+        self.app: Any = None
+        self.error: BaseException | None = None
+        self._lock = DataDirLock(settings.data_dir) if lock_data_dir else None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stopped = threading.Event()
+        self._hub: Any = None
+        self._stop_event: Any = None
+
+    # ---- public API (any thread) -------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self._ready.is_set() and self.error is None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.settings.tls_enabled else "http"
+
+    @property
+    def local_url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            raise ServerError("server already running")
+        if self._lock is not None:
+            prepare_data_dir(self.settings.data_dir)
+            self._lock.acquire()
+        self.error = None
+        self._ready.clear()
+        self._stopped.clear()
+        self._thread = threading.Thread(target=self._run, name="messenger-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise ServerError("server did not start in time")
+        if self.error is not None:
+            self._release_lock()
+            raise ServerError(f"server failed to start: {self.error}") from self.error
+
+    def stop(self, timeout: float = 15) -> None:
+        """Stop gracefully: sockets told and closed, jobs stopped, database closed, port freed."""
+        thread = self._thread
+        if thread is None:
+            return
+        if self._hub is not None and self._stop_event is not None and thread.is_alive():
+            self._hub.loop.run_callback_threadsafe(self._stop_event.set)
+        thread.join(timeout)
+        self._thread = None
+        self._release_lock()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server thread ended."""
+        return self._stopped.wait(timeout)
+
+    def call(self, fn: Callable[..., Any], *args: Any, timeout: float = 60) -> Any:
+        """Run ``fn(*args)`` in the server's hub and return its result (thread-safe hand-off)."""
+        if self._hub is None or not self.running:
+            raise ServerError("server is not running")
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def runner() -> None:
+            try:
+                box["result"] = fn(*args)
+            except BaseException as exc:  # handed back to the caller
+                box["error"] = exc
+            finally:
+                done.set()
+
+        def spawn() -> None:
+            import gevent
+
+            gevent.spawn(runner)
+
+        self._hub.loop.run_callback_threadsafe(spawn)
+        if not done.wait(timeout):
+            raise ServerError("server did not answer in time")
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
+
+    def services(self) -> Any:
+        from messenger.app import get_services
+
+        return get_services(self.app)
+
+    # ---- the server thread -------------------------------------------------------------------
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    def _run(self) -> None:
+        import gevent
+        import gevent.event
+        from gevent.pywsgi import WSGIServer
+
+        from messenger.app import create_app, get_services
+
+        server = None
+        svc = None
+        try:
+            self._hub = gevent.get_hub()
+            self._stop_event = gevent.event.Event()
+            self.app = create_app(self.settings)
+            svc = get_services(self.app)
+            ssl_args: dict[str, Any] = {}
+            if self.settings.tls_enabled:
+                ssl_args = {"certfile": self.settings.TLS_CERT_FILE, "keyfile": self.settings.TLS_KEY_FILE}
+            server = WSGIServer((self.host, self.requested_port), self.app, log=None, handler_class=_handler_class(),
+                                error_log=logging.getLogger("messenger.wsgi"), **ssl_args)
+            server.start()
+            self.port = server.server_port
+            svc.jobs.start()
+            log.info("server listening on %s:%s", self.host, self.port)
+        except BaseException as exc:
+            self.error = exc
+            log.error("server failed to start: %s", exc)
+            self._ready.set()
+            self._cleanup(server, svc)
+            return
+        self._ready.set()
+        try:
+            self._stop_event.wait()
+            log.info("server stopping")
+            self._shutdown(server, svc)
+        finally:
+            self._cleanup(None, svc)
+
+    def _shutdown(self, server: Any, svc: Any) -> None:
+        svc.jobs.stop()
+        try:
+            svc.socketio.emit("server_shutdown", {})
+            svc.socketio.sleep(0.3)  # let the queued packets reach the clients before closing
+            for sid in list(svc.realtime.sockets):
+                svc.socketio.server.disconnect(sid, namespace="/")
+        except Exception:
+            log.exception("closing sockets failed")
+        server.stop(timeout=3)
+
+    def _cleanup(self, server: Any, svc: Any) -> None:
+        if server is not None:
+            try:
+                server.stop(timeout=1)
+            except Exception:
+                pass
+        if svc is not None:
+            svc.db.dispose()
+        self._hub = None
+        self._stopped.set()

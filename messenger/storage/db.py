@@ -1,0 +1,116 @@
+"""The database handle: engine set-up (SQLite WAL or PostgreSQL), transactions and time helpers.
+
+Rule for the gevent server thread: a connection is never held across network I/O (no emit, no HTTP
+call inside ``with db.begin()``), so no greenlet ever waits natively on the pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.engine import Engine
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC, naive (every stored timestamp is naive UTC)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """A stored naive-UTC timestamp as the contract's ISO 8601 string (``2026-11-23T10:00:00Z``)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "Z"
+
+
+def parse_iso(text: str) -> dt.datetime:
+    """Parse an ISO 8601 string into naive UTC; raises ValueError when it is not one."""
+    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One engine per app. ``begin()`` for a write transaction, ``read()`` for reads."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine: Engine = create_engine(
+                url,
+                pool_size=8,
+                max_overflow=56,
+                pool_timeout=15,
+                connect_args={"check_same_thread": False, "timeout": 10},
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            # Let SQLAlchemy's BEGIN reach SQLite so writes take the lock up front.
+            event.listen(self.engine, "begin", _sqlite_begin)
+            self._configure_sqlite_autocommit()
+        else:
+            self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=15, pool_pre_ping=True)
+        self._statement_counters: list[list[str]] = []
+        event.listen(self.engine, "before_cursor_execute", self._count)
+
+    def _configure_sqlite_autocommit(self) -> None:
+        @event.listens_for(self.engine, "connect")
+        def _no_implicit_begin(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        for counter in self._statement_counters:
+            counter.append(statement)
+
+    @contextlib.contextmanager
+    def count_statements(self) -> Iterator[list[str]]:
+        """Collect every SQL statement run inside the block (tests use it to prove query counts)."""
+        counter: list[str] = []
+        self._statement_counters.append(counter)
+        try:
+            yield counter
+        finally:
+            self._statement_counters.remove(counter)
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction: committed at the end of the block, rolled back on an exception."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads (no write lock taken on SQLite)."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                # A plain connect() would BEGIN IMMEDIATE on first statement; reads need no lock.
+                with conn.execution_options(isolation_level="AUTOCOMMIT") as ro:
+                    yield ro
+            else:
+                yield conn
+                conn.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

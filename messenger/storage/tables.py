@@ -1,0 +1,237 @@
+"""Every table, defined once (SQLAlchemy Core). Migrations in ``migrations/versions`` create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("password_hash", String(255), nullable=True),  # NULL for SSO-only accounts
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("must_change_password", Boolean, nullable=False, default=False),
+    Column("status_message", String(200), nullable=False, default=""),
+    Column("avatar_file_id", Integer, nullable=True),
+    Column("oidc_issuer", String(255), nullable=True),
+    Column("oidc_subject", String(255), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=True),
+    Column("deleted_at", DateTime, nullable=True),
+    UniqueConstraint("oidc_issuer", "oidc_subject"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+    Column("revoke_reason", String(32), nullable=True),
+    Column("client_ip", String(64), nullable=True),
+    Column("user_agent", String(255), nullable=True),
+)
+
+rooms = Table(
+    "rooms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type", String(16), nullable=False),  # direct | group
+    Column("name", String(100), nullable=False, default=""),
+    Column("topic", String(500), nullable=False, default=""),
+    Column("direct_key", String(64), nullable=True, unique=True),  # "<min_user_id>:<max_user_id>"
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_message_id", Integer, nullable=True),
+    Column("last_activity_at", DateTime, nullable=False),
+)
+
+room_members = Table(
+    "room_members",
+    metadata,
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False, default="member"),  # admin | member
+    Column("joined_at", DateTime, nullable=False),
+    Column("last_read_message_id", Integer, nullable=False, default=0),
+    Column("muted", Boolean, nullable=False, default=False),
+    Column("pinned", Boolean, nullable=False, default=False),
+    Index("ix_room_members_user_room", "user_id", "room_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("sender_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("type", String(16), nullable=False),  # text | file | system | poll
+    Column("content", Text, nullable=False, default=""),
+    Column("reply_to_id", Integer, nullable=True),
+    Column("file_id", Integer, nullable=True),
+    Column("poll_id", Integer, nullable=True),
+    Column("client_msg_id", String(64), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("edited_at", DateTime, nullable=True),
+    Column("deleted_at", DateTime, nullable=True),
+    Index("ix_messages_room_id_id", "room_id", "id"),
+    Index("ix_messages_sender_client", "sender_id", "client_msg_id", unique=True),
+    Index("ix_messages_created_at", "created_at"),
+)
+
+message_mentions = Table(
+    "message_mentions",
+    metadata,
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_message_mentions_user", "user_id", "message_id"),
+)
+
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("emoji", String(32), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+pins = Table(
+    "pins",
+    metadata,
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("pinned_by", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("pinned_at", DateTime, nullable=False),
+)
+
+polls = Table(
+    "polls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("creator_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("question", String(500), nullable=False),
+    Column("multiple_choice", Boolean, nullable=False, default=False),
+    Column("anonymous", Boolean, nullable=False, default=False),
+    Column("ends_at", DateTime, nullable=True),
+    Column("closed_at", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_polls_open_ends", "closed_at", "ends_at"),
+)
+
+poll_options = Table(
+    "poll_options",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("poll_id", Integer, ForeignKey("polls.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("text", String(200), nullable=False),
+)
+
+poll_votes = Table(
+    "poll_votes",
+    metadata,
+    Column("option_id", Integer, ForeignKey("poll_options.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("poll_id", Integer, ForeignKey("polls.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_poll_votes_poll_user", "poll_id", "user_id"),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("uploader_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("purpose", String(16), nullable=False, default="message"),  # message | avatar
+    Column("original_name", String(255), nullable=False),
+    Column("stored_path", String(255), nullable=False),  # relative to the upload dir
+    Column("size", Integer, nullable=False),
+    Column("mime", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("thumbnail_path", String(255), nullable=True),
+    Column("scan_status", String(16), nullable=False, default="clean"),  # pending|clean|infected|error
+    Column("created_at", DateTime, nullable=False),
+    Column("deleted_at", DateTime, nullable=True),
+)
+
+upload_jobs = Table(
+    "upload_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("file_id", Integer, ForeignKey("files.id", ondelete="CASCADE"), nullable=True),
+    Column("uploader_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending|clean|infected|error
+    Column("detail", String(255), nullable=False, default=""),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_upload_jobs_status", "status", "created_at"),
+)
+
+audit_logs = Table(
+    "audit_logs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String(16), nullable=False),  # server | room
+    Column("room_id", Integer, nullable=True),
+    Column("actor_id", Integer, nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("target_user_id", Integer, nullable=True),
+    Column("target_id", String(64), nullable=True),
+    Column("details", Text, nullable=False, default="{}"),  # JSON
+    Column("client_ip", String(64), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_audit_logs_scope_room_id", "scope", "room_id", "id"),
+    Index("ix_audit_logs_action", "action", "id"),
+    Index("ix_audit_logs_created_at", "created_at"),
+)
+
+server_settings = Table(
+    "server_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+job_locks = Table(
+    "job_locks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)

@@ -1,0 +1,19 @@
+"""The web client: the single page and its static files (all served locally; no CDN)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template
+
+from messenger.core.context import Services
+
+
+def register(app: Flask, svc: Services) -> None:
+    bp = Blueprint("web", __name__)
+
+    @bp.get("/")
+    def index():  # type: ignore[no-untyped-def]
+        resp = app.make_response(render_template("index.html"))
+        resp.headers["Cache-Control"] = "no-cache"
+        return resp
+
+    app.register_blueprint(bp)

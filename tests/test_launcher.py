@@ -1,0 +1,118 @@
+"""The launcher as a user runs it: a subprocess, monkey-patched, headless."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.helpers import LiveUser
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPLAY", "WAYLAND"))}
+    env["MESSENGER_DATA_DIR"] = str(tmp_path / "data")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_launcher(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "launcher.py"), "--host", "0.0.0.0", "--port", str(port), *args],
+        cwd=ROOT, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc, port
+        except requests.RequestException:
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            raise AssertionError(proc.stdout.read() if proc.stdout else "launcher exited")
+    proc.kill()
+    raise AssertionError("launcher did not come up")
+
+
+def test_headless_serves_prints_lan_urls_and_stops_cleanly(tmp_path: Path) -> None:
+    proc, port = start_launcher(tmp_path, "--headless")
+    try:
+        kim = LiveUser(f"http://127.0.0.1:{port}", "kim")
+        sock = kim.socket()
+        assert sock.client.transport() == "websocket"
+        assert sock.call("set_presence", {"presence": "online"})["ok"] is True
+        # A second server on the same data dir refuses to start with a clear message.
+        second = subprocess.run(
+            [sys.executable, str(ROOT / "launcher.py"), "--headless", "--port", str(free_port())],
+            cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=60,
+        )
+        assert second.returncode == 2
+        assert "already using" in second.stderr
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+        sock.wait_for("server_shutdown", timeout=5)
+        sock.disconnect()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert f":{port}" in out
+    urls = re.findall(r"http://([\d.]+):\d+", out)
+    assert any(not u.startswith("127.") for u in urls) or "127.0.0.1" in urls
+    assert "Stopped." in out
+
+
+def test_without_desktop_falls_back_to_headless(tmp_path: Path) -> None:
+    proc, port = start_launcher(tmp_path)
+    try:
+        assert requests.get(f"http://127.0.0.1:{port}/api/health", timeout=5).json()["status"] == "ok"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
+
+
+def test_create_user_cli_and_version(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "launcher.py"), "create-user", "boss", "--admin", "--password-stdin"],
+        cwd=ROOT, env=_env(tmp_path), input="very-secret-1\n", capture_output=True, text=True, timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "boss" in run.stdout and "server admin" in run.stdout
+    weak = subprocess.run(
+        [sys.executable, str(ROOT / "launcher.py"), "create-user", "weak", "--password-stdin"],
+        cwd=ROOT, env=_env(tmp_path), input="x\n", capture_output=True, text=True, timeout=60,
+    )
+    assert weak.returncode == 1 and "weak_password" in weak.stderr
+    proc, port = start_launcher(tmp_path, "--headless")
+    try:
+        r = requests.post(f"http://127.0.0.1:{port}/api/login", json={"username": "boss", "password": "very-secret-1"},
+                          timeout=5)
+        assert r.status_code == 200 and r.json()["user"]["is_admin"] is True
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    version = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "--version"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=30)
+    assert re.search(r"\d+\.\d+\.\d+", version.stdout)
+
+
+def test_bad_setting_stops_startup_with_one_line(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    env["DEFAULT_PORT"] = "lots"
+    run = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "--headless"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0 and "DEFAULT_PORT" in run.stderr
+
+

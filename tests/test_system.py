@@ -1,0 +1,76 @@
+"""/api/config and /api/health as the contract says; settings validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from messenger.settings import SettingsError, load_settings
+
+
+def test_config_contract(app: Any) -> None:
+    cfg = app.test_client().get("/api/config").get_json()
+    assert cfg["upload"]["max_size_bytes"] == 16 * 1024 * 1024
+    assert isinstance(cfg["upload"]["allowed_extensions"], list)
+    assert cfg["rate_limits"] == {
+        "login": "10/minute", "register": "5/minute", "upload": "10/minute",
+        "search_advanced": "30/minute", "socket_send_message": "100/minute",
+    }
+    assert cfg["features"] == {"oidc": False, "av": False, "redis": False}
+    assert cfg["registration"] == "open"
+    assert cfg["version"]
+
+
+def test_config_follows_rate_limit_overrides(make_settings: Any) -> None:
+    from messenger.app import create_app
+
+    app = create_app(make_settings(RATE_LIMIT_LOGIN="1000/minute", SOCKET_SEND_MESSAGE_PER_MINUTE=5000))
+    cfg = app.test_client().get("/api/config").get_json()
+    assert cfg["rate_limits"]["login"] == "1000/minute"
+    assert cfg["rate_limits"]["socket_send_message"] == "5000/minute"
+
+
+def test_health(app: Any) -> None:
+    r = app.test_client().get("/api/health")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["status"] == "ok" and body["db"] == "ok"
+    assert body["redis"] == "off" and body["av"] == "off" and body["version"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("DEFAULT_PORT", "abc", "DEFAULT_PORT"),
+        ("DEFAULT_PORT", "70000", "DEFAULT_PORT"),
+        ("FEATURE_AV_SCAN_ENABLED", "maybe", "FEATURE_AV_SCAN_ENABLED"),
+        ("RATE_LIMIT_LOGIN", "lots", "RATE_LIMIT_LOGIN"),
+        ("RATE_LIMIT_STORAGE_URI", "mysql://x", "RATE_LIMIT_STORAGE_URI"),
+        ("REGISTRATION", "sometimes", "REGISTRATION"),
+    ],
+)
+def test_bad_setting_names_the_key(tmp_path: Path, key: str, value: str, fragment: str) -> None:
+    with pytest.raises(SettingsError, match=fragment):
+        load_settings(tmp_path, env={key: value})
+
+
+def test_settings_precedence(tmp_path: Path) -> None:
+    (tmp_path / "settings.toml").write_text('DEFAULT_PORT = 6000\nRETENTION_DAYS = 30\n', encoding="utf-8")
+    s = load_settings(tmp_path, env={"DEFAULT_PORT": "7000"})
+    assert s.DEFAULT_PORT == 7000 and s.RETENTION_DAYS == 30
+    assert load_settings(tmp_path, env={}).DEFAULT_PORT == 6000
+
+
+def test_settings_toml_unknown_key(tmp_path: Path) -> None:
+    (tmp_path / "settings.toml").write_text('NOPE = 1\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="NOPE"):
+        load_settings(tmp_path, env={})
+
+
+def test_redacted_hides_secrets(tmp_path: Path) -> None:
+    s = load_settings(tmp_path, env={"OIDC_CLIENT_SECRET": "s3cret", "DATABASE_URL": "postgresql://u:pw@h/db"},
+                      overrides={"SECRET_KEY": "k" * 40})
+    text = str(s.redacted())
+    assert "s3cret" not in text and "k" * 40 not in text and "pw@" not in text
