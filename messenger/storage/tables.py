@@ -235,3 +235,14 @@ job_locks = Table(
     Column("holder", String(64), nullable=False),
     Column("expires_at", DateTime, nullable=False),
 )
+
+# Search index (migration 0002_search). SQLite also has the FTS5 table ``search_fts`` and PostgreSQL
+# the column ``search_docs.grams`` (text[], GIN); both are created in the migration only and used
+# through messenger/search/store.py.
+search_docs = Table(
+    "search_docs",
+    metadata,
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("room_id", Integer, nullable=False),
+    Column("norm", Text, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Search: Korean-friendly substring search over messages, file names, people and rooms."""
