@@ -1,0 +1,38 @@
+"""HTTP routes for pinned messages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify
+
+from messenger.accounts.auth import current_auth, login_required
+from messenger.core.context import Services
+from messenger.core.http import json_body
+from messenger.core.validation import Field
+from messenger.pins import service
+from messenger.polls.routes import MAX_ID, check_ids
+
+PIN = {"message_id": Field(int, required=True, minimum=1, maximum=MAX_ID)}
+
+
+def register(app: Flask, svc: Services) -> None:
+    bp = Blueprint("pins", __name__)
+    bp.url_value_preprocessor(check_ids)
+
+    @bp.get("/api/rooms/<int:room_id>/pins")
+    @login_required
+    def list_pins(room_id: int):  # type: ignore[no-untyped-def]
+        return jsonify({"pins": service.list_pins(svc, current_auth().user_id, room_id)})
+
+    @bp.post("/api/rooms/<int:room_id>/pins")
+    @login_required
+    def pin(room_id: int):  # type: ignore[no-untyped-def]
+        body = json_body(PIN)
+        pins, created = service.pin(svc, current_auth().user_id, room_id, body["message_id"])
+        return jsonify({"pins": pins}), 201 if created else 200
+
+    @bp.delete("/api/rooms/<int:room_id>/pins/<int:message_id>")
+    @login_required
+    def unpin(room_id: int, message_id: int):  # type: ignore[no-untyped-def]
+        return jsonify({"pins": service.unpin(svc, current_auth().user_id, room_id, message_id)})
+
+    app.register_blueprint(bp)

@@ -1,0 +1,68 @@
+"""HTTP routes for polls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify
+
+from messenger.accounts.auth import current_auth, login_required
+from messenger.core.context import Services
+from messenger.core.errors import not_found
+from messenger.core.http import json_body
+from messenger.core.validation import Field
+from messenger.polls import service
+
+CREATE = {
+    "question": Field(str, required=True, min_len=1, max_len=500),
+    "options": Field(list, required=True, min_len=2, max_len=service.MAX_OPTIONS, item_kind=str),
+    "multiple_choice": Field(bool),
+    "anonymous": Field(bool),
+    "ends_at": Field("datetime", nullable=True),
+}
+MAX_ID = 2**31 - 1
+
+
+def check_ids(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """URL ids beyond the database's integer range are unknown ids (404), never a database error."""
+    for value in (values or {}).values():
+        if isinstance(value, int) and value > MAX_ID:
+            raise not_found()
+
+
+VOTE = {"option_id": Field(int, required=True, minimum=1, maximum=MAX_ID)}
+
+
+def register(app: Flask, svc: Services) -> None:
+    bp = Blueprint("polls", __name__)
+    bp.url_value_preprocessor(check_ids)
+
+    @bp.post("/api/rooms/<int:room_id>/polls")
+    @login_required
+    def create_poll(room_id: int):  # type: ignore[no-untyped-def]
+        body = json_body(CREATE)
+        poll, message = service.create_poll(
+            svc, current_auth().user_id, room_id, body["question"], body["options"],
+            multiple_choice=body.get("multiple_choice", False), anonymous=body.get("anonymous", False),
+            ends_at=body.get("ends_at"),
+        )
+        return jsonify({"poll": poll, "message": message}), 201
+
+    @bp.get("/api/polls/<int:poll_id>")
+    @login_required
+    def get_poll(poll_id: int):  # type: ignore[no-untyped-def]
+        return jsonify({"poll": service.get_poll(svc, current_auth().user_id, poll_id)})
+
+    @bp.post("/api/polls/<int:poll_id>/vote")
+    @login_required
+    def vote(poll_id: int):  # type: ignore[no-untyped-def]
+        body = json_body(VOTE)
+        return jsonify({"poll": service.vote(svc, current_auth().user_id, poll_id, body["option_id"])})
+
+    @bp.post("/api/polls/<int:poll_id>/close")
+    @login_required
+    def close(poll_id: int):  # type: ignore[no-untyped-def]
+        return jsonify({"poll": service.close_poll(svc, current_auth().user_id, poll_id)})
+
+    app.register_blueprint(bp)
+    svc.jobs.every("close_expired_polls", 30, lambda: service.close_expired_polls(svc))

@@ -1,0 +1,214 @@
+"""Poll rules: creation (posted as a ``poll`` message), voting, closing, expiry and the poll objects.
+
+A poll is closed when it was closed explicitly or its ``ends_at`` has passed; the latter is checked
+at vote time, so a late vote is refused even before the expiry job has run. Anonymous polls never
+reveal who voted for what (``voters`` is left out), only counts and the caller's own ``my_votes``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection
+
+from messenger.core.context import Services
+from messenger.core.errors import ApiError, bad_request, forbidden, not_found
+from messenger.polls import store
+from messenger.storage.db import iso, utcnow
+
+MAX_OPTIONS = 20
+MAX_OPTION_LEN = 200
+MAX_DURATION = dt.timedelta(days=366)
+EXPIRY_BATCH = 500
+
+
+def _require_member(conn: Connection, room_id: int, user_id: int) -> str:
+    from messenger.rooms.service import require_member
+
+    return require_member(conn, room_id, user_id)
+
+
+def _is_closed(row: Any, now: dt.datetime) -> bool:
+    return row.closed_at is not None or (row.ends_at is not None and row.ends_at <= now)
+
+
+def poll_dicts(svc: Services, conn: Connection, poll_ids: list[int], viewer_id: int | None) -> dict[int, dict[str, Any]]:
+    """The contract's poll objects for ``poll_ids`` in three queries, seen by ``viewer_id``.
+
+    ``viewer_id=None`` builds the room-wide broadcast form: ``my_votes`` is ``None`` there.
+    """
+    ids = sorted({int(i) for i in poll_ids if i})
+    if not ids:
+        return {}
+    rows = store.get_many(conn, ids)
+    options: dict[int, list[Any]] = defaultdict(list)
+    for opt in store.options_of(conn, ids):
+        options[int(opt.poll_id)].append(opt)
+    voters: dict[int, list[int]] = defaultdict(list)
+    mine: dict[int, list[int]] = defaultdict(list)
+    poll_voters: dict[int, set[int]] = defaultdict(set)
+    for vote in store.votes_of(conn, ids):
+        voters[int(vote.option_id)].append(int(vote.user_id))
+        poll_voters[int(vote.poll_id)].add(int(vote.user_id))
+        if viewer_id is not None and int(vote.user_id) == viewer_id:
+            mine[int(vote.poll_id)].append(int(vote.option_id))
+    now = utcnow()
+    out: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        opts = []
+        for opt in options[int(row.id)]:
+            item: dict[str, Any] = {"id": opt.id, "text": opt.text, "votes": len(voters[int(opt.id)])}
+            if not row.anonymous:
+                item["voters"] = voters[int(opt.id)]
+            opts.append(item)
+        out[int(row.id)] = {
+            "id": row.id,
+            "room_id": row.room_id,
+            "creator_id": row.creator_id,
+            "question": row.question,
+            "options": opts,
+            "multiple_choice": bool(row.multiple_choice),
+            "anonymous": bool(row.anonymous),
+            "closed": _is_closed(row, now),
+            "closed_at": iso(row.closed_at) if row.closed_at else (iso(row.ends_at) if _is_closed(row, now) else None),
+            "ends_at": iso(row.ends_at),
+            "created_at": iso(row.created_at),
+            "total_voters": len(poll_voters[int(row.id)]),
+            "my_votes": None if viewer_id is None else sorted(mine[int(row.id)]),
+        }
+    return out
+
+
+def _clean_options(raw: list[str]) -> list[str]:
+    options: list[str] = []
+    seen: set[str] = set()
+    for text in raw:
+        text = text.strip()
+        if not text:
+            raise bad_request("invalid_field", "Poll options must not be empty", "투표 항목은 비어 있을 수 없습니다.")
+        if len(text) > MAX_OPTION_LEN or "\x00" in text:
+            raise bad_request("invalid_field", f"A poll option is at most {MAX_OPTION_LEN} characters",
+                              f"투표 항목은 {MAX_OPTION_LEN}자 이하여야 합니다.")
+        key = text.casefold()
+        if key in seen:
+            raise bad_request("invalid_field", f"Duplicate poll option: {text[:50]}", f"중복된 투표 항목: {text[:50]}")
+        seen.add(key)
+        options.append(text)
+    if not 2 <= len(options) <= MAX_OPTIONS:
+        raise bad_request("invalid_field", f"A poll needs 2 to {MAX_OPTIONS} options",
+                          f"투표 항목은 2~{MAX_OPTIONS}개여야 합니다.")
+    return options
+
+
+def create_poll(svc: Services, user_id: int, room_id: int, question: str, options: list[str], *,
+                multiple_choice: bool = False, anonymous: bool = False,
+                ends_at: dt.datetime | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Create a poll and post it to the room as a ``poll`` message; (poll for the creator, message)."""
+    from messenger.messages import service as messages
+
+    question = question.strip()
+    if not question:
+        raise bad_request("invalid_field", "The poll question must not be empty", "투표 질문을 입력해 주세요.")
+    cleaned = _clean_options(options)
+    now = utcnow()
+    if ends_at is not None and ends_at <= now:
+        raise bad_request("invalid_field", "ends_at must be in the future", "마감 시각은 미래여야 합니다.")
+    if ends_at is not None and ends_at > now + MAX_DURATION:
+        raise bad_request("invalid_field", "ends_at must be within a year", "마감 시각은 1년 이내여야 합니다.")
+    with svc.db.begin() as conn:
+        _require_member(conn, room_id, user_id)
+        poll_id = store.create(conn, room_id, user_id, question, cleaned, multiple_choice, anonymous, ends_at, now)
+    try:
+        message = messages.send(svc, user_id, room_id, question, type="poll", poll_id=poll_id)
+    except Exception:
+        with svc.db.begin() as conn:  # no poll without its message
+            store.delete_poll(conn, poll_id)
+        raise
+    with svc.db.read() as conn:
+        poll = poll_dicts(svc, conn, [poll_id], user_id)[poll_id]
+    return poll, message
+
+
+def _load_for_member(conn: Connection, poll_id: int, user_id: int, for_update: bool = False) -> tuple[Any, str]:
+    row = store.get(conn, poll_id, for_update=for_update)
+    if row is None:
+        raise not_found("poll")
+    role = _require_member(conn, int(row.room_id), user_id)
+    return row, role
+
+
+def get_poll(svc: Services, user_id: int, poll_id: int) -> dict[str, Any]:
+    with svc.db.read() as conn:
+        _load_for_member(conn, poll_id, user_id)
+        return poll_dicts(svc, conn, [poll_id], user_id)[poll_id]
+
+
+def _poll_closed() -> ApiError:
+    return bad_request("poll_closed", "This poll is closed", "마감된 투표입니다.")
+
+
+def vote(svc: Services, user_id: int, poll_id: int, option_id: int) -> dict[str, Any]:
+    """Vote: a single-choice poll replaces the caller's vote, a multiple-choice poll toggles the option."""
+    with svc.db.begin() as conn:
+        row, _role = _load_for_member(conn, poll_id, user_id, for_update=True)
+        if store.option_poll_id(conn, option_id) != poll_id:
+            raise bad_request("invalid_option", "That option does not belong to this poll",
+                              "이 투표의 항목이 아닙니다.")
+        now = utcnow()
+        if _is_closed(row, now):
+            raise _poll_closed()
+        current = store.user_option_ids(conn, poll_id, user_id)
+        if row.multiple_choice:
+            if option_id in current:
+                store.remove_votes(conn, poll_id, user_id, option_id)
+            else:
+                store.add_vote(conn, poll_id, option_id, user_id, now)
+        elif current != {option_id}:
+            store.remove_votes(conn, poll_id, user_id)
+            store.add_vote(conn, poll_id, option_id, user_id, now)
+        room_id = int(row.room_id)
+    return _broadcast(svc, poll_id, room_id, user_id)
+
+
+def close_poll(svc: Services, user_id: int, poll_id: int) -> dict[str, Any]:
+    """Close a poll: its creator or a room admin. Closing a closed poll changes nothing."""
+    with svc.db.begin() as conn:
+        row, role = _load_for_member(conn, poll_id, user_id, for_update=True)
+        if row.creator_id != user_id and role != "admin":
+            raise forbidden("Only the poll's creator or a room admin can close it")
+        already = row.closed_at is not None
+        if not already:
+            store.close(conn, poll_id, utcnow())
+        room_id = int(row.room_id)
+    if already:
+        return get_poll(svc, user_id, poll_id)
+    return _broadcast(svc, poll_id, room_id, user_id)
+
+
+def _broadcast(svc: Services, poll_id: int, room_id: int, actor_id: int | None) -> dict[str, Any]:
+    """Send ``poll_updated`` to the room (``my_votes`` null) and to the actor's own sockets (their votes)."""
+    with svc.db.read() as conn:
+        public = poll_dicts(svc, conn, [poll_id], None)[poll_id]
+        own = poll_dicts(svc, conn, [poll_id], actor_id)[poll_id] if actor_id is not None else public
+    svc.realtime.emit_room("poll_updated", {"poll": public}, room_id)
+    if actor_id is not None:
+        svc.realtime.emit_user("poll_updated", {"poll": own}, actor_id)
+    return own
+
+
+def close_expired_polls(svc: Services, now: dt.datetime | None = None) -> int:
+    """Close every open poll past its ``ends_at`` and broadcast each; the number closed (the periodic job)."""
+    total = 0
+    while True:
+        with svc.db.begin() as conn:
+            closed = store.close_expired(conn, now or utcnow(), EXPIRY_BATCH)
+        if closed:
+            with svc.db.read() as conn:
+                dicts = poll_dicts(svc, conn, [poll_id for poll_id, _ in closed], None)
+            for poll_id, room_id in closed:
+                svc.realtime.emit_room("poll_updated", {"poll": dicts[poll_id]}, room_id)
+        total += len(closed)
+        if len(closed) < EXPIRY_BATCH:
+            return total

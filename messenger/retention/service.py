@@ -1,0 +1,64 @@
+"""Retention: with ``RETENTION_DAYS`` > 0, forget messages older than that many days, daily.
+
+Each batch of at most :data:`BATCH` messages is one short transaction that removes the messages
+with their reactions, mentions, pins, polls, search index rows, marks their files deleted, and repairs
+``rooms.last_message_id``; the batch's files leave the disk only after that transaction committed
+(a crash in between leaves orphan files, never a message pointing at a missing file). One server
+audit entry ``retention_run`` records the counts of the whole run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from messenger.audit import store as audit_store
+from messenger.core.context import Services
+from messenger.retention import store
+from messenger.storage.db import iso, utcnow
+
+BATCH = 5000
+COUNTED = ("messages", "reactions", "mentions", "pins", "polls", "files")
+
+
+def run_retention(svc: Services, now: dt.datetime | None = None, batch: int = BATCH) -> dict[str, Any]:
+    """Delete messages older than ``RETENTION_DAYS`` before ``now``; the counts (also in the audit entry)."""
+    from messenger.files import service as files_service
+    from messenger.files import store as files_store
+    from messenger.polls import store as polls_store
+    from messenger.search import index as search_index
+
+    days = svc.settings.RETENTION_DAYS
+    result: dict[str, Any] = {"days": days, **dict.fromkeys(COUNTED, 0), "batches": 0}
+    if days <= 0:
+        result["skipped"] = True
+        return result
+    started = time.monotonic()
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
+    result["cutoff"] = iso(cutoff)
+    while True:
+        with svc.db.begin() as conn:
+            rows = store.old_messages(conn, cutoff, batch)
+            if not rows:
+                break
+            ids = [int(r.id) for r in rows]
+            file_ids = list(files_store.file_ids_for_messages(conn, ids))
+            search_index.remove_messages(conn, ids)
+            for kind, n in store.delete_messages(conn, ids).items():
+                result[kind] += n
+            result["polls"] += polls_store.delete_polls(conn, sorted({int(r.poll_id) for r in rows if r.poll_id}))
+            result["files"] += len(files_store.mark_deleted(conn, file_ids))
+            store.repair_last_message(conn, sorted({int(r.room_id) for r in rows}), ids)
+        # Committed: only now may the files leave the disk.
+        if file_ids:
+            files_service.delete_stored_files(svc, file_ids)
+        result["batches"] += 1
+        time.sleep(0)  # under the launcher's gevent patching: let requests run between batches
+        if len(rows) < batch:
+            break
+    result["seconds"] = round(time.monotonic() - started, 3)
+    with svc.db.begin() as conn:
+        audit_store.add(conn, "server", "retention_run", None, details=result)
+    svc.log.info("retention: %s", result)
+    return result
