@@ -27,6 +27,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 FEATURES = (
     "system",
     "accounts",
+    "admin",
+    "pins",
+    "polls",
+    "retention",
     "web",
 )
 

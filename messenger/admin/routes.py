@@ -1,0 +1,95 @@
+"""HTTP routes for server administrators: ``/api/admin/...`` (users, settings, audit log)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify, request
+
+from messenger.accounts.auth import admin_required, client_ip, current_auth
+from messenger.admin import service
+from messenger.core.context import Services
+from messenger.core.errors import ApiError
+from messenger.core.http import json_body
+from messenger.core.validation import Field, date_arg, int_arg
+
+USER_PATCH = {"is_active": Field(bool), "is_admin": Field(bool)}
+SETTINGS_PATCH = {"registration": Field(str, choices=service.SETTING_KEYS["registration"])}
+MAX_JSON_LIMIT = 500
+MAX_CSV_LIMIT = 50_000
+
+
+def _date_to(args: Any) -> dt.datetime | None:
+    """``date_to`` is inclusive: a bare date means the whole of that day."""
+    value = date_arg(args, "date_to")
+    raw = args.get("date_to", "")
+    if value is not None and len(raw.strip()) == 10:
+        value = value + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+    return value
+
+
+def register(app: Flask, svc: Services) -> None:
+    bp = Blueprint("admin", __name__)
+
+    @bp.get("/api/admin/users")
+    @admin_required
+    def users():  # type: ignore[no-untyped-def]
+        include_deleted = request.args.get("include_deleted", "") in {"1", "true", "yes"}
+        return jsonify({"users": service.list_users(svc, include_deleted)})
+
+    @bp.patch("/api/admin/users/<int:user_id>")
+    @admin_required
+    def update_user(user_id: int):  # type: ignore[no-untyped-def]
+        body = json_body(USER_PATCH)
+        row = service.update_user(svc, current_auth().user_id, user_id, body, client_ip())
+        return jsonify({"user": service.admin_user_dict(svc, row)})
+
+    @bp.post("/api/admin/users/<int:user_id>/reset-password")
+    @admin_required
+    def reset_password(user_id: int):  # type: ignore[no-untyped-def]
+        row, temporary = service.reset_password(svc, current_auth().user_id, user_id, client_ip())
+        return jsonify({"user": service.admin_user_dict(svc, row), "temporary_password": temporary})
+
+    @bp.delete("/api/admin/users/<int:user_id>")
+    @admin_required
+    def delete_user(user_id: int):  # type: ignore[no-untyped-def]
+        service.delete_user(svc, current_auth().user_id, user_id, client_ip())
+        return jsonify({"ok": True})
+
+    @bp.get("/api/admin/settings")
+    @admin_required
+    def get_settings():  # type: ignore[no-untyped-def]
+        return jsonify({"settings": service.server_settings(svc)})
+
+    @bp.patch("/api/admin/settings")
+    @admin_required
+    def patch_settings():  # type: ignore[no-untyped-def]
+        body = json_body(SETTINGS_PATCH)
+        if not body:
+            raise ApiError(400, "missing_field", "Nothing to change: send e.g. {\"registration\": \"closed\"}")
+        return jsonify({"settings": service.update_settings(svc, current_auth().user_id, body, client_ip())})
+
+    @bp.get("/api/admin/audit-logs")
+    @admin_required
+    def audit_logs():  # type: ignore[no-untyped-def]
+        fmt = request.args.get("format", "json")
+        if fmt not in ("json", "csv"):
+            raise ApiError(400, "invalid_field", "format must be json or csv")
+        cap = MAX_CSV_LIMIT if fmt == "csv" else MAX_JSON_LIMIT
+        limit = int_arg(request.args, "limit", 100 if fmt == "json" else cap, 1, cap) or 100
+        action = (request.args.get("action") or "").strip()[:64] or None
+        entries, total = service.audit_entries(
+            svc, action=action, actor_id=int_arg(request.args, "actor_id", None, 1),
+            date_from=date_arg(request.args, "date_from"), date_to=_date_to(request.args),
+            before_id=int_arg(request.args, "before_id", None, 1), limit=limit,
+        )
+        if fmt == "csv":
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+            return Response(service.audit_csv(entries), mimetype="text/csv; charset=utf-8", headers={
+                "Content-Disposition": f'attachment; filename="audit-log-{stamp}.csv"'})
+        has_more = len(entries) == limit and entries[-1]["id"] > 1
+        return jsonify({"audit_logs": entries, "total": total, "has_more": has_more,
+                        "next_before_id": entries[-1]["id"] if has_more else None})
+
+    app.register_blueprint(bp)
