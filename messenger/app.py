@@ -31,6 +31,7 @@ FEATURES = (
     "pins",
     "polls",
     "retention",
+    "files",
     "web",
 )
 

@@ -1,0 +1,15 @@
+"""Files: uploads with one-time tokens, downloads for room members, thumbnails, avatars, ClamAV scans."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from messenger.core.context import Services
+
+
+def register(app: Flask, svc: Services) -> None:
+    from messenger.files import quarantine, routes
+
+    routes.register(app, svc)
+    svc.extras.setdefault("health_checks", {})["av"] = lambda: quarantine.health(svc)
+    svc.jobs.on_start(lambda: quarantine.resume_pending(svc))

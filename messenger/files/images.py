@@ -1,0 +1,99 @@
+"""Pillow work for uploads: recognise images, their displayed size, and stripped thumbnails.
+
+Only JPEG, PNG, GIF and WebP count as images. The pixel budget refuses decompression bombs before
+any pixel data is decoded; a thumbnail respects the EXIF orientation and carries no metadata.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from messenger.core.errors import ApiError
+
+IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+MAX_PIXELS = 50_000_000  # about 7000 x 7000; larger images are refused as possible decompression bombs
+THUMB_SIZE = (320, 320)
+_ORIENTATION_SWAPS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    mime: str
+    width: int
+    height: int
+
+
+def _too_large() -> ApiError:
+    return ApiError(400, "image_too_large",
+                    f"Image has too many pixels (at most {MAX_PIXELS:,}); it may be a decompression bomb",
+                    "이미지의 픽셀 수가 너무 많습니다.")
+
+
+def _open(path: Path) -> Image.Image:
+    """Open ``path`` with the pixel budget enforced (errors for bombs, not warnings)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_large() from None
+    if img.width * img.height > MAX_PIXELS:
+        img.close()
+        raise _too_large()
+    return img
+
+
+def inspect(path: Path) -> ImageInfo | None:
+    """Image type and displayed size (EXIF orientation applied), or None for non-images."""
+    try:
+        img = _open(path)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+    with img:
+        mime = IMAGE_FORMATS.get(img.format or "")
+        if mime is None:
+            return None
+        width, height = img.size
+        try:
+            orientation = int(img.getexif().get(0x0112, 1))
+        except Exception:  # broken EXIF: show the pixels as stored
+            orientation = 1
+    if orientation in _ORIENTATION_SWAPS:
+        width, height = height, width
+    return ImageInfo(mime, width, height)
+
+
+def make_thumbnail(source: Path, target_stem: Path) -> Path:
+    """Write a thumbnail next to ``target_stem`` (``.jpg``, or ``.png`` with transparency); return its path.
+
+    Raises ApiError 400 ``invalid_image`` when the pixels cannot be decoded.
+    """
+    try:
+        with _open(source) as img:
+            img.seek(0)  # GIF/WebP: the first frame
+            img.load()
+            frame = ImageOps.exif_transpose(img)
+            has_alpha = frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info)
+            frame = frame.convert("RGBA" if has_alpha else "RGB")
+            frame.thumbnail(THUMB_SIZE, Image.Resampling.LANCZOS)
+            target = target_stem.with_suffix(".png" if has_alpha else ".jpg")
+            tmp = target.with_name(target.name + ".tmp")
+            # A fresh image saved without exif/icc/info: no metadata reaches the thumbnail.
+            clean = Image.new(frame.mode, frame.size)
+            clean.paste(frame)
+            if has_alpha:
+                clean.save(tmp, "PNG", optimize=True)
+            else:
+                clean.save(tmp, "JPEG", quality=82, optimize=True)
+            os.replace(tmp, target)
+            return target
+    except ApiError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise ApiError(400, "invalid_image", "The image could not be decoded",
+                       "이미지를 읽을 수 없습니다.") from None

@@ -1,0 +1,91 @@
+"""HTTP routes for files: upload, scan-job status, download (with thumbnails), room file list, avatar."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify, request, send_file
+
+from messenger.accounts.auth import current_auth, login_required, user_key
+from messenger.accounts.service import user_dict
+from messenger.core.context import Services
+from messenger.core.errors import ApiError, not_found
+from messenger.core.validation import int_arg
+from messenger.files import quarantine, service
+
+CACHE_CONTROL = "private, max-age=3600"
+
+
+def _room_id_field() -> int:
+    raw = request.form.get("room_id")
+    if raw is None or not raw.strip():
+        raise ApiError(400, "missing_field", "Missing field: room_id", "필수 항목이 빠졌습니다: room_id")
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ApiError(400, "invalid_field", "Field 'room_id' must be an integer") from None
+    if value < 1:
+        raise ApiError(400, "invalid_field", "Field 'room_id' must be >= 1")
+    return value
+
+
+def register(app: Flask, svc: Services) -> None:
+    bp = Blueprint("files", __name__)
+    limiter = svc.limiter
+
+    @bp.post("/api/upload")
+    @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)
+    @login_required
+    def upload():  # type: ignore[no-untyped-def]
+        file = request.files.get("file")  # a body over the app limit raises 413 here
+        room_id = _room_id_field()
+        body, status = service.upload(svc, current_auth().user_id, room_id, file)
+        return jsonify(body), status
+
+    @bp.get("/api/upload/jobs/<job_id>")
+    @login_required
+    def upload_job(job_id: str):  # type: ignore[no-untyped-def]
+        if len(job_id) > 64:
+            raise not_found("upload job")
+        return jsonify(quarantine.job_status(svc, current_auth().user_id, job_id))
+
+    @bp.get("/files/<int:file_id>/<path:name>")
+    @login_required
+    def download(file_id: int, name: str):  # type: ignore[no-untyped-def]
+        row = service.readable_file(svc, current_auth().user_id, file_id)
+        thumb = request.args.get("thumb", "") in ("1", "true", "yes")
+        path = service.download_path(svc, row, thumb)
+        if thumb:
+            mime = "image/png" if path.suffix == ".png" else "image/jpeg"
+            download_name = row.original_name.rsplit(".", 1)[0] + "_thumb" + path.suffix
+        else:
+            mime, download_name = row.mime, row.original_name
+        resp = send_file(
+            path,
+            mimetype=mime,
+            as_attachment=not (thumb or mime in service.INLINE_MIMES),
+            download_name=download_name,
+            conditional=True,
+            etag=row.sha256[:40] + ("-thumb" if thumb else ""),
+            last_modified=row.created_at,
+            max_age=None,
+        )
+        resp.headers["Cache-Control"] = CACHE_CONTROL
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Vary"] = "Cookie"
+        return resp
+
+    @bp.get("/api/rooms/<int:room_id>/files")
+    @login_required
+    def room_files(room_id: int):  # type: ignore[no-untyped-def]
+        limit = int_arg(request.args, "limit", default=50, minimum=1, maximum=100) or 50
+        before_id = int_arg(request.args, "before_id", minimum=1)
+        return jsonify(service.room_files(svc, current_auth().user_id, room_id, before_id, limit))
+
+    @bp.post("/api/me/avatar")
+    @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)
+    @login_required
+    def avatar():  # type: ignore[no-untyped-def]
+        file = request.files.get("file")
+        row = service.set_avatar(svc, current_auth().user_id, file)
+        return jsonify({"user": user_dict(svc, row)})
+
+    app.register_blueprint(bp)
