@@ -28,6 +28,7 @@ FEATURES = (
     "system",
     "accounts",
     "admin",
+    "oidc",
     "pins",
     "polls",
     "retention",

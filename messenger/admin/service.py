@@ -130,19 +130,8 @@ def delete_user(svc: Services, actor_id: int, user_id: int, client_ip: str | Non
                         details={"username": row.username, "display_name": row.display_name},
                         client_ip=client_ip)
     accounts.revoke_all_sessions(svc, user_id, "deleted")
-    _leave_rooms(svc, user_id)
+    # The rooms feature's user-changed hook hands the user's rooms on (never left without an admin).
     svc.realtime.notify_user_changed(user_id)
-
-
-def _leave_rooms(svc: Services, user_id: int) -> None:
-    """Hand the user's rooms over (a room is never left without an admin): the rooms feature's rule."""
-    try:
-        from messenger.rooms import service as rooms_service
-    except ImportError:  # rooms feature not installed in this build
-        return
-    hook = getattr(rooms_service, "on_user_removed", None)
-    if hook is not None:
-        hook(svc, user_id)
 
 
 def server_settings(svc: Services) -> dict[str, Any]:
