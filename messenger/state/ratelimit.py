@@ -1,0 +1,87 @@
+"""Rate-limit storage for the ``limits`` library (socket events): Redis shared by every node, with
+a memory fallback while Redis is down.
+
+``build_limits_storage(settings)`` reads ``RATE_LIMIT_STORAGE_URI``: ``memory://`` gives the plain
+memory storage; ``redis://…`` gives :class:`FallbackLimitsStorage`, which answers from Redis while it
+is up and from memory (per node) while it is not, switching back when Redis answers again.
+Use it with any ``limits`` strategy, e.g. ``MovingWindowRateLimiter(build_limits_storage(settings))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from limits.storage import MemoryStorage, MovingWindowSupport, SlidingWindowCounterSupport, Storage
+from limits.storage import storage_from_string as _storage_from_string
+
+from messenger.state.redis_store import CHECK_INTERVAL, REDIS_ERRORS, Failover, redis_options
+
+
+class FallbackLimitsStorage(Storage, MovingWindowSupport, SlidingWindowCounterSupport):
+    """A ``limits`` storage: Redis first, memory while Redis does not answer."""
+
+    STORAGE_SCHEME = None
+
+    def __init__(self, uri: str, check_interval: float = CHECK_INTERVAL) -> None:
+        super().__init__(uri)
+        self.primary: Any = _storage_from_string(uri, **redis_options())
+        self.memory = MemoryStorage()
+        self.failover = Failover(uri, "rate limits", check_interval)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return REDIS_ERRORS
+
+    def _run(self, name: str, *args: Any) -> Any:
+        return self.failover.run(lambda: getattr(self.primary, name)(*args),
+                                 lambda: getattr(self.memory, name)(*args))
+
+    # ---- Storage ------------------------------------------------------------------------------
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return int(self._run("incr", key, expiry, amount))
+
+    def get(self, key: str) -> int:
+        return int(self._run("get", key))
+
+    def get_expiry(self, key: str) -> float:
+        return float(self._run("get_expiry", key))
+
+    def check(self) -> bool:
+        return self.failover.up
+
+    def reset(self) -> int | None:
+        return self._run("reset")
+
+    def clear(self, key: str) -> None:
+        self._run("clear", key)
+
+    # ---- moving window ----------------------------------------------------------------------------
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        return bool(self._run("acquire_entry", key, limit, expiry, amount))
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        return self._run("get_moving_window", key, limit, expiry)  # type: ignore[no-any-return]
+
+    # ---- sliding window counter ----------------------------------------------------------------
+    def acquire_sliding_window_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        return bool(self._run("acquire_sliding_window_entry", key, limit, expiry, amount))
+
+    def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
+        return self._run("get_sliding_window", key, expiry)  # type: ignore[no-any-return]
+
+    def clear_sliding_window(self, key: str, expiry: int) -> None:
+        self._run("clear_sliding_window", key, expiry)
+
+    def status(self) -> str:
+        return self.failover.status()
+
+    def close(self) -> None:
+        self.failover.close()
+
+
+def build_limits_storage(settings: Any) -> Storage:
+    """The ``limits`` storage for ``settings.RATE_LIMIT_STORAGE_URI`` (memory, or Redis with fallback)."""
+    uri = settings.RATE_LIMIT_STORAGE_URI or "memory://"
+    if uri.startswith(("redis://", "rediss://")):
+        return FallbackLimitsStorage(uri)
+    return _storage_from_string(uri)  # type: ignore[return-value]
