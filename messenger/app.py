@@ -27,6 +27,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 FEATURES = (
     "system",
     "accounts",
+    "rooms",
+    "messages",
     "admin",
     "oidc",
     "pins",

@@ -1,0 +1,106 @@
+"""The contract's ``message`` objects, batch-loaded: a fixed number of statements for any number of messages."""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection
+
+from messenger.accounts.service import avatar_url
+from messenger.core.context import Services
+from messenger.messages import store
+from messenger.storage.db import iso
+
+EXCERPT_LENGTH = 100
+
+
+def _excerpt(row: Any) -> str:
+    if row.reply_deleted_at is not None:
+        return ""
+    text = (row.reply_content or "").strip().replace("\n", " ")
+    return text[:EXCERPT_LENGTH] + ("…" if len(text) > EXCERPT_LENGTH else "")
+
+
+def group_reactions(rows: list[Any]) -> dict[int, list[dict[str, Any]]]:
+    """``message_id -> [{emoji, count, user_ids}]`` in first-reacted order."""
+    grouped: dict[int, dict[str, list[int]]] = defaultdict(dict)
+    for r in rows:
+        grouped[int(r.message_id)].setdefault(r.emoji, []).append(int(r.user_id))
+    return {
+        mid: [{"emoji": e, "count": len(uids), "user_ids": uids} for e, uids in by_emoji.items()]
+        for mid, by_emoji in grouped.items()
+    }
+
+
+def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewer_id: int) -> dict[int, dict[str, Any]]:
+    """Message objects for ``message_ids`` (missing ids are left out). No query per message."""
+    ids = sorted({int(i) for i in message_ids})
+    if not ids:
+        return {}
+    rows = store.load_messages(conn, ids)
+    mentions: dict[int, list[int]] = defaultdict(list)
+    for m in store.mentions_for(conn, ids):
+        mentions[int(m.message_id)].append(int(m.user_id))
+    reactions = group_reactions(store.reactions_for(conn, ids))
+    markers: dict[int, list[tuple[int, int]]] = defaultdict(list)  # room -> [(last_read, user_id)]
+    for m in store.read_markers(conn, sorted({r.room_id for r in rows})):
+        markers[int(m.room_id)].append((int(m.last_read_message_id), int(m.user_id)))
+    reads: dict[int, list[int]] = {room: sorted(v for v, _ in pairs) for room, pairs in markers.items()}
+    last_read_of = {(room, uid): v for room, pairs in markers.items() for v, uid in pairs}
+    file_ids = [r.file_id for r in rows if r.file_id is not None and r.deleted_at is None]
+    files: dict[int, dict[str, Any]] = {}
+    if file_ids:
+        from messenger.files.service import file_dicts
+
+        files = file_dicts(conn, file_ids)
+    poll_ids = [r.poll_id for r in rows if r.poll_id is not None and r.deleted_at is None]
+    polls: dict[int, dict[str, Any]] = {}
+    if poll_ids:
+        from messenger.polls.service import poll_dicts
+
+        polls = poll_dicts(svc, conn, poll_ids, viewer_id)
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        room_reads = reads.get(int(r.room_id), [])
+        read_count = len(room_reads) - bisect.bisect_left(room_reads, r.id)
+        sender_read = last_read_of.get((int(r.room_id), r.sender_id)) if r.sender_id is not None else None
+        if sender_read is not None and sender_read >= r.id:
+            read_count -= 1  # the sender does not count as a reader
+        deleted = r.deleted_at is not None
+        msg: dict[str, Any] = {
+            "id": r.id,
+            "room_id": r.room_id,
+            "sender": None if r.sender_id is None else {
+                "id": r.sender_id, "username": r.sender_username, "display_name": r.sender_name,
+                "avatar_url": avatar_url(SimpleNamespace(avatar_file_id=r.sender_avatar_file_id)),
+            },
+            "type": r.type,
+            "content": "" if deleted else r.content,
+            "mentions": [] if deleted else mentions.get(r.id, []),
+            "reactions": [] if deleted else reactions.get(r.id, []),
+            "edited_at": iso(r.edited_at),
+            "deleted": deleted,
+            "created_at": iso(r.created_at),
+            "client_msg_id": r.client_msg_id,
+            "read_count": max(read_count, 0),
+        }
+        if r.reply_to_id is not None and r.reply_room_id == r.room_id:
+            msg["reply_to"] = {
+                "id": r.reply_to_id,
+                "sender": None if r.reply_sender_id is None else {"id": r.reply_sender_id,
+                                                                  "display_name": r.reply_sender_name},
+                "type": r.reply_type,
+                "excerpt": _excerpt(r),
+                "deleted": r.reply_deleted_at is not None,
+            }
+        if r.file_id is not None and not deleted and r.file_id in files:
+            msg["file"] = files[r.file_id]
+        if r.poll_id is not None and not deleted:
+            msg["poll_id"] = r.poll_id
+            if r.poll_id in polls:
+                msg["poll"] = polls[r.poll_id]
+        out[int(r.id)] = msg
+    return out

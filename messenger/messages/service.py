@@ -1,0 +1,279 @@
+"""Message rules: send (idempotent by ``client_msg_id``), edit, delete (tombstone), system messages,
+history paging and read markers. Every write keeps the search index current in the same transaction;
+broadcasts are built from the stored rows after the commit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from messenger.audit import store as audit_store
+from messenger.core.context import Services
+from messenger.core.errors import ApiError
+from messenger.messages import store
+from messenger.messages.serialize import message_dicts
+from messenger.rooms import store as rooms_store
+from messenger.rooms.service import require_member
+
+__all__ = [
+    "send", "send_from_client", "edit", "delete", "post_system_message", "insert_system", "broadcast_new",
+    "message_dicts", "history", "mark_read",
+]
+
+CLIENT_TYPES = ("text", "file")
+MENTION_RE = re.compile(r"(?<![\w@])@([\w.\-]{1,64})", re.UNICODE)
+HISTORY_MAX = 100
+HISTORY_DEFAULT = 50
+
+
+# ---- validation -------------------------------------------------------------------------------
+def _check_content(svc: Services, content: Any, type_: str) -> str:
+    if not isinstance(content, str):
+        raise ApiError(400, "invalid_field", "Field 'content' must be a string")
+    if "\x00" in content:
+        raise ApiError(400, "invalid_field", "Field 'content' must not contain NUL characters")
+    limit = svc.settings.MESSAGE_MAX_LENGTH
+    if len(content) > limit:
+        raise ApiError(400, "message_too_long", f"A message can be at most {limit} characters ({len(content)} given)",
+                       f"메시지는 최대 {limit:,}자까지 보낼 수 있습니다. (현재 {len(content):,}자)")
+    if type_ == "text" and not content.strip():
+        raise ApiError(400, "empty_message", "The message is empty", "메시지 내용을 입력해 주세요.")
+    return content
+
+
+def _resolve_mentions(conn: Connection, room_id: int, sender_id: int, role: str, content: str) -> list[int]:
+    """``@username`` of room members → ids; ``@all`` (room admins only) → every other member."""
+    names: set[str] = set()
+    everyone = False
+    for raw in MENTION_RE.findall(content):
+        name = unicodedata.normalize("NFKC", raw).lower()
+        if name in ("all", "everyone", "모두"):
+            everyone = True
+        names.add(name)
+        names.add(name.rstrip(".-"))  # "@kim." at the end of a sentence
+    ids = set(store.members_by_username(conn, room_id, sorted(n for n in names if n)))
+    if everyone and role == "admin":
+        ids |= set(rooms_store.member_ids(conn, room_id))
+    ids.discard(sender_id)
+    return sorted(ids)
+
+
+def _check_reply(conn: Connection, room_id: int, reply_to_id: int | None) -> None:
+    if reply_to_id is not None and store.message_in_room(conn, reply_to_id, room_id) is None:
+        raise ApiError(400, "invalid_reply", "The replied-to message is not in this room",
+                       "답장할 메시지가 이 대화방에 없습니다.")
+
+
+def _index(conn: Connection, message_id: int, room_id: int, text: str) -> None:
+    from messenger.search.index import index_message
+
+    index_message(conn, message_id, room_id, text)
+
+
+def _unindex(conn: Connection, message_ids: list[int]) -> None:
+    from messenger.search.index import remove_messages
+
+    remove_messages(conn, message_ids)
+
+
+def _one(svc: Services, message_id: int, viewer_id: int) -> dict[str, Any]:
+    with svc.db.read() as conn:
+        return message_dicts(svc, conn, [message_id], viewer_id)[message_id]
+
+
+# ---- sending ----------------------------------------------------------------------------------
+def send_from_client(svc: Services, sender_id: int, room_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A message from a client (socket or HTTP): rate limited; only ``text`` and ``file`` types."""
+    from messenger.messages.ratelimit import check_send_rate
+
+    type_ = body.get("type") or "text"
+    if type_ not in CLIENT_TYPES:
+        raise ApiError(400, "invalid_field", "Field 'type' must be 'text' or 'file'")
+    check_send_rate(svc, sender_id)
+    return send(svc, sender_id, room_id, body.get("content") or "", type=type_,
+                upload_token=body.get("upload_token"), reply_to_id=body.get("reply_to_id"),
+                client_msg_id=body.get("client_msg_id"))
+
+
+def send(svc: Services, sender_id: int, room_id: int, content: str, *, type: str = "text",
+         upload_token: str | None = None, reply_to_id: int | None = None, client_msg_id: str | None = None,
+         poll_id: int | None = None) -> dict[str, Any]:
+    """Store a message and broadcast ``new_message``; a repeated ``client_msg_id`` returns the first one."""
+    if type not in ("text", "file", "poll"):
+        raise ApiError(400, "invalid_field", "Messages of this type cannot be sent")
+    content = _check_content(svc, content, type)
+    if type == "file" and not upload_token:
+        raise ApiError(400, "missing_field", "A file message needs an upload_token", "업로드 토큰이 필요합니다.")
+    if type == "poll" and poll_id is None:
+        raise ApiError(400, "missing_field", "A poll message needs a poll_id")
+    if client_msg_id is not None and (not client_msg_id or len(client_msg_id) > 64):
+        raise ApiError(400, "invalid_field", "Field 'client_msg_id' must be 1-64 characters")
+    with svc.db.read() as conn:
+        require_member(conn, room_id, sender_id)
+        if client_msg_id:
+            existing = _existing(conn, sender_id, client_msg_id, room_id)
+            if existing is not None:
+                return message_dicts(svc, conn, [existing], sender_id)[existing]
+        _check_reply(conn, room_id, reply_to_id)
+    file_id = None
+    if type == "file":
+        from messenger.files.service import consume_upload_token
+
+        file_id = consume_upload_token(svc, upload_token or "", sender_id, room_id)
+    try:
+        with svc.db.begin() as conn:
+            role = require_member(conn, room_id, sender_id)
+            mentions = _resolve_mentions(conn, room_id, sender_id, role, content) if type != "poll" else []
+            msg_id, created_at = store.insert_message(conn, room_id, sender_id, type, content, reply_to_id,
+                                                      file_id, poll_id, client_msg_id or None)
+            store.set_mentions(conn, msg_id, mentions)
+            rooms_store.touch_room(conn, room_id, msg_id, created_at)
+            rooms_store.advance_read(conn, room_id, sender_id, msg_id)
+            _index(conn, msg_id, room_id, _search_text(conn, content, file_id))
+            message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
+    except IntegrityError:
+        if not client_msg_id:
+            raise
+        with svc.db.read() as conn:  # the same client_msg_id won a race a moment ago
+            existing = _existing(conn, sender_id, client_msg_id, room_id)
+            if existing is None:
+                raise
+            return message_dicts(svc, conn, [existing], sender_id)[existing]
+    svc.realtime.emit_room("new_message", {"message": message}, room_id)
+    return message
+
+
+def _existing(conn: Connection, sender_id: int, client_msg_id: str, room_id: int) -> int | None:
+    row = store.find_by_client_id(conn, sender_id, client_msg_id)
+    if row is None:
+        return None
+    if row.room_id != room_id:
+        raise ApiError(409, "client_msg_id_conflict", "This client_msg_id was already used in another room",
+                       "이미 다른 대화방에서 사용한 client_msg_id입니다.")
+    return int(row.id)
+
+
+def _search_text(conn: Connection, content: str, file_id: int | None) -> str:
+    if file_id is None:
+        return content
+    from messenger.files.service import file_dicts
+
+    name = file_dicts(conn, [file_id]).get(file_id, {}).get("name", "")
+    return f"{content}\n{name}" if content else name
+
+
+def insert_system(conn: Connection, room_id: int, content: str) -> int:
+    """A system message inside the caller's transaction (room events); broadcast it with broadcast_new."""
+    msg_id, created_at = store.insert_message(conn, room_id, None, "system", content[:2000])
+    rooms_store.touch_room(conn, room_id, msg_id, created_at)
+    return msg_id
+
+
+def broadcast_new(svc: Services, room_id: int, message_ids: list[int]) -> None:
+    """Emit ``new_message`` for stored messages (after their transaction committed), oldest first."""
+    if not message_ids:
+        return
+    with svc.db.read() as conn:
+        dicts = message_dicts(svc, conn, message_ids, 0)
+    for mid in sorted(dicts):
+        svc.realtime.emit_room("new_message", {"message": dicts[mid]}, room_id)
+
+
+def post_system_message(svc: Services, room_id: int, content: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Store and broadcast a ``system`` message. ``details`` travels with the live event only."""
+    with svc.db.begin() as conn:
+        if rooms_store.get_room(conn, room_id) is None:
+            raise ApiError(404, "not_found", "Room not found")
+        msg_id = insert_system(conn, room_id, content)
+        message = message_dicts(svc, conn, [msg_id], 0)[msg_id]
+    if details:
+        message = {**message, "details": details}
+    svc.realtime.emit_room("new_message", {"message": message}, room_id)
+    return message
+
+
+# ---- editing and deleting ---------------------------------------------------------------------
+def _load_for_change(conn: Connection, message_id: int, user_id: int) -> tuple[Any, str]:
+    row = store.get_message(conn, message_id)
+    if row is None:
+        raise ApiError(404, "not_found", "Message not found", "메시지를 찾을 수 없습니다.")
+    role = require_member(conn, int(row.room_id), user_id)
+    return row, role
+
+
+def edit(svc: Services, user_id: int, message_id: int, content: str) -> dict[str, Any]:
+    """The sender changes a text or file message; ``message_edited`` to the room."""
+    with svc.db.begin() as conn:
+        row, role = _load_for_change(conn, message_id, user_id)
+        if row.sender_id != user_id:
+            raise ApiError(403, "forbidden", "Only the sender can edit a message", "보낸 사람만 수정할 수 있습니다.")
+        if row.deleted_at is not None:
+            raise ApiError(400, "message_deleted", "This message was deleted", "삭제된 메시지입니다.")
+        if row.type not in CLIENT_TYPES:
+            raise ApiError(400, "not_editable", "This message cannot be edited", "이 메시지는 수정할 수 없습니다.")
+        content = _check_content(svc, content, row.type)
+        if content != row.content:
+            store.update_content(conn, message_id, content)
+            store.set_mentions(conn, message_id, _resolve_mentions(conn, int(row.room_id), user_id, role, content))
+            _index(conn, message_id, int(row.room_id), _search_text(conn, content, row.file_id))
+        message = message_dicts(svc, conn, [message_id], user_id)[message_id]
+    if content != row.content:
+        svc.realtime.emit_room("message_edited", {"message": message}, int(row.room_id))
+    return message
+
+
+def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None = None) -> dict[str, Any]:
+    """Sender or room admin; a tombstone (``deleted: true``, empty content) stays. ``message_deleted``."""
+    with svc.db.begin() as conn:
+        row, role = _load_for_change(conn, message_id, user_id)
+        own = row.sender_id == user_id
+        if not own and role != "admin":
+            raise ApiError(403, "forbidden", "Only the sender or a room administrator can delete a message",
+                           "보낸 사람이나 대화방 관리자만 삭제할 수 있습니다.")
+        if row.type == "system":
+            raise ApiError(400, "not_deletable", "System messages cannot be deleted", "시스템 메시지는 삭제할 수 없습니다.")
+        fresh = row.deleted_at is None
+        if fresh:
+            store.tombstone(conn, message_id)
+            _unindex(conn, [message_id])
+            if not own:
+                audit_store.add(conn, "room", "message_deleted", actor_id=user_id, room_id=int(row.room_id),
+                                target_user_id=row.sender_id, target_id=str(message_id),
+                                details={"type": row.type, "created_at": row.created_at.isoformat() + "Z"},
+                                client_ip=client_ip)
+        message = message_dicts(svc, conn, [message_id], user_id)[message_id]
+    if fresh:
+        svc.realtime.emit_room("message_deleted", {"message": message}, int(row.room_id))
+    return message
+
+
+# ---- history and read state -------------------------------------------------------------------
+def history(svc: Services, user_id: int, room_id: int, before_id: int | None = None, after_id: int | None = None,
+            limit: int = HISTORY_DEFAULT) -> tuple[list[dict[str, Any]], bool]:
+    """Messages newest first and ``has_more``; ``after_id`` pages forward from it (catch-up)."""
+    limit = max(1, min(int(limit), HISTORY_MAX))
+    with svc.db.read() as conn:
+        require_member(conn, room_id, user_id)
+        ids, has_more = store.page_ids(conn, room_id, before_id, after_id, limit)
+        dicts = message_dicts(svc, conn, ids, user_id)
+    return [dicts[i] for i in ids if i in dicts], has_more
+
+
+def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dict[str, Any]:
+    """Move the caller's read marker forward (never back); ``read_updated`` to the room when it moved."""
+    with svc.db.begin() as conn:
+        require_member(conn, room_id, user_id)
+        if store.message_in_room(conn, message_id, room_id) is None:
+            raise ApiError(400, "invalid_message", "That message is not in this room",
+                           "이 대화방의 메시지가 아닙니다.")
+        moved = rooms_store.advance_read(conn, room_id, user_id, message_id)
+        current = int(rooms_store.get_membership(conn, room_id, user_id).last_read_message_id)
+    if moved:
+        svc.realtime.emit_room("read_updated", {"room_id": room_id, "user_id": user_id, "message_id": current},
+                               room_id)
+    return {"room_id": room_id, "message_id": current}

@@ -1,0 +1,158 @@
+"""SQL for messages, mentions, reactions and read markers (history is keyset-paged on (room_id, id))."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from messenger.storage.db import utcnow
+from messenger.storage.tables import message_mentions, messages, reactions, room_members, users
+
+
+def insert_message(conn: Connection, room_id: int, sender_id: int | None, type_: str, content: str,
+                   reply_to_id: int | None = None, file_id: int | None = None, poll_id: int | None = None,
+                   client_msg_id: str | None = None) -> tuple[int, dt.datetime]:
+    now = utcnow()
+    result = conn.execute(
+        insert(messages).values(room_id=room_id, sender_id=sender_id, type=type_, content=content,
+                                reply_to_id=reply_to_id, file_id=file_id, poll_id=poll_id,
+                                client_msg_id=client_msg_id, created_at=now)
+    )
+    return int(result.inserted_primary_key[0]), now
+
+
+def get_message(conn: Connection, message_id: int) -> Any:
+    return conn.execute(select(messages).where(messages.c.id == message_id)).first()
+
+
+def find_by_client_id(conn: Connection, sender_id: int, client_msg_id: str) -> Any:
+    return conn.execute(
+        select(messages).where(messages.c.sender_id == sender_id, messages.c.client_msg_id == client_msg_id)
+    ).first()
+
+
+def message_in_room(conn: Connection, message_id: int, room_id: int) -> Any:
+    return conn.execute(
+        select(messages.c.id, messages.c.deleted_at).where(messages.c.id == message_id, messages.c.room_id == room_id)
+    ).first()
+
+
+def update_content(conn: Connection, message_id: int, content: str) -> None:
+    conn.execute(update(messages).where(messages.c.id == message_id).values(content=content, edited_at=utcnow()))
+
+
+def tombstone(conn: Connection, message_id: int) -> None:
+    conn.execute(update(messages).where(messages.c.id == message_id).values(content="", deleted_at=utcnow()))
+    conn.execute(delete(message_mentions).where(message_mentions.c.message_id == message_id))
+    conn.execute(delete(reactions).where(reactions.c.message_id == message_id))
+
+
+def set_mentions(conn: Connection, message_id: int, user_ids: list[int]) -> None:
+    conn.execute(delete(message_mentions).where(message_mentions.c.message_id == message_id))
+    if user_ids:
+        conn.execute(insert(message_mentions), [{"message_id": message_id, "user_id": u} for u in user_ids])
+
+
+def members_by_username(conn: Connection, room_id: int, usernames: list[str]) -> list[int]:
+    if not usernames:
+        return []
+    stmt = (
+        select(users.c.id)
+        .join(room_members, and_(room_members.c.user_id == users.c.id, room_members.c.room_id == room_id))
+        .where(users.c.username.in_(usernames))
+    )
+    return [int(r.id) for r in conn.execute(stmt).all()]
+
+
+def page_ids(conn: Connection, room_id: int, before_id: int | None, after_id: int | None,
+             limit: int) -> tuple[list[int], bool]:
+    """Up to ``limit`` message ids, newest first, and whether more exist in the paging direction.
+
+    With ``after_id`` the window is the oldest ``limit`` messages after it (catch-up pages forward);
+    otherwise the newest ``limit`` before ``before_id`` (or the room's newest).
+    """
+    cond = [messages.c.room_id == room_id]
+    if before_id is not None:
+        cond.append(messages.c.id < before_id)
+    if after_id is not None:
+        cond.append(messages.c.id > after_id)
+        order = messages.c.id.asc()
+    else:
+        order = messages.c.id.desc()
+    rows = conn.execute(select(messages.c.id).where(*cond).order_by(order).limit(limit + 1)).all()
+    ids = [int(r.id) for r in rows]
+    has_more = len(ids) > limit
+    ids = ids[:limit]
+    return sorted(ids, reverse=True), has_more
+
+
+def load_messages(conn: Connection, message_ids: list[int]) -> list[Any]:
+    """Messages with sender and replied-to message (+ its sender) in one statement."""
+    sender = users.alias("sender")
+    reply = messages.alias("reply")
+    reply_sender = users.alias("reply_sender")
+    stmt = (
+        select(
+            messages,
+            sender.c.username.label("sender_username"), sender.c.display_name.label("sender_name"),
+            sender.c.avatar_file_id.label("sender_avatar_file_id"),
+            reply.c.content.label("reply_content"), reply.c.type.label("reply_type"),
+            reply.c.deleted_at.label("reply_deleted_at"), reply.c.sender_id.label("reply_sender_id"),
+            reply.c.room_id.label("reply_room_id"),
+            reply_sender.c.display_name.label("reply_sender_name"),
+        )
+        .select_from(messages)
+        .outerjoin(sender, sender.c.id == messages.c.sender_id)
+        .outerjoin(reply, reply.c.id == messages.c.reply_to_id)
+        .outerjoin(reply_sender, reply_sender.c.id == reply.c.sender_id)
+        .where(messages.c.id.in_(message_ids))
+    )
+    return list(conn.execute(stmt).all())
+
+
+def mentions_for(conn: Connection, message_ids: list[int]) -> list[Any]:
+    return list(conn.execute(
+        select(message_mentions.c.message_id, message_mentions.c.user_id)
+        .where(message_mentions.c.message_id.in_(message_ids))
+        .order_by(message_mentions.c.message_id, message_mentions.c.user_id)
+    ).all())
+
+
+def reactions_for(conn: Connection, message_ids: list[int]) -> list[Any]:
+    return list(conn.execute(
+        select(reactions.c.message_id, reactions.c.emoji, reactions.c.user_id)
+        .where(reactions.c.message_id.in_(message_ids))
+        .order_by(reactions.c.message_id, reactions.c.created_at, reactions.c.user_id)
+    ).all())
+
+
+def read_markers(conn: Connection, room_ids: list[int]) -> list[Any]:
+    return list(conn.execute(
+        select(room_members.c.room_id, room_members.c.user_id, room_members.c.last_read_message_id)
+        .where(room_members.c.room_id.in_(room_ids))
+    ).all())
+
+
+def has_reaction(conn: Connection, message_id: int, user_id: int, emoji: str) -> bool:
+    return conn.execute(
+        select(reactions.c.message_id).where(reactions.c.message_id == message_id, reactions.c.user_id == user_id,
+                                             reactions.c.emoji == emoji)
+    ).first() is not None
+
+
+def add_reaction(conn: Connection, message_id: int, user_id: int, emoji: str) -> None:
+    conn.execute(insert(reactions).values(message_id=message_id, user_id=user_id, emoji=emoji, created_at=utcnow()))
+
+
+def remove_reaction(conn: Connection, message_id: int, user_id: int, emoji: str) -> None:
+    conn.execute(delete(reactions).where(reactions.c.message_id == message_id, reactions.c.user_id == user_id,
+                                         reactions.c.emoji == emoji))
+
+
+def count_user_reactions(conn: Connection, message_id: int, user_id: int) -> int:
+    return int(conn.execute(
+        select(func.count()).select_from(reactions)
+        .where(reactions.c.message_id == message_id, reactions.c.user_id == user_id)
+    ).scalar_one())

@@ -1,0 +1,104 @@
+"""Live room plumbing: sockets join their rooms on connect, ``join_room``, ``typing``, ``presence``."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from messenger.core.context import Services
+from messenger.core.validation import Field, parse
+from messenger.realtime import SocketUser, chat_room
+from messenger.rooms import store
+from messenger.rooms.service import require_member
+
+TYPING_EXPIRES = 5.0  # seconds after the last is_typing:true without a refresh
+ROOM_ID = {"room_id": Field(int, required=True, minimum=1)}
+TYPING = {"room_id": Field(int, required=True, minimum=1), "is_typing": Field(bool, required=True)}
+
+
+def _typing(svc: Services) -> dict[tuple[int, int], tuple[str, str]]:
+    """This node's typists: (room_id, user_id) → (socket id, token of the latest ``is_typing:true``)."""
+    return svc.extras.setdefault("typing", {})
+
+
+def join_user_rooms(svc: Services, user: SocketUser) -> None:
+    """Connect hook: put a new socket in every chat room of its user."""
+    with svc.db.read() as conn:
+        room_ids = store.room_ids_of_user(conn, user.user_id)
+    for room_id in room_ids:
+        svc.socketio.server.enter_room(user.sid, chat_room(room_id), namespace="/")
+
+
+def on_join_room(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
+    body = parse(data, ROOM_ID)
+    with svc.db.read() as conn:
+        require_member(conn, body["room_id"], user.user_id)
+    svc.socketio.server.enter_room(user.sid, chat_room(body["room_id"]), namespace="/")
+    return {"room_id": body["room_id"]}
+
+
+def _emit_typing(svc: Services, user: SocketUser, room_id: int, is_typing: bool) -> None:
+    svc.realtime.emit_room("typing", {"room_id": room_id, "user_id": user.user_id,
+                                      "display_name": user.display_name, "is_typing": is_typing},
+                           room_id, skip_sid=user.sid)
+
+
+def on_typing(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
+    """Relay to the room except the sender; a ``true`` without refresh expires after TYPING_EXPIRES."""
+    body = parse(data, TYPING)
+    room_id = body["room_id"]
+    with svc.db.read() as conn:
+        require_member(conn, room_id, user.user_id)
+    key = (room_id, user.user_id)
+    typists = _typing(svc)
+    if not body["is_typing"]:
+        if typists.pop(key, None) is not None:
+            _emit_typing(svc, user, room_id, False)
+        return {}
+    token = secrets.token_hex(8)
+    fresh = key not in typists
+    typists[key] = (user.sid, token)
+    if fresh:
+        _emit_typing(svc, user, room_id, True)
+    svc.jobs.spawn(_expire_typing, svc, user, room_id, token)
+    return {}
+
+
+def _expire_typing(svc: Services, user: SocketUser, room_id: int, token: str) -> None:
+    svc.socketio.sleep(TYPING_EXPIRES)
+    typists = _typing(svc)
+    current = typists.get((room_id, user.user_id))
+    if current is not None and current[1] == token:
+        typists.pop((room_id, user.user_id), None)
+        _emit_typing(svc, user, room_id, False)
+
+
+def stop_typing_of_socket(svc: Services, user: SocketUser) -> None:
+    """Disconnect hook: a closed tab stops typing at once."""
+    typists = _typing(svc)
+    for key, (sid, _token) in list(typists.items()):
+        if sid == user.sid:
+            typists.pop(key, None)
+            _emit_typing(svc, user, key[0], False)
+
+
+def broadcast_presence(svc: Services, user_id: int, presence: str) -> None:
+    """Presence hook: ``presence`` to every user who shares a room with ``user_id`` (and to themselves)."""
+    with svc.db.read() as conn:
+        peers = set(store.users_sharing_a_room(conn, user_id))
+    peers.add(user_id)
+    payload = {"user_id": user_id, "presence": presence}
+    for peer in sorted(peers):
+        svc.realtime.emit_user("presence", payload, peer)
+
+
+def install(svc: Services) -> None:
+    rt = svc.realtime
+    rt.connect_hooks.append(join_user_rooms)
+    rt.disconnect_hooks.append(stop_typing_of_socket)
+    rt.presence_hooks.append(broadcast_presence)
+    from messenger.rooms.service import on_user_changed
+
+    rt.user_changed_hooks.append(on_user_changed)
+    rt.event("join_room")(on_join_room)
+    rt.event("typing")(on_typing)

@@ -1,0 +1,402 @@
+"""Room rules: membership checks, direct/group rooms, members and roles, room settings.
+
+Every change runs in one transaction (membership, system message, audit entry); sockets are moved
+and events emitted only after it committed.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from messenger.accounts.service import avatar_url, directory_dict
+from messenger.audit import store as audit_store
+from messenger.core.context import Services
+from messenger.core.errors import ApiError
+from messenger.rooms import store
+from messenger.storage.db import iso
+
+MAX_GROUP_MEMBERS = 1000
+
+
+# ---- checks other features use ----------------------------------------------------------------
+def require_member(conn: Connection, room_id: int, user_id: int) -> str:
+    """The caller's role in the room; 404 ``not_found`` (no room) or 403 ``forbidden`` (not a member)."""
+    row = store.room_and_role(conn, room_id, user_id)
+    if row is None:
+        raise ApiError(404, "not_found", "Room not found", "대화방을 찾을 수 없습니다.")
+    if row.role is None:
+        raise ApiError(403, "forbidden", "You are not a member of this room", "이 대화방의 멤버가 아닙니다.")
+    return str(row.role)
+
+
+def require_room_admin(conn: Connection, room_id: int, user_id: int) -> None:
+    if require_member(conn, room_id, user_id) != "admin":
+        raise ApiError(403, "forbidden", "Room administrators only", "대화방 관리자만 할 수 있습니다.")
+
+
+def _require_group(room: Any) -> None:
+    if room.type != "group":
+        raise ApiError(400, "direct_room", "This cannot be done in a direct conversation",
+                       "1:1 대화방에서는 할 수 없습니다.")
+
+
+# ---- serialisation ----------------------------------------------------------------------------
+def room_dict(svc: Services, room_id: int, viewer_id: int | None) -> dict[str, Any]:
+    """The room with its members (``room_updated`` payload; viewer fields only when ``viewer_id``)."""
+    with svc.db.read() as conn:
+        room = store.get_room(conn, room_id)
+        if room is None:
+            raise ApiError(404, "not_found", "Room not found", "대화방을 찾을 수 없습니다.")
+        members = store.members_with_users(conn, room_id)
+    return _room_dict(svc, room, members, viewer_id)
+
+
+def _room_dict(svc: Services, room: Any, members: list[Any], viewer_id: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": room.id,
+        "type": room.type,
+        "name": room.name,
+        "topic": room.topic,
+        "created_by": room.created_by,
+        "created_at": iso(room.created_at),
+        "last_message_id": room.last_message_id,
+        "last_activity_at": iso(room.last_activity_at),
+        "members_count": len(members),
+        "members": [
+            {"user": _member_user(svc, m), "role": m.role, "joined_at": iso(m.joined_at),
+             "last_read_message_id": int(m.last_read_message_id)}
+            for m in members
+        ],
+    }
+    if viewer_id is not None:
+        mine = next((m for m in members if m.id == viewer_id), None)
+        out["my_role"] = mine.role if mine else None
+        if room.type == "direct":
+            peer = next((m for m in members if m.id != viewer_id), None)
+            out["name"] = peer.display_name if peer else room.name
+        out["muted"] = bool(mine.muted) if mine else False
+        out["pinned"] = bool(mine.pinned) if mine else False
+    return out
+
+
+def _member_user(svc: Services, row: Any) -> dict[str, Any]:
+    user = directory_dict(svc, row)
+    user["is_active"] = bool(row.is_active) and row.deleted_at is None
+    return user
+
+
+def list_rooms(svc: Services, user_id: int) -> list[dict[str, Any]]:
+    """The caller's rooms, newest activity first (one SQL statement)."""
+    with svc.db.read() as conn:
+        rows = store.list_rooms(conn, user_id)
+    out = []
+    for r in rows:
+        last = None
+        if r.last_id is not None:
+            deleted = r.last_deleted_at is not None
+            last = {
+                "id": r.last_id,
+                "type": r.last_type,
+                "content": "" if deleted else (r.last_content or "")[:200],
+                "deleted": deleted,
+                "created_at": iso(r.last_created_at),
+                "sender": None if r.last_sender_id is None else {"id": r.last_sender_id,
+                                                                 "display_name": r.last_sender_name},
+            }
+        item: dict[str, Any] = {
+            "id": r.id, "type": r.type, "name": r.name, "topic": r.topic,
+            "members_count": int(r.members_count), "unread_count": int(r.unread_count),
+            "last_message": last, "last_activity_at": iso(r.last_activity_at),
+            "pinned": bool(r.pinned), "muted": bool(r.muted), "my_role": r.role,
+            "last_read_message_id": int(r.last_read_message_id),
+        }
+        if r.type == "direct":
+            item["peer"] = None
+            if r.peer_id is not None:
+                item["name"] = r.peer_display_name
+                item["peer"] = {"id": r.peer_id, "username": r.peer_username, "display_name": r.peer_display_name,
+                                "avatar_url": avatar_url(SimpleNamespace(avatar_file_id=r.peer_avatar_file_id)),
+                                "presence": svc.realtime.presence(r.peer_id)}
+        out.append(item)
+    return out
+
+
+def get_room(svc: Services, user_id: int, room_id: int) -> dict[str, Any]:
+    with svc.db.read() as conn:
+        require_member(conn, room_id, user_id)
+    return room_dict(svc, room_id, user_id)
+
+
+# ---- creating rooms ---------------------------------------------------------------------------
+def _checked_users(conn: Connection, user_ids: list[int]) -> list[Any]:
+    wanted = sorted(set(user_ids))
+    rows = store.active_users(conn, wanted)
+    if len(rows) != len(wanted):
+        missing = sorted(set(wanted) - {r.id for r in rows})
+        raise ApiError(400, "invalid_user", f"Unknown or inactive user id(s): {missing[:20]}",
+                       "존재하지 않거나 비활성화된 사용자가 있습니다.")
+    return rows
+
+
+def open_direct(svc: Services, user_id: int, other_id: int) -> tuple[dict[str, Any], bool]:
+    """The direct room of the pair (created when missing). Returns (room, created)."""
+    if other_id == user_id:
+        raise ApiError(400, "invalid_field", "A direct conversation needs another person",
+                       "1:1 대화는 다른 사람과만 열 수 있습니다.")
+    key = f"{min(user_id, other_id)}:{max(user_id, other_id)}"
+    created = False
+    rejoined: list[int] = []
+    for _attempt in range(2):
+        try:
+            with svc.db.begin() as conn:
+                room = store.find_direct(conn, key)
+                if room is None:
+                    _checked_users(conn, [other_id])
+                    room_id = store.create_room(conn, "direct", "", "", key, user_id)
+                    store.add_members(conn, room_id, [user_id, other_id], "member")
+                    created = True
+                else:
+                    room_id = room.id
+                    present = set(store.member_ids(conn, room_id))
+                    rejoined = [u for u in (user_id, other_id) if u not in present]
+                    if rejoined:
+                        _checked_users(conn, rejoined)
+                        store.add_members(conn, room_id, rejoined, "member")
+            break
+        except IntegrityError:  # the other person opened it at the same moment
+            continue
+    else:
+        raise ApiError(409, "conflict", "Please try again")
+    for uid in [user_id, other_id] if created else rejoined:
+        svc.realtime.join_room_everywhere(uid, room_id)
+    room_out = room_dict(svc, room_id, user_id)
+    if created or rejoined:
+        for uid in {user_id, other_id}:
+            svc.realtime.emit_user("room_updated", {"room": room_dict(svc, room_id, uid)}, uid)
+    return room_out, created
+
+
+def create_group(svc: Services, user_id: int, name: str, member_ids: list[int], topic: str = "") -> dict[str, Any]:
+    from messenger.messages.service import broadcast_new, insert_system
+
+    name = name.strip()
+    if not name:
+        raise ApiError(400, "missing_field", "A group room needs a name", "대화방 이름을 입력해 주세요.")
+    others = sorted(set(member_ids) - {user_id})
+    if len(others) + 1 > MAX_GROUP_MEMBERS:
+        raise ApiError(400, "invalid_field", f"At most {MAX_GROUP_MEMBERS} members")
+    with svc.db.begin() as conn:
+        rows = _checked_users(conn, [user_id, *others])
+        names = {r.id: r.display_name for r in rows}
+        room_id = store.create_room(conn, "group", name, topic, None, user_id)
+        store.add_members(conn, room_id, [user_id], "admin")
+        store.add_members(conn, room_id, others, "member")
+        text = f"{names[user_id]}님이 대화방을 만들었습니다."
+        if others:
+            text += f" 참여자: {', '.join(names[u] for u in others)}"
+        msg_id = insert_system(conn, room_id, text)
+    for uid in [user_id, *others]:
+        svc.realtime.join_room_everywhere(uid, room_id)
+    for uid in others:
+        svc.realtime.emit_user("room_updated", {"room": room_dict(svc, room_id, uid)}, uid)
+    broadcast_new(svc, room_id, [msg_id])
+    return room_dict(svc, room_id, user_id)
+
+
+# ---- changing rooms ---------------------------------------------------------------------------
+def update_room(svc: Services, user_id: int, room_id: int, changes: dict[str, Any],
+                client_ip: str | None = None) -> dict[str, Any]:
+    from messenger.messages.service import broadcast_new, insert_system
+
+    msg_id = None
+    with svc.db.begin() as conn:
+        require_room_admin(conn, room_id, user_id)
+        room = store.get_room(conn, room_id)
+        _require_group(room)
+        values = {k: v for k, v in changes.items() if k in ("name", "topic") and v is not None}
+        if "name" in values and not values["name"]:
+            raise ApiError(400, "invalid_field", "The room name must not be empty", "대화방 이름을 입력해 주세요.")
+        values = {k: v for k, v in values.items() if getattr(room, k) != v}
+        if values:
+            store.update_room(conn, room_id, **values)
+            actor = store.active_users(conn, [user_id])[0].display_name
+        if "name" in values:
+            audit_store.add(conn, "room", "room_renamed", actor_id=user_id, room_id=room_id,
+                            details={"old": room.name, "new": values["name"]}, client_ip=client_ip)
+            msg_id = insert_system(conn, room_id, f"{actor}님이 대화방 이름을 '{values['name']}'(으)로 바꿨습니다.")
+        if "topic" in values:
+            audit_store.add(conn, "room", "topic_changed", actor_id=user_id, room_id=room_id,
+                            details={"old": room.topic, "new": values["topic"]}, client_ip=client_ip)
+    if not values:
+        return room_dict(svc, room_id, user_id)
+    svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+    if msg_id is not None:
+        broadcast_new(svc, room_id, [msg_id])
+    return room_dict(svc, room_id, user_id)
+
+
+def add_members(svc: Services, user_id: int, room_id: int, user_ids: list[int]) -> dict[str, Any]:
+    from messenger.messages.service import broadcast_new, insert_system
+
+    with svc.db.begin() as conn:
+        require_member(conn, room_id, user_id)
+        room = store.get_room(conn, room_id)
+        _require_group(room)
+        present = set(store.member_ids(conn, room_id))
+        new_ids = sorted(set(user_ids) - present)
+        if new_ids and len(present) + len(new_ids) > MAX_GROUP_MEMBERS:
+            raise ApiError(400, "invalid_field", f"At most {MAX_GROUP_MEMBERS} members")
+        if new_ids:
+            rows = _checked_users(conn, [user_id, *new_ids])
+            names = {r.id: r.display_name for r in rows}
+            # New members start "read up to now": their unread count begins at zero.
+            store.add_members(conn, room_id, new_ids, "member", last_read_message_id=room.last_message_id or 0)
+            msg_id = insert_system(
+                conn, room_id, f"{names[user_id]}님이 {', '.join(names[u] for u in new_ids)}님을 초대했습니다."
+            )
+    if not new_ids:
+        return room_dict(svc, room_id, user_id)
+    for uid in new_ids:
+        svc.realtime.join_room_everywhere(uid, room_id)
+        svc.realtime.emit_user("room_updated", {"room": room_dict(svc, room_id, uid)}, uid)
+    svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+    broadcast_new(svc, room_id, [msg_id])
+    return room_dict(svc, room_id, user_id)
+
+
+def _ensure_admin(conn: Connection, room_id: int, actor_id: int | None) -> int | None:
+    """Promote the longest-standing active member when no active admin is left; the promoted id."""
+    room = store.get_room(conn, room_id)
+    if room is None or room.type != "group" or store.active_admin_count(conn, room_id) > 0:
+        return None
+    heir = store.longest_standing_active_member(conn, room_id)
+    if heir is None:
+        return None
+    store.set_role(conn, room_id, heir, "admin")
+    audit_store.add(conn, "room", "role_changed", actor_id=actor_id, room_id=room_id, target_user_id=heir,
+                    details={"from": "member", "to": "admin", "automatic": True})
+    return heir
+
+
+def remove_member(svc: Services, user_id: int, room_id: int, target_id: int,
+                  client_ip: str | None = None) -> None:
+    """Leave (``target_id == user_id``) or kick (room admin)."""
+    from messenger.messages.service import broadcast_new, insert_system
+
+    msg_ids: list[int] = []
+    with svc.db.begin() as conn:
+        role = require_member(conn, room_id, user_id)
+        room = store.get_room(conn, room_id)
+        leaving = target_id == user_id
+        if not leaving:
+            _require_group(room)
+            if role != "admin":
+                raise ApiError(403, "forbidden", "Only room administrators can remove members",
+                               "대화방 관리자만 내보낼 수 있습니다.")
+        target = store.get_membership(conn, room_id, target_id)
+        if target is None:
+            raise ApiError(404, "not_found", "That user is not a member of this room",
+                           "이 대화방의 멤버가 아닙니다.")
+        names = {r.id: r.display_name for r in store.members_with_users(conn, room_id)}
+        store.remove_member(conn, room_id, target_id)
+        if leaving:
+            msg_ids.append(insert_system(conn, room_id, f"{names[target_id]}님이 나갔습니다."))
+        else:
+            audit_store.add(conn, "room", "member_kicked", actor_id=user_id, room_id=room_id,
+                            target_user_id=target_id, details={"role": target.role}, client_ip=client_ip)
+            msg_ids.append(insert_system(conn, room_id, f"{names[user_id]}님이 {names[target_id]}님을 내보냈습니다."))
+        heir = _ensure_admin(conn, room_id, None)
+        if heir is not None:
+            msg_ids.append(insert_system(conn, room_id, f"{names[heir]}님이 대화방 관리자가 되었습니다."))
+    svc.realtime.leave_room_everywhere(target_id, room_id)
+    svc.realtime.emit_user("room_removed", {"room_id": room_id}, target_id)
+    svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+    broadcast_new(svc, room_id, msg_ids)
+
+
+def set_role(svc: Services, user_id: int, room_id: int, target_id: int, role: str,
+             client_ip: str | None = None) -> dict[str, Any]:
+    with svc.db.begin() as conn:
+        require_room_admin(conn, room_id, user_id)
+        _require_group(store.get_room(conn, room_id))
+        target = store.get_membership(conn, room_id, target_id)
+        if target is None:
+            raise ApiError(404, "not_found", "That user is not a member of this room", "이 대화방의 멤버가 아닙니다.")
+        changed = target.role != role
+        if changed:
+            store.set_role(conn, room_id, target_id, role)
+            if store.active_admin_count(conn, room_id) == 0:
+                raise ApiError(400, "last_admin", "A room must keep at least one administrator",
+                               "대화방에는 관리자가 한 명 이상 있어야 합니다.")
+            audit_store.add(conn, "room", "role_changed", actor_id=user_id, room_id=room_id,
+                            target_user_id=target_id, details={"from": target.role, "to": role}, client_ip=client_ip)
+    if not changed:
+        return room_dict(svc, room_id, user_id)
+    svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+    return room_dict(svc, room_id, user_id)
+
+
+def update_settings(svc: Services, user_id: int, room_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """The caller's own flags for a room: ``muted``, ``pinned``."""
+    values = {k: bool(v) for k, v in changes.items() if k in ("muted", "pinned") and v is not None}
+    with svc.db.begin() as conn:
+        require_member(conn, room_id, user_id)
+        store.set_member_flags(conn, room_id, user_id, **values)
+        m = store.get_membership(conn, room_id, user_id)
+    flags = {"room_id": room_id, "muted": bool(m.muted), "pinned": bool(m.pinned)}
+    svc.realtime.emit_user("room_settings_updated", flags, user_id)
+    return flags
+
+
+def ensure_admins_for_user(svc: Services, user_id: int) -> list[int]:
+    """After ``user_id`` was deactivated or deleted: no group room of theirs stays without an active admin.
+
+    Returns the rooms that got a new admin.
+    """
+    from messenger.messages.service import broadcast_new, insert_system
+
+    changed: dict[int, int] = {}
+    with svc.db.begin() as conn:
+        for room_id in store.group_rooms_where_admin(conn, user_id):
+            heir = _ensure_admin(conn, room_id, None)
+            if heir is not None:
+                name = store.active_users(conn, [heir])[0].display_name
+                changed[room_id] = insert_system(conn, room_id, f"{name}님이 대화방 관리자가 되었습니다.")
+    for room_id, msg_id in changed.items():
+        svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+        broadcast_new(svc, room_id, [msg_id])
+    return list(changed)
+
+
+def on_user_changed(svc: Services, user_id: int) -> None:
+    """Realtime user-changed hook: a deactivated or deleted account hands its rooms on."""
+    from messenger.accounts import store as accounts_store
+
+    with svc.db.read() as conn:
+        row = accounts_store.get_user(conn, user_id)
+    if row is None or not row.is_active or row.deleted_at is not None:
+        ensure_admins_for_user(svc, user_id)
+
+
+def on_user_removed(svc: Services, user_id: int) -> None:
+    """A deleted account leaves all its rooms (its messages stay); no group room is left without an admin."""
+    from messenger.messages.service import broadcast_new, insert_system
+
+    posted: dict[int, list[int]] = {}
+    with svc.db.begin() as conn:
+        for room_id in store.room_ids_of_user(conn, user_id):
+            names = {r.id: r.display_name for r in store.members_with_users(conn, room_id)}
+            store.remove_member(conn, room_id, user_id)
+            ids = [insert_system(conn, room_id, f"{names.get(user_id, '')}님이 나갔습니다.")]
+            heir = _ensure_admin(conn, room_id, None)
+            if heir is not None:
+                ids.append(insert_system(conn, room_id, f"{names[heir]}님이 대화방 관리자가 되었습니다."))
+            posted[room_id] = ids
+    for room_id, ids in posted.items():
+        svc.realtime.leave_room_everywhere(user_id, room_id)
+        svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+        broadcast_new(svc, room_id, ids)

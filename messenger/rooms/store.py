@@ -1,0 +1,234 @@
+"""SQL for rooms and room membership (the room list is one statement)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from messenger.storage.db import utcnow
+from messenger.storage.tables import messages, room_members, rooms, users
+
+
+def get_room(conn: Connection, room_id: int) -> Any:
+    return conn.execute(select(rooms).where(rooms.c.id == room_id)).first()
+
+
+def room_and_role(conn: Connection, room_id: int, user_id: int) -> Any:
+    """``(id, type, role)`` with ``role`` None when ``user_id`` is not a member; None if no room."""
+    stmt = (
+        select(rooms.c.id, rooms.c.type, room_members.c.role)
+        .select_from(rooms)
+        .outerjoin(room_members, and_(room_members.c.room_id == rooms.c.id, room_members.c.user_id == user_id))
+        .where(rooms.c.id == room_id)
+    )
+    return conn.execute(stmt).first()
+
+
+def get_membership(conn: Connection, room_id: int, user_id: int) -> Any:
+    return conn.execute(
+        select(room_members).where(room_members.c.room_id == room_id, room_members.c.user_id == user_id)
+    ).first()
+
+
+def member_ids(conn: Connection, room_id: int) -> list[int]:
+    rows = conn.execute(
+        select(room_members.c.user_id).where(room_members.c.room_id == room_id).order_by(room_members.c.user_id)
+    ).all()
+    return [int(r.user_id) for r in rows]
+
+
+def room_ids_of_user(conn: Connection, user_id: int) -> list[int]:
+    rows = conn.execute(select(room_members.c.room_id).where(room_members.c.user_id == user_id)).all()
+    return [int(r.room_id) for r in rows]
+
+
+def members_with_users(conn: Connection, room_id: int) -> list[Any]:
+    """Members joined with their user rows, longest-standing first."""
+    stmt = (
+        select(room_members.c.role, room_members.c.joined_at, room_members.c.last_read_message_id,
+               room_members.c.muted, room_members.c.pinned, users)
+        .join(users, users.c.id == room_members.c.user_id)
+        .where(room_members.c.room_id == room_id)
+        .order_by(room_members.c.joined_at, room_members.c.user_id)
+    )
+    return list(conn.execute(stmt).all())
+
+
+def find_direct(conn: Connection, direct_key: str) -> Any:
+    return conn.execute(select(rooms).where(rooms.c.direct_key == direct_key)).first()
+
+
+def create_room(conn: Connection, type_: str, name: str, topic: str, direct_key: str | None,
+                created_by: int) -> int:
+    now = utcnow()
+    result = conn.execute(
+        insert(rooms).values(type=type_, name=name, topic=topic, direct_key=direct_key, created_by=created_by,
+                             created_at=now, last_message_id=None, last_activity_at=now)
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def add_members(conn: Connection, room_id: int, user_ids: list[int], role: str = "member",
+                last_read_message_id: int = 0) -> None:
+    if not user_ids:
+        return
+    now = utcnow()
+    conn.execute(
+        insert(room_members),
+        [
+            {"room_id": room_id, "user_id": uid, "role": role, "joined_at": now,
+             "last_read_message_id": last_read_message_id, "muted": False, "pinned": False}
+            for uid in user_ids
+        ],
+    )
+
+
+def remove_member(conn: Connection, room_id: int, user_id: int) -> bool:
+    result = conn.execute(
+        delete(room_members).where(room_members.c.room_id == room_id, room_members.c.user_id == user_id)
+    )
+    return result.rowcount > 0
+
+
+def set_role(conn: Connection, room_id: int, user_id: int, role: str) -> None:
+    conn.execute(
+        update(room_members)
+        .where(room_members.c.room_id == room_id, room_members.c.user_id == user_id)
+        .values(role=role)
+    )
+
+
+def set_member_flags(conn: Connection, room_id: int, user_id: int, **values: Any) -> None:
+    if values:
+        conn.execute(
+            update(room_members)
+            .where(room_members.c.room_id == room_id, room_members.c.user_id == user_id)
+            .values(**values)
+        )
+
+
+def update_room(conn: Connection, room_id: int, **values: Any) -> None:
+    if values:
+        conn.execute(update(rooms).where(rooms.c.id == room_id).values(**values))
+
+
+def touch_room(conn: Connection, room_id: int, message_id: int, at: dt.datetime) -> None:
+    """Record a new last message (only ever moves forward)."""
+    conn.execute(
+        update(rooms)
+        .where(rooms.c.id == room_id, or_(rooms.c.last_message_id.is_(None), rooms.c.last_message_id < message_id))
+        .values(last_message_id=message_id, last_activity_at=at)
+    )
+
+
+def _active_user() -> Any:
+    return and_(users.c.is_active.is_(True), users.c.deleted_at.is_(None))
+
+
+def active_admin_count(conn: Connection, room_id: int) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(room_members)
+        .join(users, users.c.id == room_members.c.user_id)
+        .where(room_members.c.room_id == room_id, room_members.c.role == "admin", _active_user())
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def longest_standing_active_member(conn: Connection, room_id: int) -> int | None:
+    stmt = (
+        select(room_members.c.user_id)
+        .join(users, users.c.id == room_members.c.user_id)
+        .where(room_members.c.room_id == room_id, room_members.c.role != "admin", _active_user())
+        .order_by(room_members.c.joined_at, room_members.c.user_id)
+        .limit(1)
+    )
+    row = conn.execute(stmt).first()
+    return int(row.user_id) if row else None
+
+
+def group_rooms_where_admin(conn: Connection, user_id: int) -> list[int]:
+    stmt = (
+        select(room_members.c.room_id)
+        .join(rooms, rooms.c.id == room_members.c.room_id)
+        .where(room_members.c.user_id == user_id, room_members.c.role == "admin", rooms.c.type == "group")
+    )
+    return [int(r.room_id) for r in conn.execute(stmt).all()]
+
+
+def active_users(conn: Connection, user_ids: list[int]) -> list[Any]:
+    if not user_ids:
+        return []
+    return list(conn.execute(select(users).where(users.c.id.in_(user_ids), _active_user())).all())
+
+
+def users_sharing_a_room(conn: Connection, user_id: int) -> list[int]:
+    mine = select(room_members.c.room_id).where(room_members.c.user_id == user_id)
+    rows = conn.execute(
+        select(room_members.c.user_id).where(room_members.c.room_id.in_(mine)).distinct()
+    ).all()
+    return [int(r.user_id) for r in rows]
+
+
+def advance_read(conn: Connection, room_id: int, user_id: int, message_id: int) -> bool:
+    """Move the member's read marker forward to ``message_id``; False when it was already there."""
+    result = conn.execute(
+        update(room_members)
+        .where(room_members.c.room_id == room_id, room_members.c.user_id == user_id,
+               room_members.c.last_read_message_id < message_id)
+        .values(last_read_message_id=message_id)
+    )
+    return result.rowcount > 0
+
+
+def list_rooms(conn: Connection, user_id: int) -> list[Any]:
+    """Every room of ``user_id`` with counts, last message and direct peer, in ONE statement."""
+    me = room_members.alias("me")
+    others = room_members.alias("others")
+    peer_m = room_members.alias("peer_m")
+    peer = users.alias("peer")
+    last = messages.alias("last")
+    sender = users.alias("last_sender")
+    unread = messages.alias("unread")
+    members_count = (
+        select(func.count()).select_from(others).where(others.c.room_id == rooms.c.id).scalar_subquery()
+    )
+    unread_count = (
+        select(func.count())
+        .select_from(unread)
+        .where(
+            unread.c.room_id == rooms.c.id,
+            unread.c.id > me.c.last_read_message_id,
+            unread.c.deleted_at.is_(None),
+            unread.c.type != "system",
+            unread.c.sender_id != user_id,
+        )
+        .scalar_subquery()
+    )
+    peer_id = (
+        select(func.min(peer_m.c.user_id))
+        .where(peer_m.c.room_id == rooms.c.id, peer_m.c.user_id != user_id)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            rooms.c.id, rooms.c.type, rooms.c.name, rooms.c.topic, rooms.c.last_activity_at,
+            me.c.role, me.c.muted, me.c.pinned, me.c.last_read_message_id,
+            members_count.label("members_count"),
+            unread_count.label("unread_count"),
+            peer.c.id.label("peer_id"), peer.c.username.label("peer_username"),
+            peer.c.display_name.label("peer_display_name"), peer.c.avatar_file_id.label("peer_avatar_file_id"),
+            last.c.id.label("last_id"), last.c.type.label("last_type"), last.c.content.label("last_content"),
+            last.c.created_at.label("last_created_at"), last.c.deleted_at.label("last_deleted_at"),
+            last.c.sender_id.label("last_sender_id"), sender.c.display_name.label("last_sender_name"),
+        )
+        .select_from(rooms)
+        .join(me, and_(me.c.room_id == rooms.c.id, me.c.user_id == user_id))
+        .outerjoin(peer, and_(rooms.c.type == "direct", peer.c.id == peer_id))
+        .outerjoin(last, last.c.id == rooms.c.last_message_id)
+        .outerjoin(sender, sender.c.id == last.c.sender_id)
+        .order_by(rooms.c.last_activity_at.desc(), rooms.c.id.desc())
+    )
+    return list(conn.execute(stmt).all())
