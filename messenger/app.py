@@ -35,7 +35,10 @@ FEATURES = (
     "polls",
     "retention",
     "files",
+    "search",
     "web",
+    "ops",
+    "lan",
 )
 
 

@@ -17,7 +17,7 @@ from messenger.datadir import DataDirBusy, load_or_create_secret, prepare_data_d
 from messenger.settings import Settings, SettingsError, load_settings
 from messenger.version import __version__
 
-COMMAND_MODULES: tuple[str, ...] = ("messenger.cli",)
+COMMAND_MODULES: tuple[str, ...] = ("messenger.cli", "messenger.ops.cli", "messenger.lan.cli")
 
 
 def load_cli_settings(data_dir_arg: str | None, **overrides: Any) -> Settings:
@@ -89,7 +89,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = load_cli_settings(args.data_dir, HOST=args.host)
     setup_logging(settings.log_dir, settings.LOG_LEVEL)
-    runner = ServerRunner(settings, host=args.host, port=args.port)
+    runner = ServerRunner(settings, host=args.host, port=args.port, announce=True)
+    _warn_if_address_changed(settings)
     tray = None if args.headless else _tray_module()
     if tray is not None:
         return int(tray.run_tray(runner) or 0)
@@ -101,9 +102,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    assert runner.port is not None
+    assert runner.public_port is not None
     print(f"Intranet Messenger {__version__} is running. Data: {settings.data_dir}", flush=True)
-    for url in server_urls(runner.host, runner.port, runner.scheme):
+    for url in server_urls(runner.host, runner.public_port, runner.scheme):
         print(f"  {url}", flush=True)
     print(f"  {runner.local_url}  (this PC)", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
@@ -111,6 +112,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     runner.stop()
     print("Stopped.", flush=True)
     return 0
+
+
+def _warn_if_address_changed(settings: Settings) -> None:
+    from messenger.lan.discovery import check_address_change
+
+    try:
+        changed, before, now = check_address_change(settings.data_dir)
+    except OSError:
+        return
+    if changed:
+        print(f"warning: this PC's address changed ({', '.join(before)} -> {', '.join(now) or 'none'}); "
+              "colleagues must use the new address (or find the server by its mDNS name).", flush=True)
 
 
 def _tray_module() -> Any:

@@ -61,7 +61,7 @@ class ServerRunner:
     """Start, stop and talk to the embedded server. ``start()`` returns once it accepts connections."""
 
     def __init__(self, settings: Settings, host: str | None = None, port: int | None = None,
-                 lock_data_dir: bool = True) -> None:
+                 lock_data_dir: bool = True, announce: bool = False) -> None:
         if not settings.SECRET_KEY:
             prepare_data_dir(settings.data_dir)
             settings = settings.replace(SECRET_KEY=load_or_create_secret(settings.data_dir))
@@ -69,6 +69,7 @@ class ServerRunner:
         self.host = host if host is not None else settings.HOST
         self.requested_port = settings.DEFAULT_PORT if port is None else port
         self.port: int | None = None
+        self.https_port: int | None = None
         self.app: Any = None
         self.error: BaseException | None = None
         self._lock = DataDirLock(settings.data_dir) if lock_data_dir else None
@@ -77,6 +78,8 @@ class ServerRunner:
         self._stopped = threading.Event()
         self._hub: Any = None
         self._stop_event: Any = None
+        self.announce = announce  # mDNS announcement (the launcher turns it on; MDNS_ENABLED setting)
+        self._advertiser: Any = None
 
     # ---- public API (any thread) -------------------------------------------------------------
     @property
@@ -85,11 +88,16 @@ class ServerRunner:
 
     @property
     def scheme(self) -> str:
-        return "https" if self.settings.tls_enabled else "http"
+        return "https" if (self.settings.tls_enabled or self.settings.local_ca_https) else "http"
+
+    @property
+    def public_port(self) -> int | None:
+        """The port browsers should use (the HTTPS one when local-CA HTTPS is on)."""
+        return self.https_port if self.settings.local_ca_https else self.port
 
     @property
     def local_url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.public_port}"
 
     def start(self, timeout: float = 60) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -97,6 +105,12 @@ class ServerRunner:
         if self._lock is not None:
             prepare_data_dir(self.settings.data_dir)
             self._lock.acquire()
+        if self.settings.local_ca_https:
+            from messenger.lan.certs import ensure_server_cert
+
+            paths = ensure_server_cert(self.settings.data_dir)
+            self.settings = self.settings.replace(TLS_CERT_FILE=str(paths.server_cert),
+                                                  TLS_KEY_FILE=str(paths.server_key))
         self.error = None
         self._ready.clear()
         self._stopped.clear()
@@ -107,12 +121,30 @@ class ServerRunner:
         if self.error is not None:
             self._release_lock()
             raise ServerError(f"server failed to start: {self.error}") from self.error
+        if self.announce and self.settings.MDNS_ENABLED and self.public_port:
+            self._start_announcing()
+
+    def _start_announcing(self) -> None:
+        from messenger.lan.discovery import Advertiser
+
+        try:
+            self._advertiser = Advertiser(int(self.public_port or 0), self.scheme)
+            self._advertiser.start()
+        except Exception as exc:  # discovery is a convenience; never block the server on it
+            log.warning("mDNS announcement failed: %s", exc)
+            self._advertiser = None
 
     def stop(self, timeout: float = 15) -> None:
         """Stop gracefully: sockets told and closed, jobs stopped, database closed, port freed."""
         thread = self._thread
         if thread is None:
             return
+        if self._advertiser is not None:
+            try:
+                self._advertiser.stop()
+            except Exception:
+                log.exception("mDNS stop failed")
+            self._advertiser = None
         if self._hub is not None and self._stop_event is not None and thread.is_alive():
             self._hub.loop.run_callback_threadsafe(self._stop_event.set)
         thread.join(timeout)
@@ -168,6 +200,7 @@ class ServerRunner:
         from messenger.app import create_app, get_services
 
         server = None
+        redirect = None
         svc = None
         try:
             self._hub = gevent.get_hub()
@@ -177,17 +210,31 @@ class ServerRunner:
             ssl_args: dict[str, Any] = {}
             if self.settings.tls_enabled:
                 ssl_args = {"certfile": self.settings.TLS_CERT_FILE, "keyfile": self.settings.TLS_KEY_FILE}
-            server = WSGIServer((self.host, self.requested_port), self.app, log=None, handler_class=_handler_class(),
-                                error_log=logging.getLogger("messenger.wsgi"), **ssl_args)
-            server.start()
-            self.port = server.server_port
+            error_log = logging.getLogger("messenger.wsgi")
+            if self.settings.local_ca_https:
+                from messenger.lan.https import RedirectToHttps
+
+                server = WSGIServer((self.host, self.settings.HTTPS_PORT), self.app, log=None,
+                                    handler_class=_handler_class(), error_log=error_log, **ssl_args)
+                server.start()
+                self.https_port = server.server_port
+                redirect = WSGIServer((self.host, self.requested_port), RedirectToHttps(self.app, lambda: self.https_port),
+                                      log=None, handler_class=_handler_class(), error_log=error_log)
+                redirect.start()
+                self.port = redirect.server_port
+            else:
+                server = WSGIServer((self.host, self.requested_port), self.app, log=None,
+                                    handler_class=_handler_class(), error_log=error_log, **ssl_args)
+                server.start()
+                self.port = server.server_port
+            svc.extras["runner"] = self
             svc.jobs.start()
             log.info("server listening on %s:%s", self.host, self.port)
         except BaseException as exc:
             self.error = exc
             log.error("server failed to start: %s", exc)
             self._ready.set()
-            self._cleanup(server, svc)
+            self._cleanup(server, svc, redirect)
             return
         self._ready.set()
         try:
@@ -195,7 +242,7 @@ class ServerRunner:
             log.info("server stopping")
             self._shutdown(server, svc)
         finally:
-            self._cleanup(None, svc)
+            self._cleanup(None, svc, redirect)
 
     def _shutdown(self, server: Any, svc: Any) -> None:
         svc.jobs.stop()
@@ -208,12 +255,13 @@ class ServerRunner:
             log.exception("closing sockets failed")
         server.stop(timeout=3)
 
-    def _cleanup(self, server: Any, svc: Any) -> None:
-        if server is not None:
-            try:
-                server.stop(timeout=1)
-            except Exception:
-                pass
+    def _cleanup(self, server: Any, svc: Any, redirect: Any = None) -> None:
+        for srv in (server, redirect):
+            if srv is not None:
+                try:
+                    srv.stop(timeout=1)
+                except Exception:
+                    pass
         if svc is not None:
             svc.db.dispose()
         self._hub = None

@@ -7,6 +7,7 @@ line naming the key and what it accepts (``SettingsError``).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -132,6 +133,9 @@ class Settings:
     MESSAGE_MAX_LENGTH: int = 10000
     TLS_CERT_FILE: str = ""
     TLS_KEY_FILE: str = ""
+    HTTPS_MODE: str = "off"  # off | local-ca (certificate from the local CA in <data dir>/tls)
+    HTTPS_PORT: int = 5443
+    MDNS_ENABLED: bool = True
     ALLOWED_ORIGINS: tuple[str, ...] = ()
     LOG_LEVEL: str = "INFO"
     SECRET_KEY: str = field(default="", repr=False)
@@ -169,6 +173,11 @@ class Settings:
     def tls_enabled(self) -> bool:
         return bool(self.TLS_CERT_FILE and self.TLS_KEY_FILE)
 
+    @property
+    def local_ca_https(self) -> bool:
+        """HTTPS with the local CA: HTTPS on HTTPS_PORT, and plain HTTP redirecting to it."""
+        return self.HTTPS_MODE == "local-ca"
+
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
 
@@ -188,6 +197,12 @@ class Settings:
 
 def _coerce(key: str, raw: Any) -> Any:
     """Turn a raw value from TOML or the environment into the typed value for ``key``."""
+    if key == "HTTPS_PORT":
+        return _parse_int(key, raw, 0, 65535)
+    if key == "HTTPS_MODE":
+        return _parse_choice(key, raw, ("off", "local-ca"))
+    if key == "MDNS_ENABLED":
+        return _parse_bool(key, raw)
     if key in {"DEFAULT_PORT", "AV_CLAMD_PORT"}:
         return _parse_int(key, raw, 1, 65535)
     if key == "SESSION_TIMEOUT_HOURS":
@@ -228,6 +243,38 @@ def _coerce(key: str, raw: Any) -> Any:
 
 
 SETTING_KEYS = tuple(f.name for f in dataclasses.fields(Settings) if f.name != "data_dir")
+
+
+def write_settings_file(data_dir: Path, changes: Mapping[str, Any]) -> Path:
+    """Set keys in ``settings.toml`` (validated first), keeping the other keys. ``None`` removes a key."""
+    path = Path(data_dir) / "settings.toml"
+    current: dict[str, Any] = {}
+    if path.exists():
+        current = tomllib.loads(path.read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        if key not in SETTING_KEYS or key == "SECRET_KEY":
+            raise SettingsError(f"unknown setting {key!r}")
+        if value is None:
+            current.pop(key, None)
+        else:
+            _coerce(key, value)
+            current[key] = value
+    lines = ["# Intranet Messenger settings (environment variables override these)"]
+    for key in sorted(current):
+        value = current[key]
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            text = str(value)
+        elif isinstance(value, (list, tuple)):
+            text = "[" + ", ".join(json.dumps(str(v), ensure_ascii=False) for v in value) + "]"
+        else:
+            text = json.dumps(str(value), ensure_ascii=False)
+        lines.append(f"{key} = {text}")
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def load_settings(

@@ -18,6 +18,11 @@ import pytest
 
 from tests.services import postgres_cluster
 
+# Servers started by tests (in-process or as launcher subprocesses, which inherit this) never
+# announce themselves over mDNS: multicast would leave loopback. tests/lan/ tests discovery on
+# the loopback interface explicitly.
+os.environ["MDNS_ENABLED"] = "false"
+
 
 def pytest_addoption(parser: Any) -> None:
     parser.addoption("--db", default=os.environ.get("MESSENGER_TEST_DB", "sqlite"),
@@ -65,7 +70,8 @@ def make_settings(tmp_path: Path, database_url: str) -> Any:
     def factory(**overrides: Any) -> Any:
         counter["n"] += 1
         data_dir = tmp_path / f"data{counter['n']}"
-        values = {"SECRET_KEY": secrets.token_urlsafe(32), "DATABASE_URL": database_url, **overrides}
+        values = {"SECRET_KEY": secrets.token_urlsafe(32), "DATABASE_URL": database_url, "MDNS_ENABLED": False,
+                  **overrides}
         return load_settings(data_dir, env={}, overrides=values)
 
     return factory

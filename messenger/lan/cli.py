@@ -1,0 +1,59 @@
+"""``launcher.py diagnostics`` and ``launcher.py https enable|disable|status|install-ca``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("diagnostics", parents=[common], help="write a diagnostics zip (secrets redacted)")
+    p.add_argument("--output", default=None, help="file or folder for the zip")
+    p.set_defaults(func=cmd_diagnostics)
+    p = sub.add_parser("https", parents=[common], help="HTTPS with a local certificate authority")
+    p.add_argument("action", choices=("enable", "disable", "status", "install-ca"))
+    p.set_defaults(func=cmd_https)
+
+
+def cmd_diagnostics(args: argparse.Namespace) -> int:
+    from messenger.cli import load_cli_settings
+    from messenger.lan.diagnostics import write_bundle
+
+    settings = load_cli_settings(args.data_dir)
+    path = write_bundle(settings, Path(args.output) if args.output else None)
+    print(path)
+    return 0
+
+
+def cmd_https(args: argparse.Namespace) -> int:
+    from messenger.cli import load_cli_settings
+    from messenger.lan import certs
+    from messenger.lan.trust import install_ca
+    from messenger.settings import write_settings_file
+
+    settings = load_cli_settings(args.data_dir)
+    if args.action == "enable":
+        paths = certs.ensure_server_cert(settings.data_dir)
+        write_settings_file(settings.data_dir, {"HTTPS_MODE": "local-ca"})
+        print(f"HTTPS enabled (restart the server). CA certificate: {paths.ca_cert}")
+        print(f"SHA-256 fingerprint: {certs.ca_fingerprint(settings.data_dir)}")
+        print(f"Colleagues install it from http://<this PC>:{settings.DEFAULT_PORT}/setup/certificate")
+        return 0
+    if args.action == "disable":
+        write_settings_file(settings.data_dir, {"HTTPS_MODE": None})
+        print("HTTPS disabled (restart the server).")
+        return 0
+    if args.action == "install-ca":
+        certs.ensure_ca(certs.cert_paths(settings.data_dir))
+        ok, message = install_ca(certs.cert_paths(settings.data_dir).ca_cert)
+        print(message)
+        return 0 if ok else 1
+    st = certs.status(settings.data_dir)
+    print(f"mode: {settings.HTTPS_MODE}")
+    if st.exists:
+        print(f"certificate valid until {st.not_after:%Y-%m-%d} ({st.days_left} days)"
+              f"{' - renew soon' if st.warn else ''}; names: {', '.join(st.names)}")
+    else:
+        print("no server certificate yet")
+    return 0

@@ -1,0 +1,73 @@
+"""Set-up pages a colleague opens before trusting the local CA: ``/setup/certificate`` (steps per OS
+and browser, Korean and English), ``/setup/ca.crt`` (the CA certificate) and ``/setup/qr.png`` (the
+server address as a QR code for phones)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, Flask, Response, render_template, request, send_file
+
+from messenger.core.context import Services
+from messenger.core.errors import ApiError
+from messenger.core.http import lang
+from messenger.lan import certs
+from messenger.netinfo import server_urls
+
+
+def public_urls(svc: Services) -> list[str]:
+    """The addresses colleagues can open, from the running server's ports."""
+    runner = svc.extras.get("runner")
+    if runner is None or runner.public_port is None:
+        return []
+    return server_urls(runner.host, runner.public_port, runner.scheme)
+
+
+def qr_png(text: str) -> bytes:
+    import qrcode
+
+    image = qrcode.make(text, box_size=8, border=2)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def register(app: Flask, svc: Services) -> None:
+    bp = Blueprint("lan", __name__, template_folder="templates", static_folder="static",
+                   static_url_path="/setup/static")
+
+    @bp.get("/setup/certificate")
+    def certificate_page() -> Any:
+        paths = certs.cert_paths(svc.settings.data_dir)
+        has_ca = paths.ca_cert.exists()
+        resp = Response(render_template(
+            "setup_certificate.html",
+            lang=lang(),
+            has_ca=has_ca,
+            fingerprint=certs.ca_fingerprint(svc.settings.data_dir) if has_ca else "",
+            urls=public_urls(svc),
+            https_on=svc.settings.local_ca_https,
+        ))
+        resp.headers["Cache-Control"] = "no-cache"
+        return resp
+
+    @bp.get("/setup/ca.crt")
+    def ca_certificate() -> Any:
+        paths = certs.cert_paths(svc.settings.data_dir)
+        if not paths.ca_cert.exists():
+            raise ApiError(404, "not_found", "HTTPS is not set up on this server yet",
+                           "이 서버에는 아직 HTTPS가 설정되지 않았습니다.")
+        return send_file(paths.ca_cert, mimetype="application/x-x509-ca-cert", as_attachment=True,
+                         download_name="intranet-messenger-ca.crt", max_age=0)
+
+    @bp.get("/setup/qr.png")
+    def qr() -> Any:
+        urls = public_urls(svc)
+        wanted = request.args.get("url", "")
+        url = wanted if wanted in urls else (urls[0] if urls else request.host_url.rstrip("/"))
+        resp = Response(qr_png(url), mimetype="image/png")
+        resp.headers["Cache-Control"] = "no-cache"
+        return resp
+
+    app.register_blueprint(bp)

@@ -1,0 +1,47 @@
+"""Install the local CA into this PC's trust store (the tray's "Install the certificate on this PC")."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def install_commands(ca_cert: Path, home: Path | None = None) -> list[list[str]]:
+    """The commands that trust ``ca_cert`` for the current user on this OS (first that exists wins)."""
+    home = home or Path.home()
+    if sys.platform == "win32":
+        return [["certutil", "-user", "-addstore", "Root", str(ca_cert)]]
+    if sys.platform == "darwin":
+        keychain = home / "Library" / "Keychains" / "login.keychain-db"
+        return [["security", "add-trusted-cert", "-r", "trustRoot", "-k", str(keychain), str(ca_cert)]]
+    commands = []
+    nssdb = home / ".pki" / "nssdb"
+    if shutil.which("certutil"):
+        commands.append(["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "Intranet Messenger local CA",
+                         "-i", str(ca_cert)])
+    if shutil.which("update-ca-certificates") and Path("/usr/local/share/ca-certificates").is_dir():
+        commands.append(["sh", "-c", f"cp '{ca_cert}' /usr/local/share/ca-certificates/intranet-messenger-ca.crt "
+                                     "&& update-ca-certificates"])
+    return commands
+
+
+def install_ca(ca_cert: Path) -> tuple[bool, str]:
+    """Run the install commands; (ok, a message in plain words)."""
+    if not ca_cert.exists():
+        return False, "HTTPS is not enabled yet: there is no certificate to install."
+    commands = install_commands(ca_cert)
+    if not commands:
+        return False, ("No certificate store tool found (certutil / update-ca-certificates). "
+                       f"Import {ca_cert} in the browser's certificate settings.")
+    done = []
+    for cmd in commands:
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, f"{cmd[0]} failed: {exc}"
+        if result.returncode != 0:
+            return False, f"{cmd[0]} failed: {(result.stderr or result.stdout).strip()[:300]}"
+        done.append(cmd[0])
+    return True, "The certificate is trusted on this PC (" + ", ".join(done) + "). Restart the browser."

@@ -1,0 +1,180 @@
+"""Local-CA HTTPS, mDNS discovery on loopback, QR code, diagnostics bundle."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import socketio
+
+from messenger.lan import certs
+from messenger.lan.diagnostics import write_bundle
+from messenger.lan.discovery import Advertiser, check_address_change
+from messenger.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _login(base: str, ca: Path, username: str) -> requests.Session:
+    s = requests.Session()
+    s.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override verify
+    s.verify = str(ca)
+    r = s.post(f"{base}/api/register", json={"username": username, "password": "correct-horse-1"})
+    assert r.status_code == 201, r.text
+    r = s.post(f"{base}/api/login", json={"username": username, "password": "correct-horse-1"})
+    assert r.status_code == 200
+    s.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return s
+
+
+def test_https_with_local_ca_http_redirects_and_websocket(start_server: Any) -> None:
+    server = start_server(HTTPS_MODE="local-ca", HTTPS_PORT=0)
+    runner = server.runner
+    ca = certs.cert_paths(runner.settings.data_dir).ca_cert
+    assert ca.exists()
+    assert runner.scheme == "https" and server.url.startswith("https://127.0.0.1:")
+    # A client that trusts only the generated CA connects without warnings...
+    r = requests.get(server.url + "/api/health", verify=str(ca), timeout=5)
+    assert r.json()["status"] == "ok"
+    # ...and one that does not trust it is refused.
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(server.url + "/api/health", timeout=5)
+    # Plain HTTP redirects to HTTPS, except the set-up pages phones need before trusting the CA.
+    http = f"http://127.0.0.1:{runner.port}"
+    r = requests.get(http + "/api/rooms?x=1", allow_redirects=False, timeout=5)
+    assert r.status_code == 308 and r.headers["Location"] == f"https://127.0.0.1:{runner.https_port}/api/rooms?x=1"
+    page = requests.get(http + "/setup/certificate", headers={"Accept-Language": "ko"}, timeout=5)
+    assert page.status_code == 200 and "인증서" in page.text and "iOS" in page.text
+    assert "Android" in requests.get(http + "/setup/certificate", headers={"Accept-Language": "en"}, timeout=5).text
+    assert requests.get(http + "/setup/ca.crt", timeout=5).content == ca.read_bytes()
+    # WebSocket over TLS, trusting only the CA.
+    session = _login(server.url, ca, "kim")
+    client = socketio.Client(http_session=session, reconnection=False)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    client.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
+    try:
+        assert client.transport() == "websocket"
+        assert client.call("set_presence", {"presence": "online"}, timeout=10)["ok"] is True
+    finally:
+        client.disconnect()
+
+
+def test_certificate_covers_names_and_renews_when_addresses_change(tmp_path: Path) -> None:
+    paths = certs.ensure_server_cert(tmp_path)
+    st = certs.status(tmp_path)
+    assert st.exists and not st.needs_renewal and st.days_left >= 390
+    assert "127.0.0.1" in st.names and certs.MDNS_HOST in st.names and "localhost" in st.names
+    before = paths.server_cert.read_bytes()
+    assert certs.status(tmp_path, extra_ips=["10.9.8.7"]).needs_renewal
+    certs.ensure_server_cert(tmp_path, extra_ips=["10.9.8.7"])
+    assert paths.server_cert.read_bytes() != before
+    assert "10.9.8.7" in certs.status(tmp_path, extra_ips=["10.9.8.7"]).names
+    if os.name == "posix":
+        assert (paths.ca_key.stat().st_mode & 0o777) == 0o600
+        assert (paths.server_key.stat().st_mode & 0o777) == 0o600
+    ca_before = paths.ca_cert.read_bytes()
+    certs.ensure_server_cert(tmp_path, force=True)
+    assert paths.ca_cert.read_bytes() == ca_before  # the CA is made once; phones keep trusting it
+
+
+def test_mdns_browser_on_loopback_finds_the_service() -> None:
+    from zeroconf import ServiceBrowser, ServiceListener, Zeroconf
+
+    adv = Advertiser(5123, "https", addresses=["127.0.0.1"], interfaces=["127.0.0.1"])
+    adv.start()
+    found: list[Any] = []
+
+    class Listener(ServiceListener):
+        def add_service(self, zc: Zeroconf, type_: str, name: str) -> None:
+            found.append(zc.get_service_info(type_, name, timeout=3000))
+
+        def update_service(self, zc: Zeroconf, type_: str, name: str) -> None:
+            pass
+
+        def remove_service(self, zc: Zeroconf, type_: str, name: str) -> None:
+            pass
+
+    zc = Zeroconf(interfaces=["127.0.0.1"])
+    try:
+        ServiceBrowser(zc, "_https._tcp.local.", Listener())
+        deadline = time.monotonic() + 10
+        while not found and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        zc.close()
+        adv.stop()
+    assert found, "the mDNS browser did not find the service"
+    info = found[0]
+    assert info.port == 5123 and info.server == f"{certs.MDNS_HOST}."
+    assert info.properties[b"scheme"] == b"https"
+
+
+def test_qr_code_of_the_server_address(live_server: Any) -> None:
+    from PIL import Image
+
+    r = requests.get(live_server.url + "/setup/qr.png", timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+    import io
+
+    image = Image.open(io.BytesIO(r.content))
+    assert image.size[0] >= 100
+
+
+def test_address_change_is_noticed(tmp_path: Path) -> None:
+    (tmp_path / "lan.json").write_text(json.dumps({"addresses": ["10.1.2.3"]}))
+    changed, before, _now = check_address_change(tmp_path)
+    assert changed and before == ["10.1.2.3"]
+    changed, _before, _now = check_address_change(tmp_path)
+    assert not changed
+
+
+def test_diagnostics_bundle_never_contains_secrets(tmp_path: Path) -> None:
+    secret_key = "sk-" + "A1b2C3d4" * 6
+    oidc_secret = "oidc-VERY-secret-value-42"
+    env = {
+        "OIDC_CLIENT_SECRET": oidc_secret,
+        "DATABASE_URL": "sqlite:///" + str(tmp_path / "data" / "messenger.db"),
+        "STATE_STORE_REDIS_URL": "redis://:redis-pass-991@127.0.0.1:1/0",
+    }
+    data = tmp_path / "data"
+    (data / "logs").mkdir(parents=True)
+    (data / "secret_key").write_text(secret_key)
+    (data / "logs" / "messenger.log").write_text(
+        f"INFO something happened\nERROR leaked {secret_key} and {oidc_secret} password=hunter2hunter2\n",
+        encoding="utf-8")
+    settings = load_settings(data, env=env, overrides={"SECRET_KEY": secret_key})
+    path = write_bundle(settings, tmp_path / "diag.zip")
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        blob = b"".join(zf.read(n) for n in names).decode("utf-8")
+    assert "diagnostics.json" in names and "logs/messenger.log" in names
+    for secret in (secret_key, oidc_secret, "redis-pass-991", "hunter2hunter2"):
+        assert secret not in blob, secret
+    report = json.loads(zipfile.ZipFile(path).read("diagnostics.json"))
+    assert report["versions"]["app"] and report["database_check"] in ("ok", "no database yet")
+    assert "something happened" in blob
+    assert report["services"]["redis"].startswith("down")
+
+
+def test_https_and_diagnostics_cli(tmp_path: Path) -> None:
+    env = {**os.environ, "MESSENGER_DATA_DIR": str(tmp_path / "data")}
+    run = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "https", "enable"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "SHA-256" in run.stdout
+    assert 'HTTPS_MODE = "local-ca"' in (tmp_path / "data" / "settings.toml").read_text()
+    status = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "https", "status"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert "local-ca" in status.stdout and "days" in status.stdout
+    diag = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "diagnostics", "--output", str(tmp_path)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert diag.returncode == 0, diag.stderr
+    assert zipfile.is_zipfile(diag.stdout.strip())
