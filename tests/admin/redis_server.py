@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -51,7 +52,18 @@ class RedisServer:
             self.proc.wait(10)
         self.proc = None
 
+    def pause(self) -> None:
+        """Keep the port open but stop answering (SIGSTOP), as a hung Redis or a lost network would."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGCONT)
         self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
 

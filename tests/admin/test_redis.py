@@ -74,6 +74,25 @@ def test_state_store_is_shared_atomic_and_falls_back(redis: RedisServer) -> None
         node_b.close()
 
 
+def test_hung_redis_is_noticed_within_a_second(redis: RedisServer) -> None:
+    from messenger.state.redis_store import FallbackStateStore
+
+    store = FallbackStateStore(redis.url)
+    try:
+        store.set("k", "v")
+        redis.pause()  # the port stays open; Redis just stops answering
+        t0 = time.monotonic()
+        store.set("k2", "v2")  # times out quickly and lands in memory
+        call = time.monotonic() - t0
+        assert call < 1.0 and store.status() == "degraded" and store.get("k2") == "v2"
+        redis.resume()
+        took = _within(2.0, lambda: store.status() == "ok")
+        assert store.get("k") == "v"  # Redis kept its data
+        print(f"\nhung Redis: the call fell back after {call * 1000:.0f} ms; ok {took * 1000:.0f} ms after resume")
+    finally:
+        store.close()
+
+
 def test_limits_storage_shares_counts_and_falls_back(redis: RedisServer) -> None:
     from limits import parse
     from limits.strategies import MovingWindowRateLimiter
