@@ -1,0 +1,183 @@
+"""Backup -> verify -> restore with a real server running, under load, and with an older schema."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from messenger.audit import store as audit_store
+from messenger.ops.backup import create_backup, upgrade_to
+from messenger.ops.common import MANIFEST, list_backups, read_manifest
+from messenger.ops.restore import RestoreRefused, restore_backup
+from messenger.ops.verify import verify_backup
+from messenger.storage import Database
+from messenger.storage.migrate import head_revision
+from messenger.storage.tables import files, messages, users
+from tests.helpers import LiveUser
+from tests.ops.data import add_message, add_upload, count, make_room, message_texts
+
+
+def _audit_actions(settings: Any) -> list[str]:
+    db = Database(settings.database_url)
+    try:
+        with db.read() as conn:
+            rows, _ = audit_store.query(conn, "server", limit=50)
+        return [r.action for r in rows]
+    finally:
+        db.dispose()
+
+
+def test_round_trip_while_serving(start_server: Any, db_backend: str) -> None:
+    server = start_server()
+    settings = server.runner.settings
+    db = server.svc.db
+    kim = LiveUser(server.url, "kim", "김철수")
+    lee = LiveUser(server.url, "lee", "이영희")
+    room = make_room(db, [kim.id, lee.id])
+    photo = bytes(range(256)) * 400
+    file_id = add_upload(db, settings.upload_dir, room, kim.id, "회의록.bin", photo)
+    add_message(db, room, kim.id, "회의록 올렸어요", file_id=file_id)
+    for i in range(20):
+        add_message(db, room, lee.id if i % 2 else kim.id, f"안녕하세요 {i}")
+    before = message_texts(db)
+
+    path = create_backup(settings, label="before upgrade")
+    assert path.parent == settings.backup_dir and path.name.endswith("_before-upgrade")
+    manifest = read_manifest(path)
+    assert manifest["row_counts"]["messages"] == 21 and manifest["row_counts"]["users"] == 2
+    assert manifest["schema_revision"] == head_revision() and manifest["label"] == "before-upgrade"
+    assert {f["path"] for f in manifest["files"]} >= {"messenger.db", f"uploads/{_stored_path(db, file_id)}"}
+    report = verify_backup(path)
+    assert report.ok, report.text()
+
+    # Life goes on after the backup: more messages, the upload is lost.
+    add_message(db, room, kim.id, "백업 후 메시지")
+    (settings.upload_dir / _stored_path(db, file_id)).unlink()
+
+    with pytest.raises(RestoreRefused, match="running Intranet Messenger server is using"):
+        restore_backup(settings, path)
+    server.runner.stop()
+    result = restore_backup(settings, path)
+    assert result.safety_backup is not None
+    safety = verify_backup(result.safety_backup)
+    assert safety.ok and "were already missing" in safety.warnings[0]  # the lost upload, faithfully kept
+    assert read_manifest(result.safety_backup)["row_counts"]["messages"] == 22
+
+    again = start_server(settings)
+    assert message_texts(again.svc.db) == before
+    assert (settings.upload_dir / _stored_path(again.svc.db, file_id)).read_bytes() == photo
+    kim.base = again.url
+    kim.login()  # the accounts came back with the data
+    assert requests.get(f"{again.url}/api/health", timeout=5).status_code == 200
+    assert "backup_restored" in _audit_actions(settings)
+
+
+def _stored_path(db: Database, file_id: int) -> str:
+    with db.read() as conn:
+        return str(conn.execute(select(files.c.stored_path).where(files.c.id == file_id)).scalar_one())
+
+
+def test_backup_under_load_restores_exactly_the_snapshot(start_server: Any, db_backend: str) -> None:
+    server = start_server()
+    settings = server.runner.settings
+    kim = LiveUser(server.url, "kim")
+    room = make_room(server.svc.db, [kim.id])
+    writer_db = Database(settings.database_url)
+    written: dict[int, str] = {}
+    stop = threading.Event()
+    enough = threading.Event()
+
+    def writer() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            text = f"부하 메시지 {n}"
+            written[add_message(writer_db, room, kim.id, text)] = text
+            if n == 50:
+                enough.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert enough.wait(30)
+        for i in range(30):  # some uploads so the backup takes a moment
+            add_upload(writer_db, settings.upload_dir, room, kim.id, f"f{i}", bytes([i]) * 200_000)
+        path = create_backup(settings)
+        at_backup = len(written)
+    finally:
+        stop.set()
+        thread.join(30)
+        writer_db.dispose()
+    snapshot_count = read_manifest(path)["row_counts"]["messages"]
+    assert 50 <= snapshot_count <= at_backup < len(written)
+    assert verify_backup(path).ok
+
+    server.runner.stop()
+    restore_backup(settings, path)
+    restored = Database(settings.database_url)
+    try:
+        got = message_texts(restored)
+    finally:
+        restored.dispose()
+    # Exactly the messages committed before the snapshot: an unbroken prefix of what the writer wrote.
+    expected = dict(sorted(written.items())[:snapshot_count])
+    assert got == expected
+
+
+def test_restore_from_older_schema_migrates_forward(make_settings: Any, tmp_path: Path) -> None:
+    old = make_settings(DATABASE_URL="")  # an old SQLite install, still on schema 0001
+    old.data_dir.mkdir(parents=True)
+    db = Database(old.database_url)
+    upgrade_to(db, "0001_initial")
+    with db.begin() as conn:
+        conn.execute(users.insert().values(username="park", display_name="박지민", password_hash=None,
+                                           is_admin=True, is_active=True, must_change_password=False,
+                                           status_message="", created_at=_now()))
+    db.dispose()
+    path = create_backup(old, output_dir=tmp_path / "usb")
+    assert read_manifest(path)["schema_revision"] == "0001_initial"
+    assert verify_backup(path).ok
+
+    target = make_settings()  # a current install (SQLite or PostgreSQL)
+    result = restore_backup(target, path)
+    assert (result.schema_from, result.schema_to) == ("0001_initial", head_revision())
+    restored = Database(target.database_url)
+    try:
+        assert count(restored, users) == 1 and count(restored, messages) == 0
+        from messenger.storage.migrate import current_revision
+
+        assert current_revision(restored) == head_revision()
+    finally:
+        restored.dispose()
+    assert list_backups(tmp_path / "usb")[0].path == path
+
+
+def _now() -> Any:
+    from messenger.storage import utcnow
+
+    return utcnow()
+
+
+def test_manifest_lists_every_file_with_hash_and_size(make_settings: Any) -> None:
+    from messenger.app import create_app, get_services
+
+    settings = make_settings(DATABASE_URL="")
+    app = create_app(settings)
+    svc = get_services(app)
+    (settings.upload_dir / "a").mkdir(parents=True)
+    (settings.upload_dir / "a" / "x.txt").write_text("hello")
+    svc.db.dispose()
+    path = create_backup(settings)
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["format"] == "intranet-messenger-backup" and manifest["format_version"] == 1
+    assert manifest["app_version"] and manifest["created_at"].endswith("Z")
+    entry = next(f for f in manifest["files"] if f["path"] == "uploads/a/x.txt")
+    assert entry == {"path": "uploads/a/x.txt", "size": 5,
+                     "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}
+    assert "audit_logs" in manifest["row_counts"]
