@@ -1,0 +1,244 @@
+// Entry point: boot (config, language, theme, session), login/register screens, main layout wiring,
+// socket events -> views, reconnect catch-up, session revocation.
+import { $, toast, errorText, avatar } from './dom.js';
+import { t, setLang } from './i18n.js';
+import { state, prefs, on, emit, conv } from './state.js';
+import { get, post, setCsrf, onUnauthorized } from './api.js';
+import * as socket from './socket.js';
+import * as rooms from './rooms.js';
+import * as messages from './messages.js';
+import * as store from './msgstore.js';
+import * as composer from './composer.js';
+import * as search from './search.js';
+import * as details from './details.js';
+import * as settings from './settings.js';
+import * as admin from './admin.js';
+import * as polls from './polls.js';
+import * as notify from './notify.js';
+import { openEmojiPicker } from './emoji.js';
+
+// ---- auth screens -------------------------------------------------------------------------------
+function showAuth(notice) {
+  socket.disconnect();
+  state.me = null; setCsrf(null);
+  state.rooms.clear(); state.convs.clear(); state.details.clear(); state.currentRoomId = null;
+  document.querySelectorAll('dialog[open]').forEach((d) => d.close());
+  $('#main-view').hidden = true;
+  $('#offline-banner').hidden = true;
+  $('#auth-view').hidden = false;
+  $('#auth-notice').hidden = !notice;
+  $('#auth-notice').textContent = notice || '';
+  $('#register-form').hidden = true;
+  $('#login-form').hidden = false;
+  $('#login-error').hidden = true;
+  document.title = t('app.title');
+  notify.drawBadge(0);
+  $('#login-form').elements.username.focus();
+}
+
+function fail(el, err) { el.textContent = errorText(err); el.hidden = false; }
+
+async function login(username, password) {
+  const body = await post('/api/login', { username, password });
+  setCsrf(body.csrf_token);
+  state.me = body.user;
+  await enterMain();
+}
+
+function initAuth() {
+  $('#login-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target.elements;
+    try { await login(f.username.value.trim(), f.password.value); f.password.value = ''; } catch (err) { fail($('#login-error'), err); }
+  });
+  $('#register-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target.elements;
+    try {
+      await post('/api/register', { username: f.username.value.trim(), password: f.password.value, display_name: f.display_name.value.trim() || undefined });
+      await login(f.username.value.trim(), f.password.value);
+      e.target.reset();
+    } catch (err) { fail($('#register-error'), err); }
+  });
+  $('#register-open').addEventListener('click', () => {
+    $('#login-form').hidden = true; $('#register-form').hidden = false; $('#auth-notice').hidden = true;
+    $('#register-form').elements.username.focus();
+  });
+  $('#register-back').addEventListener('click', () => { $('#register-form').hidden = true; $('#login-form').hidden = false; });
+  $('#auth-lang').value = prefs.lang;
+  $('#auth-lang').addEventListener('change', async (e) => { prefs.lang = e.target.value; localStorage.setItem('im.prefs', JSON.stringify(prefs)); await setLang(prefs.lang); });
+}
+
+// ---- main layout ----------------------------------------------------------------------------------
+function renderMe() {
+  const me = state.me;
+  $('#me-name').textContent = me.display_name;
+  $('#me-avatar').replaceWith(Object.assign(avatar(me), { id: 'me-avatar' }));
+  $('#admin-open').hidden = !me.is_admin;
+}
+
+function renderHeader() {
+  const room = state.rooms.get(state.currentRoomId);
+  if (!room) return;
+  $('#room-name').textContent = rooms.roomName(room);
+  const det = state.details.get(room.id);
+  let sub = room.topic || (room.type === 'group' ? t('room.membersCount', { n: room.members_count || '' }) : '');
+  if (room.type === 'direct' && det) {
+    const peer = det.members.find((m) => m.user.id !== state.me.id);
+    if (peer) sub = t('presence.' + (state.presence.get(peer.user.id) || peer.user.presence || 'offline'));
+  }
+  $('#room-sub').textContent = sub;
+  const muted = room.muted || prefs.muted.includes(room.id);
+  $('#mute-toggle').textContent = muted ? '🔕' : '🔔';
+  $('#mute-toggle').title = t(muted ? 'rooms.unmute' : 'rooms.mute');
+}
+
+async function openRoom({ roomId, focusId = null }) {
+  if (!state.rooms.has(roomId)) await rooms.load().catch(() => {});
+  const room = state.rooms.get(roomId);
+  if (!room) { toast(t('messages.notFound')); return; }
+  const switching = state.currentRoomId !== roomId;
+  state.currentRoomId = roomId;
+  document.body.classList.add('in-room');
+  if (switching && window.matchMedia('(max-width: 760px)').matches) history.pushState({ room: roomId }, '', '#room-' + roomId);
+  $('#no-room').hidden = true; $('#conv-head').hidden = false; $('#composer').hidden = false;
+  if (switching) { composer.reset(); $('#pins-panel').hidden = true; renderTyping(); }
+  renderHeader();
+  rooms.render();
+  const unread = room.unread_count || 0;
+  details.loadDetails(roomId).then(renderHeader).catch(() => {});
+  if (switching || focusId) await messages.open(roomId, { unread, focusId });
+  if (!focusId && window.matchMedia('(min-width: 761px)').matches) $('#composer-input').focus();
+}
+
+function closeRoom() {
+  state.currentRoomId = null;
+  document.body.classList.remove('in-room');
+  messages.close();
+  $('#no-room').hidden = false; $('#conv-head').hidden = true; $('#composer').hidden = true;
+  rooms.render();
+}
+
+// ---- typing line ----------------------------------------------------------------------------------
+function renderTyping() {
+  const now = Date.now();
+  const who = [...(state.typing.get(state.currentRoomId) || new Map()).values()].filter((x) => x.until > now).map((x) => x.name);
+  $('#typing-line').textContent = who.length ? t(who.length > 2 ? 'typing.many' : 'typing.some', { names: who.slice(0, 2).join(', '), n: who.length }) : '';
+}
+
+// ---- socket events --------------------------------------------------------------------------------
+function onNewMessage({ message: m }) {
+  if (!m) return;
+  const room = state.rooms.get(m.room_id);
+  if (!room) { rooms.load().catch(() => {}); return; }
+  room.last_message = m;
+  room.last_activity_at = m.created_at;
+  const mine = state.me && m.sender && m.sender.id === state.me.id;
+  const viewing = state.currentRoomId === m.room_id && !document.hidden;
+  messages.received(m.room_id, [m]);
+  if (!mine && !viewing) room.unread_count = (room.unread_count || 0) + 1;
+  rooms.render();
+  emit('unread');
+  emit('incoming', m);
+}
+
+async function onReconnect() {
+  try {
+    await rooms.load();
+    for (const [roomId, c] of state.convs) if (roomId !== state.currentRoomId) c.loaded = false;
+    if (state.currentRoomId && state.rooms.has(state.currentRoomId)) {
+      await store.loadNewer(state.currentRoomId);
+      messages.refresh();
+      messages.markRead();
+    }
+  } catch (err) { toast(errorText(err)); }
+}
+
+function wireSocket() {
+  on('sio:new_message', onNewMessage);
+  on('connection', ({ connected, reconnect }) => {
+    $('#offline-banner').hidden = connected;
+    document.body.classList.toggle('offline', !connected);
+    if (connected && reconnect) onReconnect();
+  });
+  on('sio:typing', ({ room_id: roomId, user_id: userId, display_name: name, is_typing: typing }) => {
+    if (!state.typing.has(roomId)) state.typing.set(roomId, new Map());
+    if (typing) state.typing.get(roomId).set(userId, { name, until: Date.now() + 6000 });
+    else state.typing.get(roomId).delete(userId);
+    if (roomId === state.currentRoomId) renderTyping();
+  });
+  on('sio:presence', ({ user_id: userId, presence }) => { state.presence.set(userId, presence); renderHeader(); });
+  on('sio:room_updated', ({ room }) => {
+    if (!room) return;
+    const known = state.rooms.get(room.id);
+    if (room.type === 'direct' && known) delete room.name;
+    if (!room.my_role) { delete room.muted; delete room.pinned; }
+    rooms.upsert(known ? room : { unread_count: 0, ...room });
+    if (room.id === state.currentRoomId) renderHeader();
+  });
+  on('sio:room_removed', ({ room_id: roomId }) => emit('room-removed', roomId));
+  on('room-removed', (roomId) => {
+    state.rooms.delete(roomId); state.convs.delete(roomId);
+    if (state.currentRoomId === roomId) { closeRoom(); toast(t('room.removed')); }
+    rooms.render();
+  });
+  on('sio:session_revoked', () => showAuth(t('auth.revoked')));
+  on('sio:server_shutdown', () => toast(t('offline.shutdown')));
+  on('auth_lost', async () => {
+    try { await get('/api/me', { quiet401: true }); } catch (err) { if (err.status === 401) showAuth(t(err.code === 'session_revoked' ? 'auth.revoked' : 'auth.expired')); }
+  });
+  on('open-room', openRoom);
+  on('pick-emoji', openEmojiPicker);
+  document.addEventListener('open-room-request', (e) => openRoom({ roomId: e.detail }));
+  setInterval(renderTyping, 2000);
+}
+
+async function enterMain() {
+  $('#auth-view').hidden = true;
+  $('#main-view').hidden = false;
+  renderMe();
+  closeRoom();
+  socket.connect();
+  try { await rooms.load(); } catch (err) { toast(errorText(err)); }
+  const m = location.hash.match(/^#room-(\d+)$/);
+  if (m && state.rooms.has(Number(m[1]))) openRoom({ roomId: Number(m[1]) });
+}
+
+async function boot() {
+  await setLang(prefs.lang);
+  settings.applyTheme();
+  initAuth();
+  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify]) mod.init();
+  wireSocket();
+  $('#back').addEventListener('click', () => { if (history.state && history.state.room) history.back(); else closeRoom(); });
+  window.addEventListener('popstate', () => { if (document.body.classList.contains('in-room')) closeRoom(); });
+  $('#logout').addEventListener('click', async () => {
+    try { await post('/api/logout'); } catch { /* leaving anyway */ }
+    showAuth();
+  });
+  $('#poll-open').addEventListener('click', () => state.currentRoomId && polls.openCreate(state.currentRoomId));
+  on('me', renderMe);
+  on('lang', () => { rooms.render(); renderHeader(); messages.refresh(); notify.updateUnread(); });
+  onUnauthorized((err) => { if (state.me) showAuth(t(err.code === 'session_revoked' ? 'auth.revoked' : 'auth.expired')); });
+  const [config, providers] = await Promise.all([get('/api/config').catch(() => null), get('/api/auth/providers').catch(() => ({ providers: [] }))]);
+  state.config = config;
+  state.providers = providers.providers || [];
+  $('#oidc-login').hidden = !state.providers.some((p) => p.id === 'oidc');
+  const oidc = state.providers.find((p) => p.id === 'oidc');
+  if (oidc && oidc.login_url) $('#oidc-login').href = oidc.login_url;
+  if (config && config.registration === 'closed') $('#register-open').hidden = true;
+  try {
+    const me = await get('/api/me', { quiet401: true });
+    setCsrf(me.csrf_token);
+    state.me = me.user;
+    await enterMain();
+  } catch {
+    const params = new URLSearchParams(location.search);
+    showAuth(params.get('error') ? t('auth.oidcFailed') : null);
+  }
+  document.body.dataset.ready = '1';
+}
+
+window.__im = { state, conv };
+boot();
+

@@ -1,0 +1,73 @@
+// DOM helpers. Text always goes in through textContent / text nodes.
+import { t } from './i18n.js';
+
+// h('div', {class: 'x', dataset: {id: 1}, onclick: fn, text: 'hi'}, child, ...)
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'testid') el.dataset.testid = v;
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+
+export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
+
+let toastTimer = null;
+export function toast(message, ms = 4000) {
+  const el = $('#toast');
+  el.textContent = message;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, ms);
+}
+
+// A user's error message: the server's text for ApiError, a generic one otherwise.
+export function errorText(err) {
+  if (!err) return t('error.generic');
+  if (err.code === 'network_error' || err.code === 'offline' || err.code === 'timeout') return t('error.network');
+  return err.message || err.error || t('error.generic');
+}
+
+const COLORS = ['#e57373', '#f06292', '#ba68c8', '#7986cb', '#4fc3f7', '#4db6ac', '#81c784', '#ffb74d', '#a1887f', '#90a4ae'];
+
+export function avatar(user, size = '') {
+  const el = h('span', { class: 'avatar ' + size, 'aria-hidden': 'true' });
+  if (user && user.avatar_url) {
+    el.append(h('img', { src: user.avatar_url, alt: '', loading: 'lazy' }));
+  } else {
+    const name = (user && (user.display_name || user.username)) || '?';
+    el.textContent = Array.from(name)[0].toUpperCase();
+    el.dataset.color = String((user && user.id ? user.id : name.length) % COLORS.length);
+  }
+  return el;
+}
+
+export function presenceDot(presence) {
+  return h('span', { class: 'presence ' + (presence || 'offline'), title: t('presence.' + (presence || 'offline')) });
+}
+
+export function openDialog(dlg) {
+  if (!dlg.open) dlg.showModal();
+  dlg.querySelectorAll('[data-close]').forEach((b) => { b.onclick = () => dlg.close(); });
+}
+
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+export function randomId() {
+  // crypto.randomUUID needs a secure context; LAN http is not one.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}

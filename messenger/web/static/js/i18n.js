@@ -1,0 +1,62 @@
+// Strings from static/i18n/<lang>.json; Korean by default. Dates and times use the browser's locale rules.
+let strings = {};
+let fallback = {};
+let current = 'ko';
+
+async function load(lang) {
+  const resp = await fetch(`/static/i18n/${lang}.json`);
+  return resp.json();
+}
+
+export async function setLang(lang) {
+  current = lang === 'en' ? 'en' : 'ko';
+  strings = await load(current);
+  if (!Object.keys(fallback).length) fallback = current === 'ko' ? strings : await load('ko');
+  document.documentElement.lang = current;
+  apply(document);
+}
+
+export function lang() { return current; }
+
+export function t(key, vars) {
+  let s = strings[key] ?? fallback[key] ?? key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));
+  return s;
+}
+
+// Fill [data-i18n] (textContent), [data-i18n-placeholder], [data-i18n-title] under root.
+export function apply(root) {
+  root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  root.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+  root.querySelectorAll('[data-i18n-title]').forEach((el) => {
+    el.title = t(el.dataset.i18nTitle);
+    el.setAttribute('aria-label', el.title);
+  });
+}
+
+const locale = () => (current === 'ko' ? 'ko-KR' : undefined);
+
+export function fmtTime(iso) {
+  return new Date(iso).toLocaleTimeString(locale(), { hour: 'numeric', minute: '2-digit' });
+}
+
+export function fmtDate(iso) {
+  return new Date(iso).toLocaleDateString(locale(), { year: 'numeric', month: 'long', day: 'numeric', weekday: 'long' });
+}
+
+export function fmtDateTime(iso) {
+  return new Date(iso).toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function fmtShort(iso) {
+  const d = new Date(iso);
+  const now = new Date();
+  if (d.toDateString() === now.toDateString()) return fmtTime(iso);
+  return d.toLocaleDateString(locale(), { month: 'short', day: 'numeric' });
+}
+
+export function fmtSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

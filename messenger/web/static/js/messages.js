@@ -1,0 +1,335 @@
+// The conversation view: a paged DOM window over the room's messages (at most MAX_DOM rendered, so a
+// room with 10,000 messages scrolls smoothly), infinite scroll upward, jump to latest, event updates.
+import { $, h, clear, toast, errorText } from './dom.js';
+import { t, fmtDate } from './i18n.js';
+import { state, conv, on, emit } from './state.js';
+import * as store from './msgstore.js';
+import { messageNode, dateSeparator, startsGroup, dayKey } from './msgnode.js';
+import { get, post, del } from './api.js';
+import { call } from './socket.js';
+
+const MAX_DOM = 150;
+const STEP = 50;
+const EDGE = 600; // px from an edge that triggers loading more
+
+const view = { roomId: null, lo: 0, hi: 0, loading: false, dividerId: null, readSent: 0 };
+let listEl; let itemsEl; let jumpBtn;
+
+export function currentWindow() { return { ...view }; }
+
+function nearBottom() { return listEl.scrollHeight - listEl.scrollTop - listEl.clientHeight < 80; }
+
+function build(lo, hi) {
+  const c = conv(view.roomId);
+  const frag = document.createDocumentFragment();
+  for (let i = lo; i < hi; i++) {
+    const m = c.list[i];
+    const prev = i > 0 ? c.list[i - 1] : null;
+    if (!prev || dayKey(prev.created_at) !== dayKey(m.created_at)) frag.append(dateSeparator(m.created_at, fmtDate(m.created_at)));
+    if (view.dividerId !== null && m.id === view.dividerId) {
+      frag.append(h('div', { class: 'new-divider', id: 'new-divider' }, h('span', { text: t('messages.newDivider') })));
+    }
+    frag.append(messageNode(m, { header: startsGroup(prev, m) }));
+  }
+  return frag;
+}
+
+// Re-render the window [lo, hi), keeping the message at the top of the viewport where it was.
+function renderWindow(lo, hi, { anchor = true } = {}) {
+  let anchorKey = null; let anchorTop = 0;
+  if (anchor) {
+    const top = listEl.getBoundingClientRect().top;
+    for (const node of itemsEl.querySelectorAll('.msg')) {
+      const r = node.getBoundingClientRect();
+      if (r.bottom > top) { anchorKey = node.dataset.key; anchorTop = r.top - top; break; }
+    }
+  }
+  view.lo = lo; view.hi = hi;
+  clear(itemsEl).append(build(lo, hi));
+  updateEdges();
+  if (anchorKey !== null) {
+    const node = itemsEl.querySelector(`.msg[data-key="${CSS.escape(anchorKey)}"]`);
+    if (node) listEl.scrollTop += node.getBoundingClientRect().top - listEl.getBoundingClientRect().top - anchorTop;
+  }
+}
+
+function updateEdges() {
+  const c = conv(view.roomId);
+  const top = $('#message-top');
+  top.textContent = view.lo === 0 && !c.hasMore ? t('messages.start') : (view.lo > 0 || c.hasMore ? t('common.loading') : '');
+  jumpBtn.hidden = view.hi >= c.list.length && c.liveEnd && nearBottom();
+}
+
+function scrollToBottom() { listEl.scrollTop = listEl.scrollHeight; }
+
+export async function open(roomId, { unread = 0, focusId = null } = {}) {
+  view.roomId = roomId;
+  view.dividerId = null;
+  listEl.hidden = false;
+  clear(itemsEl);
+  const c = conv(roomId);
+  try {
+    if (focusId) await store.loadAround(roomId, focusId);
+    else if (!c.loaded || !c.liveEnd) await store.loadLatest(roomId);
+    else await store.loadNewer(roomId);
+  } catch (err) { toast(errorText(err)); return; }
+  if (view.roomId !== roomId) return;
+  const n = c.list.length;
+  if (unread > 0 && unread <= n && !focusId) view.dividerId = c.list[n - unread].id;
+  if (focusId) { jumpTo(focusId); return; }
+  renderWindow(Math.max(0, n - MAX_DOM + STEP), n, { anchor: false });
+  const divider = $('#new-divider');
+  if (divider) divider.scrollIntoView({ block: 'center' }); else scrollToBottom();
+  markRead();
+}
+
+export function close() { view.roomId = null; clear(itemsEl); listEl.hidden = true; }
+
+export async function jumpTo(id) {
+  const roomId = view.roomId;
+  try { await store.loadAround(roomId, id); } catch (err) { toast(errorText(err)); return; }
+  const c = conv(roomId);
+  const i = store.indexOf(roomId, id);
+  if (i === -1) { toast(t('messages.notFound')); return; }
+  const lo = Math.max(0, i - STEP); const hi = Math.min(c.list.length, i + STEP);
+  renderWindow(lo, hi, { anchor: false });
+  const node = itemsEl.querySelector(`.msg[data-message-id="${id}"]`);
+  if (node) {
+    node.scrollIntoView({ block: 'center' });
+    node.classList.add('flash');
+    setTimeout(() => node.classList.remove('flash'), 2000);
+  }
+  updateEdges();
+}
+
+export async function jumpLatest() {
+  const c = conv(view.roomId);
+  if (!c.liveEnd) { await store.loadLatest(view.roomId); }
+  renderWindow(Math.max(0, c.list.length - MAX_DOM + STEP), c.list.length, { anchor: false });
+  scrollToBottom();
+  updateEdges();
+  markRead();
+}
+
+async function loadUp() {
+  if (view.loading || !view.roomId) return;
+  const c = conv(view.roomId);
+  if (view.lo === 0) {
+    if (!c.hasMore) return;
+    view.loading = true;
+    try {
+      const added = await store.loadOlder(view.roomId);
+      view.lo += added; view.hi += added;
+    } catch (err) { toast(errorText(err)); } finally { view.loading = false; }
+  }
+  const lo = Math.max(0, view.lo - STEP);
+  if (lo === view.lo) { updateEdges(); return; }
+  renderWindow(lo, Math.min(view.hi, lo + MAX_DOM));
+}
+
+async function loadDown() {
+  if (view.loading || !view.roomId) return;
+  const c = conv(view.roomId);
+  if (view.hi >= c.list.length) {
+    if (c.liveEnd) { updateEdges(); return; }
+    view.loading = true;
+    try { await store.loadNewer(view.roomId, { untilLive: false }); } catch (err) { toast(errorText(err)); } finally { view.loading = false; }
+  }
+  const hi = Math.min(c.list.length, view.hi + STEP);
+  if (hi === view.hi) return;
+  renderWindow(Math.max(view.lo, hi - MAX_DOM), hi);
+}
+
+function onScroll() {
+  if (!view.roomId) return;
+  if (listEl.scrollTop < EDGE) loadUp();
+  else if (listEl.scrollHeight - listEl.scrollTop - listEl.clientHeight < EDGE) loadDown();
+  updateEdges();
+  if (nearBottom()) markRead();
+}
+
+// Tell the server (and the room list) the newest visible message was read.
+export function markRead() {
+  const roomId = view.roomId;
+  if (!roomId || document.hidden || !nearBottom()) return;
+  const c = conv(roomId);
+  if (view.hi < c.list.length || !c.liveEnd) return;
+  const id = store.lastRealId(roomId);
+  const room = state.rooms.get(roomId);
+  if (room && room.unread_count) { room.unread_count = 0; emit('rooms'); }
+  if (!id || id <= view.readSent) return;
+  view.readSent = id;
+  call('mark_read', { room_id: roomId, message_id: id }).catch(() => post(`/api/rooms/${roomId}/read`, { message_id: id }).catch(() => {}));
+}
+
+// ---- incoming changes ------------------------------------------------------------------------
+export function received(roomId, messages) {
+  const c = conv(roomId);
+  if (!c.loaded) return;
+  if (!c.liveEnd) return; // a detached window (after a search jump): "jump to latest" reloads
+  const atLive = view.roomId === roomId && view.hi >= c.list.length - 0;
+  const wasBottom = view.roomId === roomId && nearBottom();
+  const { added } = store.merge(roomId, messages);
+  if (view.roomId !== roomId) return;
+  if (!added) { messages.forEach(replaceNode); return; }
+  if (atLive) {
+    const replaced = messages.some((m) => m._replaced) || messages.some((m) => store.indexOf(roomId, m.id) < c.list.length - 1);
+    if (replaced) renderWindow(view.lo, c.list.length, { anchor: !wasBottom });
+    else appendTail(c);
+    if (c.list.length - view.lo > MAX_DOM && wasBottom) renderWindow(c.list.length - MAX_DOM + STEP, c.list.length, { anchor: false });
+    if (wasBottom || messages.some((m) => m.sender && state.me && m.sender.id === state.me.id)) scrollToBottom();
+  }
+  updateEdges();
+  markRead();
+}
+
+function appendTail(c) {
+  for (let i = view.hi; i < c.list.length; i++) {
+    const m = c.list[i]; const prev = i > 0 ? c.list[i - 1] : null;
+    if (!prev || dayKey(prev.created_at) !== dayKey(m.created_at)) itemsEl.append(dateSeparator(m.created_at, fmtDate(m.created_at)));
+    itemsEl.append(messageNode(m, { header: startsGroup(prev, m) }));
+  }
+  view.hi = c.list.length;
+}
+
+export function addPending(roomId, msg) {
+  store.addPending(roomId, msg);
+  if (view.roomId === roomId) {
+    const c = conv(roomId);
+    if (!c.liveEnd || view.hi < c.list.length - 1) { jumpLatest(); return; }
+    appendTail(c);
+    scrollToBottom();
+  }
+}
+
+// Redraw one message in place (edit, delete, reactions, poll, failed state).
+export function replaceNode(m) {
+  if (!itemsEl) return;
+  const key = String(m._replaced ?? m.id);
+  const node = itemsEl.querySelector(`.msg[data-key="${CSS.escape(key)}"]`);
+  if (!node) return;
+  const c = conv(view.roomId);
+  const i = store.indexOf(view.roomId, m.id);
+  const prev = i > 0 ? c.list[i - 1] : null;
+  node.replaceWith(messageNode(c.byId.get(m.id) || m, { header: startsGroup(prev, m) }));
+}
+
+export function update(roomId, message) {
+  const c = conv(roomId);
+  const held = c.byId.get(message.id);
+  if (!held) return;
+  Object.assign(held, message);
+  if (view.roomId === roomId) replaceNode(held);
+}
+
+export function discardPending(roomId, id) {
+  store.removeMessage(roomId, id);
+  if (view.roomId === roomId) renderWindow(view.lo, Math.min(view.hi, conv(roomId).list.length));
+}
+
+export function refresh() { if (view.roomId) renderWindow(view.lo, Math.min(view.hi, conv(view.roomId).list.length)); }
+
+// ---- message actions ---------------------------------------------------------------------------
+async function onAction(e) {
+  const jump = e.target.closest('[data-jump]');
+  if (jump) { jumpTo(Number(jump.dataset.jump)); return; }
+  const node = e.target.closest('.msg');
+  if (!node) return;
+  const c = conv(view.roomId);
+  const m = c.byId.get(node.dataset.messageId ? Number(node.dataset.messageId) : node.dataset.key);
+  if (!m) return;
+  const react = e.target.closest('[data-react]');
+  if (react) { toggleReaction(m, react.dataset.react); return; }
+  const btn = e.target.closest('[data-act]');
+  if (!btn) return;
+  const act = btn.dataset.act;
+  try {
+    if (act === 'reply') emit('reply', m);
+    else if (act === 'react') emit('pick-emoji', { anchor: btn, onPick: (emoji) => toggleReaction(m, emoji) });
+    else if (act === 'pin') { await post(`/api/rooms/${m.room_id}/pins`, { message_id: m.id }); toast(t('pins.pinned')); }
+    else if (act === 'edit') editInline(node, m);
+    else if (act === 'delete') {
+      if (!confirm(t('messages.confirmDelete'))) return;
+      await call('delete_message', { message_id: m.id }).catch((err) => {
+        if (err && err.code && err.code !== 'offline' && err.code !== 'timeout') throw err;
+        return del(`/api/messages/${m.id}`);
+      });
+    } else if (act === 'retry') emit('retry-pending', m);
+    else if (act === 'discard') { emit('discard-pending', m); discardPending(view.roomId, m.id); }
+  } catch (err) { toast(errorText(err)); }
+}
+
+async function toggleReaction(m, emoji) {
+  try {
+    const body = await post(`/api/messages/${m.id}/reactions`, { emoji });
+    if (body && body.reactions) update(m.room_id, { id: m.id, reactions: body.reactions });
+  } catch (err) { toast(errorText(err)); }
+}
+
+function editInline(node, m) {
+  const bubble = node.querySelector('.bubble');
+  const box = h('textarea', { class: 'edit-box', rows: '2' });
+  box.value = m.content;
+  const save = async () => {
+    const content = box.value.trim();
+    if (!content || content === m.content) { replaceNode(m); return; }
+    try {
+      const ack = await call('edit_message', { message_id: m.id, content });
+      update(m.room_id, ack.message);
+    } catch (err) { toast(errorText(err)); replaceNode(m); }
+  };
+  box.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); save(); }
+    if (e.key === 'Escape') replaceNode(m);
+  });
+  clear(bubble).append(box, h('p', { class: 'hint', text: t('messages.editHint') }));
+  box.focus();
+}
+
+// Read counts from the server for the newest page (when we cannot tell which messages a read covers).
+const refreshReads = (() => {
+  let timer = null;
+  return (roomId) => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      try {
+        const body = await get(`/api/rooms/${roomId}/messages?limit=${store.PAGE}`);
+        for (const m of body.messages) {
+          const held = conv(roomId).byId.get(m.id);
+          if (held && held.read_count !== m.read_count) { held.read_count = m.read_count; if (view.roomId === roomId) replaceNode(held); }
+        }
+      } catch { /* next event retries */ }
+    }, 300);
+  };
+})();
+
+export function init() {
+  listEl = $('#message-list'); itemsEl = $('#message-items'); jumpBtn = $('#jump-latest');
+  listEl.addEventListener('scroll', onScroll, { passive: true });
+  listEl.addEventListener('click', onAction);
+  jumpBtn.addEventListener('click', jumpLatest);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) markRead(); });
+  on('sio:message_edited', ({ message }) => message && update(message.room_id, message));
+  on('sio:message_deleted', ({ message }) => message && update(message.room_id, message));
+  on('sio:reaction_updated', ({ message_id, room_id, reactions }) => update(room_id, { id: message_id, reactions }));
+  on('sio:poll_updated', ({ poll }) => {
+    if (!poll) return;
+    state.polls.set(poll.id, poll);
+    if (!view.roomId) return;
+    for (const m of conv(view.roomId).list) if (m.type === 'poll' && ((m.poll && m.poll.id === poll.id) || m.poll_id === poll.id)) { m.poll = poll; replaceNode(m); }
+  });
+  on('sio:read_updated', ({ room_id: roomId, user_id: userId, message_id: upTo }) => {
+    const c = conv(roomId);
+    const last = c.readUpTo || (c.readUpTo = new Map());
+    const from = last.get(userId);
+    last.set(userId, Math.max(upTo, from || 0));
+    if (roomId !== view.roomId || (from !== undefined && upTo <= from)) return;
+    if (from === undefined) { refreshReads(roomId); return; }
+    for (let i = view.lo; i < view.hi; i++) {
+      const m = c.list[i];
+      if (typeof m.id === 'number' && m.id > from && m.id <= upTo && m.sender && m.sender.id !== userId) {
+        m.read_count = (m.read_count || 0) + 1; replaceNode(m);
+      }
+    }
+  });
+}

@@ -1,0 +1,139 @@
+// Conversation data: loading pages, merging events, pending (unacked) messages. No DOM here.
+import { get, query } from './api.js';
+import { state, conv, emit } from './state.js';
+
+export const PAGE = 50;
+
+const isPending = (m) => typeof m.id !== 'number';
+const sortKey = (m) => (isPending(m) ? Number.MAX_SAFE_INTEGER - 1e6 + (m._seq || 0) : m.id);
+
+export function lastRealId(roomId) {
+  const c = conv(roomId);
+  for (let i = c.list.length - 1; i >= 0; i--) if (!isPending(c.list[i])) return c.list[i].id;
+  return 0;
+}
+
+function pendingIndex(c, cmid) {
+  if (!cmid) return -1;
+  for (let i = c.list.length - 1; i >= 0; i--) {
+    const m = c.list[i];
+    if (isPending(m) && m.client_msg_id === cmid) return i;
+  }
+  return -1;
+}
+
+// Insert or update messages; returns {added, updated, prepended} counts. A real message with the
+// client_msg_id of a pending one replaces it (no duplicate).
+export function merge(roomId, messages) {
+  const c = conv(roomId);
+  let added = 0; let updated = 0; let needSort = false;
+  const lastKey = c.list.length ? sortKey(c.list[c.list.length - 1]) : -1;
+  for (const m of messages) {
+    if (m.poll) state.polls.set(m.poll.id, m.poll);
+    const existing = c.byId.get(m.id);
+    if (existing) { Object.assign(existing, m); updated++; continue; }
+    const p = pendingIndex(c, m.client_msg_id);
+    if (p !== -1) {
+      const pend = c.list[p];
+      c.byId.delete(pend.id);
+      c.list.splice(p, 1);
+      needSort = true;
+      m._replaced = pend.id;
+    }
+    c.byId.set(m.id, m);
+    c.list.push(m);
+    if (sortKey(m) < lastKey) needSort = true;
+    added++;
+  }
+  if (needSort) c.list.sort((a, b) => sortKey(a) - sortKey(b));
+  return { added, updated };
+}
+
+let seq = 0;
+export function addPending(roomId, msg) {
+  const c = conv(roomId);
+  msg._seq = ++seq;
+  c.byId.set(msg.id, msg);
+  c.list.push(msg);
+  return msg;
+}
+
+export function removeMessage(roomId, id) {
+  const c = conv(roomId);
+  const i = c.list.findIndex((m) => m.id === id);
+  if (i !== -1) c.list.splice(i, 1);
+  c.byId.delete(id);
+}
+
+export function indexOf(roomId, id) {
+  const c = conv(roomId);
+  // Binary search on real ids; linear for pending ones.
+  if (typeof id !== 'number') return c.list.findIndex((m) => m.id === id);
+  let lo = 0; let hi = c.list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const k = sortKey(c.list[mid]);
+    if (k === id) return mid;
+    if (k < id) lo = mid + 1; else hi = mid - 1;
+  }
+  return -1;
+}
+
+function url(roomId, params) { return `/api/rooms/${roomId}/messages` + query(params); }
+
+export async function loadLatest(roomId) {
+  const c = conv(roomId);
+  const body = await get(url(roomId, { limit: PAGE }));
+  const pend = c.list.filter(isPending);
+  c.list = []; c.byId = new Map();
+  merge(roomId, body.messages.slice().reverse());
+  for (const p of pend) { c.byId.set(p.id, p); c.list.push(p); }
+  c.hasMore = Boolean(body.has_more);
+  c.liveEnd = true;
+  c.loaded = true;
+  return c;
+}
+
+export async function loadOlder(roomId) {
+  const c = conv(roomId);
+  const first = c.list.find((m) => !isPending(m));
+  if (!c.hasMore || !first) return 0;
+  const body = await get(url(roomId, { before_id: first.id, limit: PAGE }));
+  c.hasMore = Boolean(body.has_more);
+  return merge(roomId, body.messages).added;
+}
+
+// Everything after the newest message we hold (after a reconnect, or scrolling down a detached window).
+// `after_id` pages forward: the oldest `limit` messages after it (newest first within the page).
+export async function loadNewer(roomId, { untilLive = true, maxPages = 100 } = {}) {
+  const c = conv(roomId);
+  let total = 0;
+  for (let page = 0; page < maxPages; page++) {
+    const after = lastRealId(roomId);
+    const body = await get(url(roomId, { after_id: after, limit: 100 }));
+    total += merge(roomId, body.messages).added;
+    if (!body.has_more || !body.messages.length) { c.liveEnd = true; break; }
+    if (!untilLive) break;
+  }
+  emit('messages', { roomId });
+  return total;
+}
+
+// Load a window around message `id` (search results, replies): replaces the held list when the
+// message is not already held.
+export async function loadAround(roomId, id) {
+  const c = conv(roomId);
+  if (c.byId.has(id)) return;
+  const before = await get(url(roomId, { before_id: id + 1, limit: PAGE }));
+  const after = await get(url(roomId, { after_id: id, limit: PAGE }));
+  const pend = c.list.filter(isPending);
+  c.list = []; c.byId = new Map();
+  const afterMsgs = after.messages.filter((m) => m.id > id).sort((a, b) => a.id - b.id).slice(0, PAGE);
+  merge(roomId, [...before.messages.slice().reverse(), ...afterMsgs]);
+  c.hasMore = Boolean(before.has_more);
+  c.liveEnd = !after.has_more;
+  if (c.liveEnd) for (const p of pend) { c.byId.set(p.id, p); c.list.push(p); }
+  c.loaded = true;
+}
+
+export { isPending };

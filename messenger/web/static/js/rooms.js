@@ -1,0 +1,145 @@
+// The room list (unread badges, last message, filter, mute marks) and the new direct/group room dialog.
+import { $, h, clear, avatar, toast, errorText, openDialog, debounce } from './dom.js';
+import { t, fmtShort } from './i18n.js';
+import { state, on, emit, isMuted } from './state.js';
+import { get, post, query } from './api.js';
+
+let filter = '';
+
+export function roomName(room) {
+  if (!room) return '';
+  if (room.name) return room.name;
+  return room.type === 'direct' ? t('rooms.direct') : t('rooms.untitled');
+}
+
+export function preview(m) {
+  if (!m) return '';
+  if (m.deleted) return t('messages.deleted');
+  if (m.type === 'file') return '📎 ' + ((m.file && m.file.name) || t('rooms.file'));
+  if (m.type === 'poll') return '📊 ' + ((m.poll && m.poll.question) || m.content || t('polls.title'));
+  const who = m.sender && m.type !== 'system' ? m.sender.display_name + ': ' : '';
+  return who + (m.content || '').replace(/\s+/g, ' ');
+}
+
+function sorted() {
+  return [...state.rooms.values()].sort((a, b) => {
+    const ta = a.last_message ? a.last_message.created_at : (a.created_at || '');
+    const tb = b.last_message ? b.last_message.created_at : (b.created_at || '');
+    if (Boolean(b.pinned) !== Boolean(a.pinned)) return b.pinned ? 1 : -1;
+    return tb.localeCompare(ta);
+  });
+}
+
+export function render() {
+  const list = clear($('#room-list'));
+  const q = filter.toLowerCase();
+  const rooms = sorted().filter((r) => !q || roomName(r).toLowerCase().includes(q) || preview(r.last_message).toLowerCase().includes(q));
+  for (const r of rooms) {
+    const unread = r.unread_count || 0;
+    list.append(h('li', {
+      class: 'room-item' + (r.id === state.currentRoomId ? ' active' : '') + (unread ? ' unread' : ''),
+      dataset: { testid: 'room-item', roomId: r.id }, tabindex: '0', role: 'button',
+      onclick: () => emit('open-room', { roomId: r.id }),
+      onkeydown: (e) => { if (e.key === 'Enter') emit('open-room', { roomId: r.id }); },
+    },
+    avatar({ id: r.id, display_name: roomName(r) }),
+    h('div', { class: 'room-main' },
+      h('div', { class: 'room-top' },
+        h('span', { class: 'room-name ellipsis', text: roomName(r) }),
+        r.type === 'group' ? h('span', { class: 'sub count', text: String(r.members_count || '') }) : null,
+        isMuted(r.id) ? h('span', { class: 'muted-mark', title: t('rooms.muted'), text: '🔕' }) : null,
+        h('time', { class: 'sub', text: r.last_message ? fmtShort(r.last_message.created_at) : '' })),
+      h('div', { class: 'room-bottom' },
+        h('span', { class: 'room-last ellipsis', text: preview(r.last_message) }),
+        unread ? h('span', { class: 'badge' + (isMuted(r.id) ? ' quiet' : ''), dataset: { testid: 'unread-badge' }, text: unread > 99 ? '99+' : String(unread) }) : null))));
+  }
+  $('#rooms-empty').hidden = state.rooms.size > 0;
+}
+
+export async function load() {
+  const body = await get('/api/rooms');
+  state.rooms = new Map(body.rooms.map((r) => [r.id, r]));
+  render();
+  emit('unread');
+}
+
+export function setFilter(q) { filter = q; render(); }
+
+export function upsert(room) {
+  const old = state.rooms.get(room.id) || {};
+  const merged = { ...old, ...room };
+  if (room.members) {
+    merged.members_count = room.members.length;
+    state.details.set(room.id, room);
+  }
+  state.rooms.set(room.id, merged);
+  render();
+}
+
+// ---- new room dialog ------------------------------------------------------------------------------
+const picked = new Map();
+
+function dialogType() { return $('#new-room-form').elements.type.value; }
+
+function renderPicked() {
+  $('#picked').textContent = picked.size ? t('rooms.picked', { names: [...picked.values()].map((u) => u.display_name).join(', ') }) : '';
+}
+
+const searchUsers = debounce(async () => {
+  const q = $('#user-search').value.trim();
+  const list = clear($('#user-results'));
+  try {
+    const body = await get('/api/users' + query({ q }));
+    for (const u of body.users) {
+      if (state.me && u.id === state.me.id) continue;
+      list.append(h('li', {
+        class: 'pick' + (picked.has(u.id) ? ' picked' : ''), dataset: { testid: 'user-result', userId: u.id }, role: 'option', tabindex: '0',
+        onclick: () => pick(u),
+      }, avatar(u), h('span', { class: 'ellipsis' }, h('strong', { text: u.display_name }), h('span', { class: 'sub', text: ' @' + u.username }))));
+    }
+  } catch (err) { toast(errorText(err)); }
+}, 200);
+
+function pick(u) {
+  if (dialogType() === 'direct') { picked.clear(); picked.set(u.id, u); create(); return; }
+  if (picked.has(u.id)) picked.delete(u.id); else picked.set(u.id, u);
+  renderPicked();
+  searchUsers();
+}
+
+async function create() {
+  const type = dialogType();
+  const err = $('#new-room-error');
+  err.hidden = true;
+  try {
+    const payload = type === 'direct'
+      ? { type, user_id: [...picked.keys()][0] }
+      : { type, name: $('#new-room-form').elements.name.value.trim(), member_ids: [...picked.keys()] };
+    if (type === 'direct' && !payload.user_id) return;
+    const body = await post('/api/rooms', payload);
+    $('#new-room-dialog').close();
+    upsert({ unread_count: 0, ...body.room });
+    emit('open-room', { roomId: body.room.id });
+  } catch (e) { err.textContent = errorText(e); err.hidden = false; }
+}
+
+export function openNewRoom() {
+  picked.clear(); renderPicked();
+  const form = $('#new-room-form');
+  form.reset();
+  $('#group-name-row').hidden = true;
+  $('#new-room-error').hidden = true;
+  openDialog($('#new-room-dialog'));
+  $('#user-search').focus();
+  searchUsers();
+}
+
+export function init() {
+  $('#new-room').addEventListener('click', openNewRoom);
+  $('#user-search').addEventListener('input', searchUsers);
+  $('#new-room-create').addEventListener('click', create);
+  $('#new-room-form').addEventListener('change', (e) => {
+    if (e.target.name === 'type') { $('#group-name-row').hidden = e.target.value !== 'group'; picked.clear(); renderPicked(); searchUsers(); }
+  });
+  on('rooms', render);
+}

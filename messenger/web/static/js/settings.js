@@ -1,0 +1,77 @@
+// Profile settings (display name, status, avatar, password), theme, language, notifications.
+import { $, h, clear, avatar, toast, errorText, openDialog } from './dom.js';
+import { t, setLang, lang } from './i18n.js';
+import { state, prefs, savePrefs, emit } from './state.js';
+import { patch, post, upload } from './api.js';
+import * as notify from './notify.js';
+
+export function applyTheme() {
+  const dark = prefs.theme === 'dark' || (prefs.theme === 'system' && window.matchMedia('(prefers-color-scheme: dark)').matches);
+  document.documentElement.dataset.theme = dark ? 'dark' : 'light';
+}
+
+function section(title, ...children) { return h('section', { class: 'detail-section' }, h('h4', { text: title }), ...children); }
+
+function notificationsSection() {
+  const perm = notify.permission();
+  const status = h('p', { class: 'sub', dataset: { testid: 'notify-status' }, text: t('notify.' + perm) });
+  const sec = section(t('notify.title'), status);
+  if (perm === 'insecure') sec.append(h('p', { class: 'hint', text: t('notify.insecureHelp', { origin: location.origin }) }));
+  if (perm === 'default') {
+    sec.append(h('button', { type: 'button', class: 'secondary', text: t('notify.enable'),
+      onclick: async () => { await notify.request(); render(); } }));
+  }
+  sec.append(h('p', { class: 'hint', text: t('notify.muteHelp') }));
+  return sec;
+}
+
+function render() {
+  const body = clear($('#settings-body'));
+  const me = state.me;
+  const name = h('input', { value: me.display_name, maxlength: '100', required: true, dataset: { testid: 'settings-display-name' } });
+  const status = h('input', { value: me.status_message || '', maxlength: '200', placeholder: t('settings.statusPlaceholder') });
+  const avatarInput = h('input', { type: 'file', accept: 'image/*' });
+  const current = h('input', { type: 'password', autocomplete: 'current-password' });
+  const next = h('input', { type: 'password', autocomplete: 'new-password', minlength: '8' });
+  const theme = h('select', {}, ['system', 'light', 'dark'].map((v) => h('option', { value: v, text: t('settings.theme.' + v), selected: prefs.theme === v })));
+  const language = h('select', {}, h('option', { value: 'ko', text: '한국어', selected: lang() === 'ko' }), h('option', { value: 'en', text: 'English', selected: lang() === 'en' }));
+
+  avatarInput.addEventListener('change', async () => {
+    const file = avatarInput.files[0];
+    if (!file) return;
+    try { const res = await upload('/api/me/avatar', { file }); state.me = res.user; emit('me'); render(); } catch (err) { toast(errorText(err)); }
+  });
+  theme.addEventListener('change', () => { prefs.theme = theme.value; savePrefs(); applyTheme(); });
+  language.addEventListener('change', async () => { prefs.lang = language.value; savePrefs(); await setLang(language.value); emit('lang'); render(); });
+
+  body.append(
+    h('header', { class: 'panel-head' }, h('h3', { text: t('settings.title') }),
+      h('button', { type: 'button', class: 'icon', text: '✕', 'aria-label': t('common.close'), onclick: () => $('#settings-dialog').close() })),
+    section(t('settings.profile'), h('div', { class: 'stack' },
+      h('div', { class: 'row' }, avatar(me, 'large'), h('label', { class: 'button secondary small' }, t('settings.avatar'), avatarInput)),
+      h('label', {}, h('span', { text: t('auth.displayName') }), name),
+      h('label', {}, h('span', { text: t('settings.status') }), status),
+      h('button', { type: 'button', class: 'primary', text: t('common.save'), dataset: { testid: 'settings-save' }, onclick: async () => {
+        try { const res = await patch('/api/me', { display_name: name.value.trim(), status_message: status.value }); state.me = res.user; emit('me'); toast(t('common.saved')); } catch (err) { toast(errorText(err)); }
+      } }))),
+    section(t('settings.password'), h('div', { class: 'stack' },
+      h('label', {}, h('span', { text: t('settings.currentPassword') }), current),
+      h('label', {}, h('span', { text: t('settings.newPassword') }), next),
+      h('button', { type: 'button', class: 'secondary', text: t('settings.changePassword'), onclick: async () => {
+        try { await post('/api/me/password', { current_password: current.value, new_password: next.value }); current.value = ''; next.value = ''; toast(t('settings.passwordChanged')); } catch (err) { toast(errorText(err)); }
+      } }))),
+    section(t('settings.appearance'), h('div', { class: 'stack' },
+      h('label', {}, h('span', { text: t('settings.themeLabel') }), theme),
+      h('label', {}, h('span', { text: t('settings.language') }), language))),
+    notificationsSection(),
+    h('p', { class: 'sub', text: t('settings.version', { v: (state.config && state.config.version) || '' }) }));
+}
+
+export function open() { render(); openDialog($('#settings-dialog')); }
+
+export function init() {
+  $('#settings-open').addEventListener('click', open);
+  $('#me-button').addEventListener('click', open);
+  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', applyTheme);
+  applyTheme();
+}

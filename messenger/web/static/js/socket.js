@@ -1,0 +1,54 @@
+// Socket.IO connection (vendored client, global `io`): acked calls with timeouts, connection status events.
+import { state, emit } from './state.js';
+
+let sock = null;
+const SERVER_EVENTS = ['new_message', 'message_edited', 'message_deleted', 'read_updated', 'typing', 'presence',
+  'reaction_updated', 'pin_updated', 'poll_updated', 'room_updated', 'room_removed', 'upload_scan_done',
+  'session_revoked', 'server_shutdown'];
+
+export function connect() {
+  if (sock) return sock;
+  sock = window.io({ path: '/socket.io', transports: ['websocket', 'polling'], tryAllTransports: true,
+    reconnectionDelay: 500, reconnectionDelayMax: 4000 });
+  let everConnected = false;
+  sock.on('connect', () => {
+    state.connected = true;
+    emit('connection', { connected: true, reconnect: everConnected });
+    everConnected = true;
+  });
+  sock.on('disconnect', (reason) => {
+    state.connected = false;
+    emit('connection', { connected: false, reason });
+    if (reason === 'io server disconnect') setTimeout(() => sock && sock.connect(), 1000);
+  });
+  sock.on('connect_error', (err) => {
+    state.connected = false;
+    emit('connection', { connected: false, reason: 'connect_error' });
+    const code = err && err.data && err.data.code;
+    if (code) emit('auth_lost', { code });
+  });
+  for (const name of SERVER_EVENTS) sock.on(name, (data) => emit('sio:' + name, data || {}));
+  return sock;
+}
+
+export function disconnect() {
+  if (sock) { sock.removeAllListeners(); sock.disconnect(); sock = null; }
+  state.connected = false;
+}
+
+export function isConnected() { return Boolean(sock && sock.connected); }
+
+// Emit with an acknowledgement; rejects with {code:'timeout'} or {code:'offline'}.
+export function call(event, payload, timeoutMs = 8000) {
+  return new Promise((resolve, reject) => {
+    if (!sock || !sock.connected) { reject({ code: 'offline' }); return; }
+    sock.timeout(timeoutMs).emit(event, payload, (err, ack) => {
+      if (err) reject({ code: 'timeout' });
+      else if (ack && ack.ok) resolve(ack);
+      else reject(ack || { code: 'error' });
+    });
+  });
+}
+
+// Fire and forget (typing).
+export function send(event, payload) { if (sock && sock.connected) sock.emit(event, payload); }

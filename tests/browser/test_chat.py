@@ -1,0 +1,66 @@
+"""Register, log in, and chat in real time between two browser contexts."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, expect
+
+from tests.browser.ui import PASSWORD, login, message, new_page, open_direct, open_room, register, send, unique
+
+
+def test_register_logout_and_login_again(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context()
+    page = new_page(ctx)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    name = unique("reg")
+    register(page, server.url, name, "가입자")
+    expect(page.locator("#me-name")).to_have_text("가입자")
+    page.get_by_test_id("logout").click()
+    expect(page.get_by_test_id("login-username")).to_be_visible()
+    page.get_by_test_id("login-username").fill(name)
+    page.get_by_test_id("login-password").fill("wrong-password")
+    page.get_by_test_id("login-submit").click()
+    expect(page.locator("#login-error")).to_be_visible()
+    login(page, server.url, name, PASSWORD)
+    page.reload()  # the session cookie keeps us in
+    expect(page.get_by_test_id("room-list")).to_be_visible()
+    assert errors == []
+    ctx.close()
+
+
+def test_two_people_chat_in_real_time(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ca, cb = browser.new_context(), browser.new_context()
+    a, b = new_page(ca), new_page(cb)
+    errors: list[str] = []
+    for p in (a, b):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    alice, bob = unique("alice"), unique("bob")
+    register(a, server.url, alice, "앨리스")
+    register(b, server.url, bob, "밥")
+    room_id = open_direct(a, bob)
+    send(a, "안녕하세요 **밥**님")
+    mine = message(a, "안녕하세요")
+    expect(mine).to_have_count(1)
+    expect(mine).not_to_have_attribute("data-message-id", "")
+    expect(mine.locator("strong")).to_have_text("밥")
+    # Bob sees the room appear with an unread badge, then the message.
+    item = b.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]')
+    expect(item.get_by_test_id("unread-badge")).to_have_text("1")
+    open_room(b, room_id)
+    expect(message(b, "안녕하세요")).to_have_count(1)
+    send(b, "반가워요 @" + alice)
+    expect(message(a, "반가워요")).to_have_count(1)
+    expect(message(a, "반가워요").locator(".mention.me")).to_have_count(1)
+    # Typing line and Shift+Enter for a new line.
+    box = b.get_by_test_id("composer-input")
+    box.type("첫 줄")
+    expect(a.locator("#typing-line")).to_contain_text("밥")
+    box.press("Shift+Enter")
+    box.type("둘째 줄")
+    b.get_by_test_id("composer-send").click()
+    expect(message(a, "둘째 줄")).to_have_count(1)
+    assert "첫 줄\n둘째 줄" in message(a, "둘째 줄").locator(".text").inner_text()
+    expect(message(b, "둘째 줄")).to_have_count(1)
+    assert errors == []
+    ca.close()
+    cb.close()

@@ -1,0 +1,68 @@
+"""Steps a user takes in the web client, shared by the browser tests."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+_counter = itertools.count(1)
+PASSWORD = "correct-horse-9"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{os.getpid() % 1000}x{next(_counter)}"
+
+
+def register(page: Page, base: str, username: str, display_name: str | None = None) -> None:
+    page.goto(base + "/")
+    page.get_by_test_id("register-open").click()
+    page.get_by_test_id("register-username").fill(username)
+    page.get_by_test_id("register-display-name").fill(display_name or username)
+    page.get_by_test_id("register-password").fill(PASSWORD)
+    page.get_by_test_id("register-submit").click()
+    expect(page.get_by_test_id("room-list")).to_be_visible()
+    wait_connected(page)
+
+
+def login(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(base + "/")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("room-list")).to_be_visible()
+    wait_connected(page)
+
+
+def wait_connected(page: Page) -> None:
+    page.wait_for_function("() => window.__im && window.__im.state.connected === true")
+
+
+def new_page(context: BrowserContext) -> Page:
+    page = context.new_page()
+    page.on("dialog", lambda d: d.accept())
+    return page
+
+
+def open_direct(page: Page, other_username: str) -> int:
+    page.get_by_test_id("new-room").click()
+    page.locator("#user-search").fill(other_username)
+    page.locator(f'[data-testid="user-result"]:has-text("@{other_username}")').click()
+    expect(page.get_by_test_id("composer-input")).to_be_visible()
+    return int(page.evaluate("() => window.__im.state.currentRoomId"))
+
+
+def open_room(page: Page, room_id: int) -> None:
+    page.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]').click()
+    expect(page.get_by_test_id("composer-input")).to_be_visible()
+
+
+def send(page: Page, text: str) -> None:
+    box = page.get_by_test_id("composer-input")
+    box.fill(text)
+    box.press("Enter")
+
+
+def message(page: Page, text: str):  # type: ignore[no-untyped-def]
+    return page.locator('[data-testid="message"]', has_text=text)
