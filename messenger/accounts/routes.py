@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from messenger.accounts import service, store
+from messenger.accounts import service
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services, services
 from messenger.core.http import json_body
@@ -93,9 +93,9 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/users")
     @login_required
     def directory():  # type: ignore[no-untyped-def]
-        q = (request.args.get("q") or "").strip()[:100]
-        with services().db.read() as conn:
-            rows = store.search_users(conn, q)
+        from messenger.search.directory import search_users  # substring, 초성 and keyboard-layout repair
+
+        rows = search_users(services(), request.args.get("q") or "")
         return jsonify({"users": [service.directory_dict(svc, r) for r in rows]})
 
     app.register_blueprint(bp)

@@ -1,1 +1,5 @@
-"""Search: Korean-friendly substring search over messages, file names, people and rooms."""
+"""Search: Korean-friendly substring search over messages and file names; people and rooms by 초성."""
+
+from messenger.search.routes import register
+
+__all__ = ["register"]

@@ -1,0 +1,81 @@
+"""HTTP routes for search: messages (simple and advanced) and the caller's rooms by name."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify, request
+
+from messenger.accounts.auth import current_auth, login_required, user_key
+from messenger.core.context import Services
+from messenger.core.errors import ApiError
+from messenger.core.http import json_body
+from messenger.core.validation import Field, int_arg
+from messenger.search import service
+
+MAX_LIMIT = 100
+ADVANCED = {
+    "q": Field(str, max_len=service.MAX_QUERY, nullable=True),
+    "room_id": Field(int, minimum=1, nullable=True),
+    "sender_id": Field(int, minimum=1, nullable=True),
+    "date_from": Field(str, max_len=40, nullable=True),
+    "date_to": Field(str, max_len=40, nullable=True),
+    "has_file": Field(bool, nullable=True),
+    "file_type": Field(str, max_len=100, nullable=True),
+    "limit": Field(int, minimum=1, maximum=MAX_LIMIT),
+    "offset": Field(int, minimum=0, maximum=100_000),
+    "include_rooms": Field(bool),
+}
+
+
+def _date(body: dict, name: str) -> tuple[object, bool]:
+    """A date (``2026-11-23``, whole day) or date-time; returns (naive UTC datetime or None, is_day)."""
+    from messenger.storage.db import parse_iso
+
+    raw = body.get(name)
+    if not raw:
+        return None, False
+    try:
+        return parse_iso(raw), len(raw.strip()) == 10
+    except ValueError:
+        raise ApiError(400, "invalid_field", f"Field '{name}' must be an ISO 8601 date or date-time",
+                       f"'{name}' 항목은 날짜(2026-11-23) 또는 날짜-시간이어야 합니다.") from None
+
+
+def register(app: Flask, svc: Services) -> None:
+    bp = Blueprint("search", __name__)
+
+    @bp.get("/api/search")
+    @login_required
+    def search_route():  # type: ignore[no-untyped-def]
+        q = request.args.get("q") or ""
+        if not q.strip():
+            raise ApiError(400, "missing_field", "Missing field: q", "검색어를 입력해 주세요.")
+        room_id = int_arg(request.args, "room_id", minimum=1, maximum=2**31 - 1)
+        limit = int_arg(request.args, "limit", 20, minimum=1, maximum=MAX_LIMIT) or 20
+        offset = int_arg(request.args, "offset", 0, minimum=0, maximum=100_000) or 0
+        filters = service.build_filters(room_id=room_id)
+        return jsonify(service.search(svc, current_auth().user_id, q, filters, limit, offset,
+                                      with_rooms=offset == 0 and room_id is None))
+
+    @bp.post("/api/search/advanced")
+    @svc.limiter.limit(lambda: svc.settings.RATE_LIMIT_SEARCH_ADVANCED, key_func=user_key)
+    @login_required
+    def advanced_route():  # type: ignore[no-untyped-def]
+        body = json_body(ADVANCED)
+        date_from, _ = _date(body, "date_from")
+        date_to, to_day = _date(body, "date_to")
+        filters = service.build_filters(room_id=body.get("room_id"), sender_id=body.get("sender_id"),
+                                        date_from=date_from, date_to=date_to, date_to_is_day=to_day,
+                                        has_file=body.get("has_file"), file_type=body.get("file_type"))
+        return jsonify(service.search(svc, current_auth().user_id, body.get("q"), filters,
+                                      body.get("limit", 20), body.get("offset", 0),
+                                      with_rooms=bool(body.get("include_rooms"))))
+
+    @bp.get("/api/rooms/search")
+    @login_required
+    def rooms_route():  # type: ignore[no-untyped-def]
+        q = (request.args.get("q") or "").strip()[:100]
+        if not q:
+            raise ApiError(400, "missing_field", "Missing field: q", "검색어를 입력해 주세요.")
+        return jsonify({"rooms": service.find_rooms(svc, current_auth().user_id, q)})
+
+    app.register_blueprint(bp)
