@@ -1,0 +1,126 @@
+"""Live membership changes, typing, presence, reactions and the send rate limit, with real socket clients."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.helpers import LiveUser
+from tests.messaging.common import group
+
+
+def test_kicked_member_leaves_at_once_and_added_member_joins(live_server: Any) -> None:
+    kim, lee, park = (LiveUser(live_server.url, n) for n in ("kim", "lee", "park"))
+    room = group(kim, "팀", lee)
+    rid = room["id"]
+    a, b, c = kim.socket(), lee.socket(), park.socket()
+    try:
+        # Added: park's open socket is in the room right away, no reconnect.
+        assert lee.post(f"/api/rooms/{rid}/members", json={"user_ids": [park.id]}).status_code == 200
+        c.wait_for("room_updated", lambda d: d["room"]["id"] == rid)
+        sent = a.call("send_message", {"room_id": rid, "content": "환영합니다"})["message"]
+        c.wait_for("new_message", lambda d: d["message"]["id"] == sent["id"])
+        # Kicked: lee's sockets leave the room at once and hear nothing more.
+        assert kim.delete(f"/api/rooms/{rid}/members/{lee.id}").status_code == 200
+        b.wait_for("room_removed", lambda d: d == {"room_id": rid})
+        a.wait_for("room_updated", lambda d: d["room"]["members_count"] == 2)
+        secret = a.call("send_message", {"room_id": rid, "content": "이제 비밀"})["message"]
+        a.call("typing", {"room_id": rid, "is_typing": True})
+        c.wait_for("new_message", lambda d: d["message"]["id"] == secret["id"])
+        time.sleep(0.3)
+        assert not [e for e in b.of("new_message") if e["message"]["id"] == secret["id"]]
+        assert not [e for e in b.of("typing") if e["room_id"] == rid]
+        assert b.call("join_room", {"room_id": rid})["code"] == "forbidden"
+        assert b.call("send_message", {"room_id": rid, "content": "x"})["code"] == "forbidden"
+    finally:
+        for s in (a, b, c):
+            s.disconnect()
+
+
+def test_typing_relays_and_expires_and_presence_reaches_room_peers(live_server: Any) -> None:
+    kim, lee, eve = (LiveUser(live_server.url, n) for n in ("kim", "lee", "eve"))
+    room = group(kim, "팀", lee)
+    b = lee.socket()
+    e = eve.socket()
+    a = kim.socket()
+    try:
+        b.wait_for("presence", lambda d: d == {"user_id": kim.id, "presence": "online"})
+        assert a.call("set_presence", {"presence": "away"})["ok"]
+        b.wait_for("presence", lambda d: d == {"user_id": kim.id, "presence": "away"})
+        assert a.call("typing", {"room_id": room["id"], "is_typing": True}) == {"ok": True}
+        started = time.monotonic()
+        got = b.wait_for("typing", lambda d: d["is_typing"] is True)
+        assert got == {"room_id": room["id"], "user_id": kim.id, "display_name": "kim", "is_typing": True}
+        b.wait_for("typing", lambda d: d["is_typing"] is False, timeout=10)  # nobody said stop: it expires
+        assert 4.0 <= time.monotonic() - started <= 8.0
+        assert a.of("typing") == []  # never echoed to the typist
+        a.call("typing", {"room_id": room["id"], "is_typing": True})
+        a.disconnect()  # closing the tab stops typing at once
+        stops = b.wait_for("presence", lambda d: d == {"user_id": kim.id, "presence": "offline"})
+        assert stops
+        assert len([d for d in b.of("typing") if d["is_typing"] is False]) == 2
+        time.sleep(0.2)
+        assert [d for d in e.of("presence") if d["user_id"] == kim.id] == []  # eve shares no room with kim
+    finally:
+        for s in (a, b, e):
+            s.disconnect()
+
+
+def test_reactions_and_edits_broadcast(live_server: Any) -> None:
+    kim, lee = LiveUser(live_server.url, "kim"), LiveUser(live_server.url, "lee")
+    room = group(kim, "팀", lee)
+    a, b = kim.socket(), lee.socket()
+    try:
+        msg = a.call("send_message", {"room_id": room["id"], "content": "회의 3시"})["message"]
+        ack = b.call("toggle_reaction", {"message_id": msg["id"], "emoji": "👍"})
+        assert ack["ok"] and ack["reactions"] == [{"emoji": "👍", "count": 1, "user_ids": [lee.id]}]
+        got = a.wait_for("reaction_updated")
+        assert got == {"message_id": msg["id"], "room_id": room["id"], "reactions": ack["reactions"]}
+        assert b.call("toggle_reaction", {"message_id": msg["id"], "emoji": "hello"})["code"] == "invalid_emoji"
+        ack = a.call("edit_message", {"message_id": msg["id"], "content": "회의 4시로 변경"})
+        assert ack["ok"] and ack["message"]["edited_at"]
+        assert b.wait_for("message_edited")["message"]["content"] == "회의 4시로 변경"
+        assert b.call("edit_message", {"message_id": msg["id"], "content": "x"})["code"] == "forbidden"
+        ack = a.call("delete_message", {"message_id": msg["id"]})
+        assert ack["ok"] and ack["message"]["deleted"] is True
+        tomb = b.wait_for("message_deleted")["message"]
+        assert tomb["deleted"] is True and tomb["content"] == "" and tomb["reactions"] == []
+    finally:
+        a.disconnect()
+        b.disconnect()
+
+
+def test_the_101st_message_in_a_minute_is_rate_limited(live_server: Any) -> None:
+    kim = LiveUser(live_server.url, "kim")
+    room = group(kim, "혼자")
+    assert live_server.svc.settings.SOCKET_SEND_MESSAGE_PER_MINUTE == 100
+    a = kim.socket()
+    try:
+        for i in range(100):
+            ack = a.call("send_message", {"room_id": room["id"], "content": f"{i}", "client_msg_id": f"r{i}"})
+            assert ack["ok"] is True, (i, ack)
+        ack = a.call("send_message", {"room_id": room["id"], "content": "101", "client_msg_id": "r100"})
+        assert ack["ok"] is False and ack["code"] == "rate_limited"
+        r = kim.post(f"/api/rooms/{room['id']}/messages", json={"content": "http too"})
+        assert r.status_code == 429 and r.json()["code"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
+        page = kim.get(f"/api/rooms/{room['id']}/messages", params={"limit": 100}).json()
+        assert [m["content"] for m in page["messages"]][0] == "99"
+    finally:
+        a.disconnect()
+
+
+def test_deactivating_the_only_admin_hands_the_room_over(live_server: Any) -> None:
+    boss = LiveUser(live_server.url, "boss")  # first account: server admin
+    kim, lee, park = (LiveUser(live_server.url, n) for n in ("kim", "lee", "park"))
+    room = group(kim, "팀", lee)
+    assert kim.post(f"/api/rooms/{room['id']}/members", json={"user_ids": [park.id]}).status_code == 200
+    b = lee.socket()
+    try:
+        r = boss.patch(f"/api/admin/users/{kim.id}", json={"is_active": False})
+        assert r.status_code == 200, r.text
+        b.wait_for("room_updated", lambda d: any(m["user"]["id"] == lee.id and m["role"] == "admin"
+                                                  for m in d["room"]["members"]))
+        roles = {m["user"]["id"]: m["role"] for m in lee.get(f"/api/rooms/{room['id']}").json()["room"]["members"]}
+        assert roles[lee.id] == "admin" and roles[park.id] == "member"
+    finally:
+        b.disconnect()
