@@ -112,5 +112,14 @@ class Database:
                 yield conn
                 conn.rollback()
 
+    def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            with self.read() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except Exception:
+            return False
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify
-from sqlalchemy import text
 
 from messenger.accounts.service import registration_state
 from messenger.core.context import Services
@@ -40,12 +39,7 @@ def client_config(svc: Services) -> dict[str, Any]:
 
 
 def health(svc: Services) -> tuple[dict[str, Any], int]:
-    try:
-        with svc.db.read() as conn:
-            conn.execute(text("SELECT 1"))
-        db = "ok"
-    except Exception:
-        db = "error"
+    db = "ok" if svc.db.ping() else "error"
     checks = svc.extras.get("health_checks", {})
     body: dict[str, Any] = {
         "status": "ok" if db == "ok" else "error",
