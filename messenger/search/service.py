@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.search import hangul, store
-from messenger.search.text import fts_query, highlight_ranges, normalize, query_grams
+from messenger.search.text import fts_template, highlight_ranges, normalize, query_grams
 
 MAX_QUERY = 200
 MIME_FAMILIES = ("image", "video", "audio", "text", "application", "font", "model")
@@ -58,7 +58,7 @@ def find_ids(conn: Connection, viewer_id: int, norm_q: str, filters: dict[str, A
     """Ids (newest first) and total of the viewer's messages containing ``norm_q`` and passing ``filters``."""
     if not norm_q:
         return store.filter_ids(conn, viewer_id, filters, limit, offset)
-    match: str | list[str] = fts_query(norm_q) if store.is_sqlite(conn) else query_grams(norm_q)
+    match: str | list[str] = fts_template(norm_q) if store.is_sqlite(conn) else query_grams(norm_q)
     return store.search_ids(conn, viewer_id, norm_q, match, filters, limit, offset)
 
 

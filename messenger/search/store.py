@@ -1,9 +1,9 @@
 """SQL for search: the bigram index (SQLite FTS5 / PostgreSQL GIN over a bigram array) and the queries.
 
 SQLite: ``search_fts`` is a contentless FTS5 table (rowid = message id) whose single column holds the
-ASCII bigram tokens of :mod:`messenger.search.text`, preceded by the room token ``r<room_id>``;
+ASCII bigram tokens of :mod:`messenger.search.text`, each prefixed with the message's room;
 ``search_docs`` keeps the normalised text so a row can be removed from the contentless index.
-PostgreSQL: ``search_docs.grams`` (text[], GIN) holds the distinct bigrams; a candidate is confirmed
+PostgreSQL: ``search_docs.grams`` (text[], GIN) holds the distinct room-prefixed bigrams; a candidate is confirmed
 with ``strpos`` on the normalised text, so results are exact substring matches on both backends.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from messenger.search.text import doc_tokens
+from messenger.search.text import doc_tokens, room_prefix
 
 CHUNK = 500
 
@@ -24,7 +24,8 @@ def is_sqlite(conn: Connection) -> bool:
 
 
 def _fts_doc(room_id: int, norm: str) -> str:
-    return " ".join([f"r{room_id}", *doc_tokens(norm)])
+    prefix = room_prefix(room_id)
+    return " ".join(prefix + t for t in doc_tokens(norm))
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
@@ -60,11 +61,12 @@ def insert_docs(conn: Connection, rows: Sequence[tuple[int, int, str]]) -> None:
     else:
         conn.execute(text("INSERT INTO search_docs (message_id, room_id, norm, grams) "
                           "VALUES (:id, :room, :norm, :grams)"),
-                     [{"id": m, "room": r, "norm": n, "grams": _pg_grams(n)} for m, r, n in rows])
+                     [{"id": m, "room": r, "norm": n, "grams": _pg_grams(r, n)} for m, r, n in rows])
 
 
-def _pg_grams(norm: str) -> list[str]:
-    return list(dict.fromkeys(doc_tokens(norm)[:-1]))
+def _pg_grams(room_id: int, norm: str) -> list[str]:
+    prefix = room_prefix(room_id)
+    return list(dict.fromkeys(prefix + t for t in doc_tokens(norm)[:-1]))
 
 
 def optimize(conn: Connection) -> None:
@@ -135,31 +137,43 @@ def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[
                limit: int, offset: int) -> tuple[list[int], int]:
     """Message ids (newest first) matching the normalised query in the viewer's rooms, and the total.
 
-    ``match`` is the FTS5 expression on SQLite, the bigram list on PostgreSQL."""
+    ``match`` is :func:`messenger.search.text.fts_template` on SQLite, the query's bigrams on PostgreSQL.
+    The index is partitioned by room, so the query is built for the viewer's rooms, read from
+    ``room_members`` by the query itself (SQLite) or in the same transaction (PostgreSQL)."""
     params: dict[str, Any] = {"uid": viewer_id, "q": norm_q, "limit": limit, "offset": offset}
-    joins: list[str] = []
-    where: list[str] = ["d.room_id IN (SELECT rm.room_id FROM room_members rm WHERE rm.user_id = :uid)"]
+    member_sql = "SELECT rm.room_id FROM room_members rm WHERE rm.user_id = :uid"
     if filters.get("room_id") is not None:
-        where.append("d.room_id = :room_id")
+        member_sql += " AND rm.room_id = :room_id"
         params["room_id"] = filters["room_id"]
+    joins, where = "", []
     if _needs_messages(filters):
-        joins.append("JOIN messages m ON m.id = d.message_id")
-        where.extend(_filter_sql(filters, params))
-        where.append("m.deleted_at IS NULL")
+        joins = "JOIN messages m ON m.id = {id} "
+        where = [*_filter_sql(filters, params), "m.deleted_at IS NULL"]
     if is_sqlite(conn):
-        params["match"] = match
-        base = ("FROM search_fts JOIN search_docs d ON d.message_id = search_fts.rowid " + " ".join(joins)
-                + " WHERE search_fts MATCH :match AND " + " AND ".join(where))
-        order = "ORDER BY search_fts.rowid DESC"
+        params["tpl"] = match
+        per_room = "replace(:tpl, '{R}', printf('%xr', rm.room_id))"
+        match_sql = (f"(SELECT coalesce(group_concat({per_room}, ' OR '), 'zz') FROM room_members rm "
+                     f"WHERE rm.user_id = :uid{' AND rm.room_id = :room_id' if 'room_id' in params else ''})")
+        base = ("FROM search_fts " + joins.format(id="search_fts.rowid")
+                + f"WHERE search_fts MATCH {match_sql}" + "".join(f" AND {w}" for w in where))
+        id_col, order = "search_fts.rowid", "ORDER BY search_fts.rowid DESC"
     else:
+        rooms = [int(r[0]) for r in conn.execute(text(member_sql), params)]
+        if not rooms:
+            return [], 0
+        conds = [f"d.room_id IN ({member_sql})", "strpos(d.norm, :q) > 0"]
         if len(norm_q) > 1:
-            where.insert(0, "d.grams @> CAST(:grams AS text[])")
-            params["grams"] = list(dict.fromkeys(match))
-        where.insert(0, "strpos(d.norm, :q) > 0")
-        base = "FROM search_docs d " + " ".join(joins) + " WHERE " + " AND ".join(where)
-        order = "ORDER BY d.message_id DESC"
+            grams = list(dict.fromkeys(match))
+            ors = []
+            for i, room in enumerate(rooms):
+                params[f"g{i}"] = [room_prefix(room) + g for g in grams]
+                ors.append(f"d.grams @> CAST(:g{i} AS text[])")
+            conds.insert(0, "(" + " OR ".join(ors) + ")")
+        base = ("FROM search_docs d " + joins.format(id="d.message_id") + "WHERE "
+                + " AND ".join(conds + where))
+        id_col, order = "d.message_id", "ORDER BY d.message_id DESC"
     ids = [int(r[0]) for r in conn.execute(
-        text(f"SELECT d.message_id {base} {order} LIMIT :limit OFFSET :offset"), params)]
+        text(f"SELECT {id_col} {base} {order} LIMIT :limit OFFSET :offset"), params)]
     if offset == 0 and len(ids) < limit:
         total = len(ids)
     else:

@@ -6,6 +6,8 @@ for the last character, each encoded as ASCII (``<hex code point>g<hex code poin
 script (Korean, CJK, Latin, emoji, punctuation) is indexed the same way and a query of ``n`` >= 2
 characters is exactly the phrase of its ``n - 1`` bigrams (a phrase match *is* a substring match).
 A one-character query is the prefix ``<hex>g*``, which every occurrence of that character produces.
+Tokens are partitioned by room (prefix ``<hex room id>r``), so a query only ever reads the postings
+of the caller's rooms: its cost follows the matches the caller can see, not the whole server.
 """
 
 from __future__ import annotations
@@ -42,11 +44,17 @@ def query_grams(norm_query: str) -> list[str]:
     return [f"{ord(a):x}g{ord(b):x}" for a, b in zip(norm_query, norm_query[1:], strict=False)]
 
 
-def fts_query(norm_query: str) -> str:
-    """An FTS5 MATCH expression that is true exactly when ``norm_query`` is a substring."""
+def fts_template(norm_query: str) -> str:
+    """An FTS5 MATCH expression, with ``{R}`` standing for a room prefix, that is true exactly when
+    ``norm_query`` is a substring of a message of that room (tokens are room-partitioned)."""
     if len(norm_query) == 1:
-        return f"{_char_token(norm_query)}*"
-    return '"' + " ".join(query_grams(norm_query)) + '"'
+        return '"{R}' + _char_token(norm_query) + '" *'
+    return '"' + " ".join("{R}" + g for g in query_grams(norm_query)) + '"'
+
+
+def room_prefix(room_id: int) -> str:
+    """The prefix of every token of a message of ``room_id`` (``<hex room id>r``)."""
+    return f"{room_id:x}r"
 
 
 def _attaches(ch: str) -> bool:
