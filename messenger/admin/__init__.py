@@ -1,6 +1,18 @@
 """Server administration: accounts (activate, admin role, password reset, deletion), server settings
 and the server-wide audit log (JSON and CSV)."""
 
-from messenger.admin.routes import register
+from __future__ import annotations
+
+from flask import Flask
+
+from messenger.admin import routes, service
+from messenger.core.context import Services
+
+
+def register(app: Flask, svc: Services) -> None:
+    routes.register(app, svc)
+    # "Last seen" for the user list: the last login, or the moment the last socket went away.
+    svc.realtime.disconnect_hooks.append(service.note_last_seen)
+
 
 __all__ = ["register"]

@@ -52,6 +52,12 @@ def admin_user_dict(svc: Services, row: Any) -> dict[str, Any]:
     }
 
 
+def note_last_seen(svc: Services, user: Any) -> None:
+    """Realtime disconnect hook: remember when the user was last connected."""
+    with svc.db.begin() as conn:
+        accounts_store.touch_last_seen(conn, user.user_id)
+
+
 def list_users(svc: Services, include_deleted: bool = False) -> list[dict[str, Any]]:
     with svc.db.read() as conn:
         rows = store.list_users(conn, include_deleted)

@@ -58,6 +58,25 @@ def test_deactivation_disconnects_live_sockets(live_server: Any) -> None:
         sock.disconnect()
 
 
+def test_last_seen_follows_the_last_connection(live_server: Any) -> None:
+    boss = LiveUser(live_server.url, "boss")
+    kim = LiveUser(live_server.url, "kim")
+
+    def last_seen() -> str:
+        return next(u["last_seen"] for u in boss.get("/api/admin/users").json()["users"] if u["id"] == kim.id)
+
+    at_login = last_seen()
+    time.sleep(1.1)
+    sock = kim.socket()
+    assert next(u for u in boss.get("/api/admin/users").json()["users"] if u["id"] == kim.id)["presence"] == "online"
+    sock.disconnect()
+    deadline = time.monotonic() + 5
+    while last_seen() == at_login:
+        assert time.monotonic() < deadline, "last_seen did not move on disconnect"
+        time.sleep(0.05)
+    assert last_seen() > at_login
+
+
 def test_last_admin_is_protected(app: Any) -> None:
     boss, kim = _pair(app)
     for body in ({"is_admin": False}, {"is_active": False}):
