@@ -14,9 +14,14 @@ from tests.files.util import animated_gif, jpeg_rotated, make_room, png, png_bom
 from tests.helpers import TestUser
 
 
+def stored_files(svc: Any) -> set[Any]:
+    return {p for p in svc.settings.upload_dir.rglob("*") if p.is_file()}
+
+
 @pytest.fixture
-def trio(app: Any) -> tuple[TestUser, TestUser, TestUser, int]:
-    alice, bob, carol = TestUser(app, "alice"), TestUser(app, "bob"), TestUser(app, "carol")
+def trio(people: Any) -> tuple[TestUser, TestUser, TestUser, int]:
+    """The module's users and a fresh room of alice and bob (carol is not in it)."""
+    alice, bob, carol = people
     return alice, bob, carol, make_room(alice, bob)
 
 
@@ -166,6 +171,7 @@ def test_allow_list_from_settings(make_settings: Any) -> None:
 
 def test_too_large_is_413(app: Any, svc: Any, trio: Any) -> None:
     alice, _bob, _carol, room = trio
+    before = stored_files(svc)
     r = upload(alice, room, "big.bin", b"\0" * (17 * 1024 * 1024))
     assert r.status_code == 413 and set(r.get_json()) == {"error", "code"}
     assert r.get_json()["code"] == "file_too_large"
@@ -173,7 +179,7 @@ def test_too_large_is_413(app: Any, svc: Any, trio: Any) -> None:
     limit = svc.settings.MAX_CONTENT_LENGTH
     r = upload(alice, room, "edge.bin", b"\1" * (limit + 1))
     assert r.status_code == 413 and r.get_json()["code"] == "file_too_large"
-    assert not [p for p in svc.settings.upload_dir.rglob("*") if p.is_file()]  # nothing left behind
+    assert stored_files(svc) == before  # nothing left behind
     assert upload(alice, room, "fits.bin", b"\1" * limit).status_code == 200
 
 
