@@ -205,8 +205,8 @@ export function addPending(roomId, msg) {
 // Redraw one message in place (edit, delete, reactions, poll, failed state).
 export function replaceNode(m) {
   if (!itemsEl) return;
-  const key = String(m._replaced ?? m.id);
-  const node = itemsEl.querySelector(`.msg[data-key="${CSS.escape(key)}"]`);
+  const find = (key) => itemsEl.querySelector(`.msg[data-key="${CSS.escape(String(key))}"]`);
+  const node = find(m.id) || (m._replaced !== undefined ? find(m._replaced) : null);
   if (!node) return;
   const c = conv(view.roomId);
   const i = store.indexOf(view.roomId, m.id);

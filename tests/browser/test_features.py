@@ -1,0 +1,169 @@
+"""Files, reactions, pins, polls, search and safe rendering of hostile text, across two browsers."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.ui import message, new_page, open_direct, open_room, register, send, unique
+
+XSS = '<img src=x onerror="window.__pwned=1">'
+
+
+@pytest.fixture
+def pair(browser: Browser, server):  # type: ignore[no-untyped-def]
+    """Two registered people in two browser contexts with a direct room open on both sides."""
+    ca, cb = browser.new_context(), browser.new_context()
+    a, b = new_page(ca), new_page(cb)
+    errors: list[str] = []
+    for p in (a, b):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    alice, bob = unique("kim"), unique("lee")
+    register(a, server.url, alice, "김민지")
+    register(b, server.url, bob, "이서준")
+    room_id = open_direct(a, bob)
+    send(a, "시작")
+    expect(message(a, "시작")).to_have_count(1)
+    open_room(b, room_id)
+    yield a, b, room_id, errors
+    ca.close()
+    cb.close()
+
+
+def png_bytes(color: str = "#3a7bd5", size: tuple[int, int] = (640, 480)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_image_upload_shows_thumbnail_on_the_other_side(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b, _, errors = pair
+    a.get_by_test_id("attach-input").set_input_files(
+        files=[{"name": "회의실 사진.png", "mimeType": "image/png", "buffer": png_bytes()}])
+    thumb = b.locator('[data-testid="message"] img.thumb')
+    expect(thumb).to_have_count(1, timeout=15000)
+    expect(thumb).to_have_attribute("alt", "회의실 사진.png")
+    b.wait_for_function("() => { const i = document.querySelector('img.thumb'); return i && i.complete && i.naturalWidth > 0; }")
+    expect(a.locator('[data-testid="message"] img.thumb')).to_have_count(1)
+    assert errors == []
+
+
+def test_upload_over_the_size_limit_is_refused_before_sending(pair) -> None:  # type: ignore[no-untyped-def]
+    a, _, _, _ = pair
+    limit = a.evaluate("() => window.__im.state.config.upload.max_size_bytes")
+    requests: list[str] = []
+    a.on("request", lambda r: requests.append(r.url) if "/api/upload" in r.url else None)
+    a.get_by_test_id("attach-input").set_input_files(
+        files=[{"name": "big.bin.txt", "mimeType": "text/plain", "buffer": b"x" * (limit + 1)}])
+    expect(a.locator("#toast")).to_contain_text("big.bin.txt")
+    assert requests == []
+
+
+def test_reaction_pin_and_poll_vote(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b, room_id, errors = pair
+    target = message(b, "시작")
+    target.hover()
+    target.locator('[data-act="react"]').click()
+    b.locator('#emoji-body [data-emoji="👍"]').click()
+    expect(message(a, "시작").locator(".reaction")).to_contain_text("👍1")
+    # Pin from A; both see it in the pins panel.
+    message(a, "시작").hover()
+    message(a, "시작").locator('[data-act="pin"]').click()
+    b.locator("#pins-toggle").click()
+    expect(b.get_by_test_id("pin")).to_contain_text("시작")
+    # Poll: A creates, B votes, A sees the count.
+    a.locator("#poll-open").click()
+    a.get_by_test_id("poll-question").fill("점심 메뉴는?")
+    opts = a.locator(".poll-option-input")
+    opts.nth(0).fill("김치찌개")
+    opts.nth(1).fill("비빔밥")
+    a.get_by_test_id("poll-submit").click()
+    option = b.locator('[data-testid="poll"] [data-testid="poll-option"]', has_text="비빔밥")
+    expect(option).to_be_visible()
+    option.click()
+    expect(option).to_have_class("poll-opt voted")
+    expect(a.locator('[data-testid="poll-option"]', has_text="비빔밥")).to_contain_text("1")
+    assert errors == []
+
+
+def test_search_finds_korean_substring_and_jumps_to_it(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b, room_id, errors = pair
+    send(a, "내일 주간회의를 10시에 합니다")
+    expect(message(b, "주간회의를")).to_have_count(1)
+    b.get_by_test_id("search-input").fill("회의")
+    result = b.get_by_test_id("search-result").first
+    expect(result).to_contain_text("주간회의를")
+    expect(result.locator("mark")).to_have_text("회의")
+    result.click()
+    expect(message(b, "주간회의를")).to_be_in_viewport()
+    assert errors == []
+
+
+def test_hostile_text_renders_as_text_and_runs_nothing(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ca, cb = browser.new_context(), browser.new_context()
+    a, b = new_page(ca), new_page(cb)
+    errors: list[str] = []
+    for p in (a, b):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    evil, victim = unique("evil"), unique("victim")
+    register(a, server.url, evil, XSS)
+    register(b, server.url, victim, "피해자")
+    room_id = open_direct(a, victim)
+    send(a, XSS + " **굵게** `<b>code</b>` [x](javascript:alert(1)) javascript:alert(1)")
+    a.get_by_test_id("attach-input").set_input_files(
+        files=[{"name": XSS + ".png", "mimeType": "image/png", "buffer": png_bytes()}])
+    open_room(b, room_id)
+    expect(b.locator('[data-testid="message"] img.thumb')).to_have_count(1, timeout=15000)
+    text = message(b, "굵게")
+    expect(text.locator(".text")).to_contain_text(XSS)
+    expect(text.locator("code")).to_have_text("<b>code</b>")
+    # Nothing user-typed became an element: no <img> but the thumbnail, no javascript: links.
+    assert b.locator('#message-items img:not(.thumb)').count() == 0
+    assert b.locator('a[href^="javascript"]').count() == 0
+    expect(b.locator(".msg-head .sender").first).to_have_text(XSS)
+    # The server may normalise the file name; whatever it kept is shown as text.
+    expect(b.locator(".file-caption")).to_contain_text("onerror")
+    # The room list (display name as room name, last message preview) and search show it as text too.
+    expect(b.locator(f'[data-testid="room-item"][data-room-id="{room_id}"] .room-name')).to_have_text(XSS)
+    b.get_by_test_id("search-input").fill("onerror")
+    expect(b.get_by_test_id("search-result").first).to_contain_text("onerror")
+    b.wait_for_timeout(300)
+    for p in (a, b):
+        assert p.evaluate("() => window.__pwned") is None
+    assert errors == []
+    ca.close()
+    cb.close()
+
+
+def test_phone_width_layout(browser: Browser, server, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True,
+                              device_scale_factor=2)
+    page: Page = new_page(ctx)
+    other = browser.new_context()
+    op = new_page(other)
+    me, peer = unique("phone"), unique("desk")
+    register(op, server.url, peer, "박지훈")
+    register(page, server.url, me, "최유나")
+    # One view at a time: the room list fills the screen, then the conversation replaces it.
+    expect(page.get_by_test_id("room-list")).to_be_visible()
+    expect(page.locator("#conversation")).to_be_hidden()
+    room_id = open_direct(page, peer)
+    expect(page.get_by_test_id("room-list")).to_be_hidden()
+    send(page, "휴대폰에서 보냅니다 📱")
+    open_room(op, room_id)
+    send(op, "잘 보여요! 회의 자료는 https://intranet.example/docs 에 있어요")
+    expect(message(page, "잘 보여요")).to_have_count(1)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 375, f"horizontal overflow: {width}px"
+    box = page.get_by_test_id("composer-input").bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    page.screenshot(path=str(screenshots / "mobile.png"))
+    page.locator("#back").click()
+    expect(page.get_by_test_id("room-list")).to_be_visible()
+    expect(page.locator("#conversation")).to_be_hidden()
+    ctx.close()
+    other.close()
