@@ -11,11 +11,11 @@ import math
 import time
 
 from limits import RateLimitItemPerMinute
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
+from messenger.state.ratelimit import limits_storage
 
 log = logging.getLogger("messenger.messages")
 NAMESPACE = "send_message"
@@ -23,7 +23,7 @@ NAMESPACE = "send_message"
 
 class SendLimiter:
     def __init__(self, storage_uri: str) -> None:
-        self.storage = storage_from_string(storage_uri)
+        self.storage = limits_storage(storage_uri)  # Redis falls back to memory while it is down
         self.limiter = MovingWindowRateLimiter(self.storage)
 
     def hit(self, user_id: int, per_minute: int) -> float | None:

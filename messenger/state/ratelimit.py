@@ -79,9 +79,14 @@ class FallbackLimitsStorage(Storage, MovingWindowSupport, SlidingWindowCounterSu
         self.failover.close()
 
 
-def build_limits_storage(settings: Any) -> Storage:
-    """The ``limits`` storage for ``settings.RATE_LIMIT_STORAGE_URI`` (memory, or Redis with fallback)."""
-    uri = settings.RATE_LIMIT_STORAGE_URI or "memory://"
+def limits_storage(uri: str) -> Storage:
+    """The ``limits`` storage for a storage URI: memory, or Redis with the memory fallback."""
+    uri = uri or "memory://"
     if uri.startswith(("redis://", "rediss://")):
         return FallbackLimitsStorage(uri)
     return _storage_from_string(uri)  # type: ignore[return-value]
+
+
+def build_limits_storage(settings: Any) -> Storage:
+    """The ``limits`` storage for ``settings.RATE_LIMIT_STORAGE_URI`` (memory, or Redis with fallback)."""
+    return limits_storage(settings.RATE_LIMIT_STORAGE_URI)

@@ -126,7 +126,8 @@ def _health(base: str) -> dict[str, Any]:
 
 
 def test_chat_keeps_flowing_when_redis_dies_and_recovers(start_server: Any, redis: RedisServer) -> None:
-    server = start_server(STATE_STORE_REDIS_URL=redis.url, RATE_LIMIT_STORAGE_URI=redis.url, RATE_LIMIT_LOGIN="6/minute")
+    server = start_server(STATE_STORE_REDIS_URL=redis.url, RATE_LIMIT_STORAGE_URI=redis.url, RATE_LIMIT_LOGIN="6/minute",
+                          SOCKET_SEND_MESSAGE_PER_MINUTE=12)
     base = server.url
     assert _health(base)["redis"] == "ok"
     assert requests.get(base + "/api/config", timeout=5).json()["features"]["redis"] is True
@@ -152,6 +153,10 @@ def test_chat_keeps_flowing_when_redis_dies_and_recovers(start_server: Any, redi
         print(f"\nRedis killed: /api/health says degraded after {took * 1000:.0f} ms")
         for i in range(5):
             assert chat(f"Redis 없이 {i}") < 1.0
+        # The socket send limit (12/minute) is still enforced, now counted in memory (5 used so far).
+        acks = [s_kim.call("send_message", {"room_id": room["id"], "content": f"많이 {i}",
+                                            "client_msg_id": uuid.uuid4().hex}) for i in range(8)]
+        assert [a["ok"] for a in acks] == [True] * 7 + [False] and acks[-1]["code"] == "rate_limited"
         # HTTP rate limits still hold (memory fallback): 6/minute for logins.
         codes = [requests.post(base + "/api/login", json={"username": "kim", "password": "wrong-pass-x"},
                                timeout=5).status_code for _ in range(8)]
