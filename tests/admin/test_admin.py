@@ -127,6 +127,23 @@ def test_delete_user_anonymises_and_ends_sessions(app: Any) -> None:
     TestUser(app, "kim")
 
 
+def test_deleted_user_keeps_messages_and_rooms_keep_an_admin(app: Any) -> None:
+    boss, kim = _pair(app)
+    lee = TestUser(app, "lee", "이영희")
+    r = kim.post("/api/rooms", json={"type": "group", "name": "기획팀", "member_ids": [lee.id]})
+    assert r.status_code == 201
+    room_id = r.get_json()["room"]["id"]
+    sent = kim.post(f"/api/rooms/{room_id}/messages", json={"content": "퇴사 전 마지막 메모"})
+    assert sent.status_code == 201
+    assert boss.delete(f"/api/admin/users/{kim.id}").status_code == 200
+    history = lee.get(f"/api/rooms/{room_id}/messages").get_json()["messages"]
+    memo = next(m for m in history if m["content"] == "퇴사 전 마지막 메모")
+    assert memo["sender"]["id"] == kim.id and memo["sender"]["display_name"] == "탈퇴한 사용자"
+    members = lee.get(f"/api/rooms/{room_id}").get_json()["room"]["members"]
+    roles = {m["user"]["id"]: m["role"] for m in members}
+    assert roles.get(lee.id) == "admin"  # the room is never left without an admin
+
+
 def test_registration_setting(app: Any) -> None:
     boss, kim = _pair(app)
     assert kim.patch("/api/admin/settings", json={"registration": "closed"}).status_code == 403
