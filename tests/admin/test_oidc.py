@@ -130,5 +130,9 @@ def test_unreachable_provider_gives_a_readable_page(make_settings: Any) -> None:
             assert page.status_code == 502 and page.mimetype == "text/html", path
             assert "SSO 서버에 연결할 수 없습니다" in page.get_data(as_text=True)
             assert "cannot be reached" in page.get_data(as_text=True)
+        # A provider error is shown, escaped, before anything else is tried.
+        page = app.test_client().get("/auth/oidc/callback?error=server_error&error_description=<script>x</script>")
+        assert page.status_code == 400 and "<script>" not in page.get_data(as_text=True)
+        assert "&lt;script&gt;" in page.get_data(as_text=True)
     finally:
         get_services(app).db.dispose()
