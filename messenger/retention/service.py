@@ -18,7 +18,9 @@ from messenger.core.context import Services
 from messenger.retention import store
 from messenger.storage.db import iso, utcnow
 
-BATCH = 5000
+# Each batch is one write transaction; on SQLite in the gevent hub nothing else runs meanwhile, so the
+# batch is sized to stay well under a second even with the search index (measured ~0.2 s for 1,000).
+BATCH = 1000
 COUNTED = ("messages", "reactions", "mentions", "pins", "polls", "files")
 
 
@@ -43,18 +45,19 @@ def run_retention(svc: Services, now: dt.datetime | None = None, batch: int = BA
             if not rows:
                 break
             ids = [int(r.id) for r in rows]
+            room_ids = sorted({int(r.room_id) for r in rows})
             file_ids = list(files_store.file_ids_for_messages(conn, ids))
             search_index.remove_messages(conn, ids)
-            for kind, n in store.delete_messages(conn, ids).items():
+            for kind, n in store.delete_messages(conn, room_ids, ids).items():
                 result[kind] += n
             result["polls"] += polls_store.delete_polls(conn, sorted({int(r.poll_id) for r in rows if r.poll_id}))
             result["files"] += len(files_store.mark_deleted(conn, file_ids))
-            store.repair_last_message(conn, sorted({int(r.room_id) for r in rows}), ids)
+            store.repair_last_message(conn, room_ids, ids)
         # Committed: only now may the files leave the disk.
         if file_ids:
             files_service.delete_stored_files(svc, file_ids)
         result["batches"] += 1
-        time.sleep(0)  # under the launcher's gevent patching: let requests run between batches
+        time.sleep(0.01)  # under the launcher's gevent patching: let requests run between batches
         if len(rows) < batch:
             break
     result["seconds"] = round(time.monotonic() - started, 3)

@@ -20,12 +20,12 @@ def old_messages(conn: Connection, cutoff: dt.datetime, limit: int) -> list[Any]
     ).all())
 
 
-def delete_messages(conn: Connection, message_ids: list[int]) -> dict[str, int]:
-    """Delete the messages and their reactions, mentions and pins; the row counts per kind."""
+def delete_messages(conn: Connection, room_ids: list[int], message_ids: list[int]) -> dict[str, int]:
+    """Delete the messages (of ``room_ids``) and their reactions, mentions and pins; the row counts per kind."""
     counts = {
         "reactions": conn.execute(delete(reactions).where(reactions.c.message_id.in_(message_ids))).rowcount,
         "mentions": conn.execute(delete(message_mentions).where(message_mentions.c.message_id.in_(message_ids))).rowcount,
-        "pins": conn.execute(delete(pins).where(pins.c.message_id.in_(message_ids))).rowcount,
+        "pins": conn.execute(delete(pins).where(pins.c.room_id.in_(room_ids), pins.c.message_id.in_(message_ids))).rowcount,
         "messages": conn.execute(delete(messages).where(messages.c.id.in_(message_ids))).rowcount,
     }
     return {k: int(v or 0) for k, v in counts.items()}
