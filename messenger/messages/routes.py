@@ -41,8 +41,8 @@ def register(app: Flask, svc: Services) -> None:
     @login_required
     def send(room_id: int):  # type: ignore[no-untyped-def]
         body = json_body(SEND)
-        message = service.send_from_client(svc, current_auth().user_id, room_id, body)
-        return jsonify({"message": message}), 201
+        message, created = service.send_from_client(svc, current_auth().user_id, room_id, body)
+        return jsonify({"message": message}), 201 if created else 200
 
     @bp.post("/api/rooms/<int:room_id>/read")
     @login_required

@@ -87,23 +87,29 @@ def _one(svc: Services, message_id: int, viewer_id: int) -> dict[str, Any]:
 
 
 # ---- sending ----------------------------------------------------------------------------------
-def send_from_client(svc: Services, sender_id: int, room_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    """A message from a client (socket or HTTP): rate limited; only ``text`` and ``file`` types."""
+def send_from_client(svc: Services, sender_id: int, room_id: int, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """A message from a client (socket or HTTP): rate limited; only ``text`` and ``file`` types.
+
+    Returns the message and whether it is new (False: an earlier send with the same ``client_msg_id``)."""
     from messenger.messages.ratelimit import check_send_rate
 
     type_ = body.get("type") or "text"
     if type_ not in CLIENT_TYPES:
         raise ApiError(400, "invalid_field", "Field 'type' must be 'text' or 'file'")
     check_send_rate(svc, sender_id)
-    return send(svc, sender_id, room_id, body.get("content") or "", type=type_,
-                upload_token=body.get("upload_token"), reply_to_id=body.get("reply_to_id"),
-                client_msg_id=body.get("client_msg_id"))
+    return _send(svc, sender_id, room_id, body.get("content") or "", type_, body.get("upload_token"),
+                 body.get("reply_to_id"), body.get("client_msg_id"), None)
 
 
 def send(svc: Services, sender_id: int, room_id: int, content: str, *, type: str = "text",
          upload_token: str | None = None, reply_to_id: int | None = None, client_msg_id: str | None = None,
          poll_id: int | None = None) -> dict[str, Any]:
     """Store a message and broadcast ``new_message``; a repeated ``client_msg_id`` returns the first one."""
+    return _send(svc, sender_id, room_id, content, type, upload_token, reply_to_id, client_msg_id, poll_id)[0]
+
+
+def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, upload_token: str | None,
+          reply_to_id: int | None, client_msg_id: str | None, poll_id: int | None) -> tuple[dict[str, Any], bool]:
     if type not in ("text", "file", "poll"):
         raise ApiError(400, "invalid_field", "Messages of this type cannot be sent")
     content = _check_content(svc, content, type)
@@ -118,7 +124,7 @@ def send(svc: Services, sender_id: int, room_id: int, content: str, *, type: str
         if client_msg_id:
             existing = _existing(conn, sender_id, client_msg_id, room_id)
             if existing is not None:
-                return message_dicts(svc, conn, [existing], sender_id)[existing]
+                return message_dicts(svc, conn, [existing], sender_id)[existing], False
         _check_reply(conn, room_id, reply_to_id)
     file_id = None
     if type == "file":
@@ -143,9 +149,9 @@ def send(svc: Services, sender_id: int, room_id: int, content: str, *, type: str
             existing = _existing(conn, sender_id, client_msg_id, room_id)
             if existing is None:
                 raise
-            return message_dicts(svc, conn, [existing], sender_id)[existing]
+            return message_dicts(svc, conn, [existing], sender_id)[existing], False
     svc.realtime.emit_room("new_message", {"message": message}, room_id)
-    return message
+    return message, True
 
 
 def _existing(conn: Connection, sender_id: int, client_msg_id: str, room_id: int) -> int | None:

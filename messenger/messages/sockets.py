@@ -16,7 +16,8 @@ MESSAGE = {"message_id": Field(int, required=True, minimum=1)}
 
 def send_message(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
     body = parse(data, {**ROOM, **SEND})
-    return {"message": service.send_from_client(svc, user.user_id, body["room_id"], body)}
+    message, created = service.send_from_client(svc, user.user_id, body["room_id"], body)
+    return {"message": message, "duplicate": not created}
 
 
 def edit_message(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:

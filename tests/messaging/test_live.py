@@ -52,7 +52,8 @@ def test_resend_with_same_client_msg_id_yields_one_message(live_server: Any) -> 
         first = a.call("send_message", payload)
         second = a.call("send_message", payload)
         third = kim.post(f"/api/rooms/{room['id']}/messages", json={"content": "한 번만", "client_msg_id": "retry-42"})
-        assert first["ok"] and second["ok"] and third.status_code == 201
+        assert first["ok"] and second["ok"] and third.status_code == 200  # 200: not new
+        assert first["duplicate"] is False and second["duplicate"] is True
         assert first["message"]["id"] == second["message"]["id"] == third.json()["message"]["id"]
         time.sleep(0.5)
         assert len([e for e in b.of("new_message") if e["message"]["content"] == "한 번만"]) == 1
