@@ -4,45 +4,15 @@ browser with ``requests``: discovery, authorization code + PKCE, state and nonce
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 import requests
 
-from tests.admin.oidc_provider import CLIENT_ID, CLIENT_SECRET, browser_login, oidc_provider
+from tests.admin.conftest import Sso
+from tests.admin.oidc_provider import CLIENT_ID
 from tests.helpers import LiveUser
 from tests.services import free_port
-
-
-class Sso:
-    def __init__(self, base: str, issuer: str, provider: Any) -> None:
-        self.base = base
-        self.issuer = issuer
-        self.provider = provider
-
-    def login(self, name: str, consent: bool = True) -> tuple[requests.Session, requests.Response]:
-        http = requests.Session()
-        page = browser_login(http, self.base + "/auth/oidc/login", name, consent=consent)
-        return http, page
-
-
-@pytest.fixture
-def sso(make_settings: Any) -> Iterator[Sso]:
-    from messenger.server import ServerRunner
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with oidc_provider(base + "/auth/oidc/callback") as op:
-        settings = make_settings(FEATURE_OIDC_ENABLED=True, OIDC_CLIENT_ID=CLIENT_ID, OIDC_CLIENT_SECRET=CLIENT_SECRET,
-                                 OIDC_ISSUER_URL=op.issuer, OIDC_PROVIDER_NAME="회사 SSO")
-        runner = ServerRunner(settings, host="127.0.0.1", port=port)
-        runner.start()
-        try:
-            yield Sso(base, op.issuer, op)
-        finally:
-            runner.stop()
 
 
 def test_providers_without_sso(app: Any) -> None:
