@@ -29,14 +29,14 @@ def _require_member(conn: Connection, room_id: int, user_id: int) -> str:
 def pin_dicts(svc: Services, conn: Connection, room_id: int, viewer_id: int | None) -> list[dict[str, Any]]:
     """The room's pins, newest first: ``[{message, pinned_by, pinned_at}]`` (a fixed number of queries).
 
-    ``viewer_id=None`` is the broadcast form (viewer-specific parts such as a poll's ``my_votes`` empty).
+    ``viewer_id=None`` is the broadcast form (a pinned poll's ``my_votes`` is null, as in ``poll_updated``).
     """
     from messenger.messages.service import message_dicts
 
     rows = store.list_for_room(conn, room_id)
     if not rows:
         return []
-    msgs = message_dicts(svc, conn, [int(r.message_id) for r in rows], viewer_id or 0)
+    msgs = message_dicts(svc, conn, [int(r.message_id) for r in rows], viewer_id)  # type: ignore[arg-type]
     users = {int(u.id): u for u in accounts_store.get_users(conn, sorted({int(r.pinned_by) for r in rows if r.pinned_by}))}
     out = []
     for row in rows:

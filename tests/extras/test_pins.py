@@ -94,3 +94,20 @@ def test_pin_input_is_validated(live_server: Any) -> None:
         r = kim.post(f"/api/rooms/{room}/pins", json=body)
         assert r.status_code == 400 and r.json()["code"] == code, (body, r.text)
     assert kim.get("/api/rooms/99999999999999/pins").status_code == 404
+
+
+def test_pinned_poll_broadcast_carries_no_ones_votes(live_server: Any) -> None:
+    kim, lee = LiveUser(live_server.url, "kim"), LiveUser(live_server.url, "lee")
+    room = group(kim, lee)
+    r = kim.post(f"/api/rooms/{room}/polls", json={"question": "비밀 투표", "options": ["a", "b"], "anonymous": True})
+    poll, message = r.json()["poll"], r.json()["message"]
+    assert kim.post(f"/api/polls/{poll['id']}/vote", json={"option_id": poll["options"][1]["id"]}).ok
+    lee_sock = lee.socket()
+    try:
+        mine = kim.post(f"/api/rooms/{room}/pins", json={"message_id": message["id"]}).json()["pins"][0]
+        assert mine["message"]["poll"]["my_votes"] == [poll["options"][1]["id"]]
+        seen = lee_sock.wait_for("pin_updated")["pins"][0]["message"]["poll"]
+        assert seen["my_votes"] is None and [o["votes"] for o in seen["options"]] == [0, 1]
+        assert lee.get(f"/api/rooms/{room}/pins").json()["pins"][0]["message"]["poll"]["my_votes"] == []
+    finally:
+        lee_sock.disconnect()
