@@ -111,6 +111,11 @@ def test_retention_forgets_old_messages_files_after_commit_and_audits(start_serv
     again = server.call(run_retention, svc)
     assert again["messages"] == 0 and again["batches"] == 0
     assert say(kim, room, "계속 대화").get("id")
+    # The daily job is scheduled (it also ran once at start-up): running it records another entry.
+    assert server.call(svc.jobs.run_now, "retention") is True
+    with svc.db.read() as conn:
+        _, runs = audit_store.query(conn, "server", action="retention_run")
+    assert runs >= 4  # start-up, the two direct runs, the job
 
 
 def test_retention_off_deletes_nothing(app: Any, svc: Any) -> None:
