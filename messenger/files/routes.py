@@ -12,6 +12,7 @@ from messenger.core.validation import int_arg
 from messenger.files import quarantine, service
 
 CACHE_CONTROL = "private, max-age=3600"
+MAX_ID = 2**31 - 1
 
 
 def _room_id_field() -> int:
@@ -22,8 +23,8 @@ def _room_id_field() -> int:
         value = int(raw.strip())
     except ValueError:
         raise ApiError(400, "invalid_field", "Field 'room_id' must be an integer") from None
-    if value < 1:
-        raise ApiError(400, "invalid_field", "Field 'room_id' must be >= 1")
+    if not 1 <= value <= MAX_ID:
+        raise ApiError(400, "invalid_field", f"Field 'room_id' must be from 1 to {MAX_ID}")
     return value
 
 
@@ -50,6 +51,8 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/files/<int:file_id>/<path:name>")
     @login_required
     def download(file_id: int, name: str):  # type: ignore[no-untyped-def]
+        if file_id > MAX_ID:
+            raise not_found("file")
         row = service.readable_file(svc, current_auth().user_id, file_id)
         thumb = request.args.get("thumb", "") in ("1", "true", "yes")
         path = service.download_path(svc, row, thumb)
@@ -76,8 +79,10 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/rooms/<int:room_id>/files")
     @login_required
     def room_files(room_id: int):  # type: ignore[no-untyped-def]
+        if room_id > MAX_ID:
+            raise not_found("room")
         limit = int_arg(request.args, "limit", default=50, minimum=1, maximum=100) or 50
-        before_id = int_arg(request.args, "before_id", minimum=1)
+        before_id = int_arg(request.args, "before_id", minimum=1, maximum=MAX_ID)
         return jsonify(service.room_files(svc, current_auth().user_id, room_id, before_id, limit))
 
     @bp.post("/api/me/avatar")

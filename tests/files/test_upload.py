@@ -150,6 +150,9 @@ def test_refusals_are_clear(app: Any, trio: Any) -> None:
     assert upload(alice, None, "a.txt", b"x").get_json()["code"] == "missing_field"
     assert upload(alice, "abc", "a.txt", b"x").get_json()["code"] == "invalid_field"
     assert upload(alice, 999999, "a.txt", b"x").status_code == 404
+    assert upload(alice, 10**20, "a.txt", b"x").get_json()["code"] == "invalid_field"
+    assert alice.get(f"/files/{10**20}/x").status_code == 404
+    assert alice.get(f"/api/rooms/{10**20}/files").status_code == 404
     en = alice.post("/api/upload", data={"room_id": str(room), "file": (io.BytesIO(b"MZ"), "a.exe")},
                     content_type="multipart/form-data", headers={"Accept-Language": "en"})
     assert "not allowed" in en.get_json()["error"]
