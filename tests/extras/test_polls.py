@@ -171,3 +171,20 @@ def test_poll_input_is_validated(live_server: Any) -> None:
     assert r.status_code == 400 and r.json()["code"] == "invalid_field"
     assert kim.get("/api/polls/424242").status_code == 404
     assert kim.get("/api/polls/99999999999999").status_code == 404
+
+
+def test_concurrent_votes_of_one_user_leave_one_vote(live_server: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    kim, lee = LiveUser(live_server.url, "kim"), LiveUser(live_server.url, "lee")
+    room = group(kim, lee)
+    poll = _create(kim, room, question="동시 투표", options=["a", "b", "c"])
+    tabs = [LiveUser(live_server.url, "lee", register=False) for _ in range(3)]  # three tabs, own sessions
+
+    def vote(i: int) -> int:
+        return _vote(tabs[i % len(tabs)], poll, i % 3).status_code
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert set(pool.map(vote, range(12))) == {200}
+    final = lee.get(f"/api/polls/{poll['id']}").json()["poll"]
+    assert sum(_counts(final)) == 1 and len(final["my_votes"]) == 1 and final["total_voters"] == 1
