@@ -146,3 +146,22 @@ def test_history_paging_with_before_id(app: Any) -> None:
     assert [m["id"] for m in page["messages"]] == [ids[3], ids[2], ids[1]] and page["has_more"] is True
     assert kim.get(f"/api/rooms/{room['id']}/messages?limit=101").status_code == 400
     assert kim.get(f"/api/rooms/{room['id']}/messages?before_id=abc").status_code == 400
+
+
+def test_search_index_follows_send_edit_and_delete(app: Any) -> None:
+    kim, lee = TestUser(app, "kim"), TestUser(app, "lee")
+    room = group(kim, "팀", lee)
+    m = send(kim, room["id"], "주간회의를 목요일에 합니다")
+
+    def found(q: str) -> list[int]:
+        r = lee.get("/api/search", query_string={"q": q})
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return [x["message"]["id"] for x in r.get_json()["results"]]
+
+    assert found("회의") == [m["id"]]
+    lee_msg = send(lee, room["id"], "회의실 예약했어요")
+    kim.patch(f"/api/messages/{m['id']}", json={"content": "주간 미팅은 금요일로"})
+    assert found("목요일") == [] and found("금요일") == [m["id"]]
+    assert found("회의") == [lee_msg["id"]]
+    lee.delete(f"/api/messages/{lee_msg['id']}")
+    assert found("회의") == []

@@ -82,3 +82,31 @@ def test_room_list_counts_and_order(app: Any, svc: Any) -> None:
     assert by_id[second["id"]]["pinned"] is True and by_id[first["id"]]["pinned"] is False
     # Sender's own messages are never unread for them.
     assert {r["id"]: r["unread_count"] for r in lee.get("/api/rooms").get_json()["rooms"]}[first["id"]] == 0
+
+
+def test_leaving_a_direct_room_and_opening_it_again(app: Any) -> None:
+    kim, lee = TestUser(app, "kim"), TestUser(app, "lee")
+    room = kim.post("/api/rooms", json={"type": "direct", "user_id": lee.id}).get_json()["room"]
+    send(kim, room["id"], "안녕")
+    assert lee.patch(f"/api/rooms/{room['id']}", json={"name": "x"}).status_code == 403
+    r = kim.post(f"/api/rooms/{room['id']}/members", json={"user_ids": [kim.id]})
+    assert r.status_code == 400 and r.get_json()["code"] == "direct_room"
+    assert lee.delete(f"/api/rooms/{room['id']}/members/{lee.id}").status_code == 200
+    assert [r["id"] for r in lee.get("/api/rooms").get_json()["rooms"]] == []
+    again = lee.post("/api/rooms", json={"type": "direct", "user_id": kim.id})
+    assert again.status_code == 200 and again.get_json()["room"]["id"] == room["id"]
+    history = lee.get(f"/api/rooms/{room['id']}/messages").get_json()["messages"]
+    assert [m["content"] for m in history if m["type"] == "text"] == ["안녕"]
+
+
+def test_system_messages_come_from_the_server_only(app: Any, svc: Any) -> None:
+    from messenger.messages.service import post_system_message
+
+    kim = TestUser(app, "kim")
+    room = group(kim, "팀")
+    msg = post_system_message(svc, room["id"], "서버 점검 안내", {"kind": "maintenance"})
+    assert msg["type"] == "system" and msg["sender"] is None and msg["details"] == {"kind": "maintenance"}
+    latest = kim.get(f"/api/rooms/{room['id']}/messages?limit=1").get_json()["messages"][0]
+    assert latest["id"] == msg["id"] and latest["content"] == "서버 점검 안내"
+    assert kim.delete(f"/api/messages/{msg['id']}").get_json()["code"] == "not_deletable"
+    assert kim.patch(f"/api/messages/{msg['id']}", json={"content": "x"}).status_code == 403
