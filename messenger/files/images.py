@@ -76,6 +76,8 @@ def make_thumbnail(source: Path, target_stem: Path) -> Path:
     try:
         with _open(source) as img:
             img.seek(0)  # GIF/WebP: the first frame
+            if img.format == "JPEG":
+                img.draft("RGB", THUMB_SIZE)  # decode at a reduced scale: fast and small for big photos
             img.load()
             frame = ImageOps.exif_transpose(img)
             has_alpha = frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info)

@@ -13,6 +13,10 @@ from messenger.files import quarantine, service
 
 CACHE_CONTROL = "private, max-age=3600"
 MAX_ID = 2**31 - 1
+# Downloads are never HTML (the type comes from the bytes); this lets a browser's PDF viewer and the
+# web client's preview frame work while anything scriptable stays blocked.
+DOWNLOAD_CSP = ("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; "
+                "object-src 'self'; frame-ancestors 'self'")
 
 
 def _room_id_field() -> int:
@@ -54,7 +58,8 @@ def register(app: Flask, svc: Services) -> None:
         if file_id > MAX_ID:
             raise not_found("file")
         row = service.readable_file(svc, current_auth().user_id, file_id)
-        thumb = request.args.get("thumb", "") in ("1", "true", "yes")
+        # Avatars are seen by everyone: always the stripped thumbnail (no EXIF location), never the original.
+        thumb = request.args.get("thumb", "") in ("1", "true", "yes") or row.purpose == "avatar"
         path = service.download_path(svc, row, thumb)
         if thumb:
             mime = "image/png" if path.suffix == ".png" else "image/jpeg"
@@ -72,6 +77,7 @@ def register(app: Flask, svc: Services) -> None:
             max_age=None,
         )
         resp.headers["Cache-Control"] = CACHE_CONTROL
+        resp.headers["Content-Security-Policy"] = DOWNLOAD_CSP
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["Vary"] = "Cookie"
         return resp

@@ -41,6 +41,7 @@ def test_upload_then_members_download_same_bytes(app: Any, svc: Any, trio: Any) 
     assert got.headers["X-Content-Type-Options"] == "nosniff"
     assert got.headers["Content-Type"].startswith("text/plain")
     assert "private" in got.headers["Cache-Control"] and got.headers["ETag"]
+    assert got.headers["Content-Security-Policy"].startswith("default-src 'none'")
 
     part = bob.get(body["file_path"], headers={"Range": "bytes=10-29"})
     assert part.status_code == 206 and part.data == data[10:30]
@@ -208,7 +209,11 @@ def test_avatar_same_pipeline_readable_by_everyone_logged_in(app: Any, svc: Any,
     assert url and alice.get("/api/me").get_json()["user"]["avatar_url"] == url
     got = carol.get(url)  # not sharing any room with alice
     assert got.status_code == 200 and got.mimetype == "image/jpeg"
-    assert Image.open(io.BytesIO(carol.get(url + "?thumb=1").data)).size == (100, 300)
+    shown = Image.open(io.BytesIO(got.data))  # the stripped, upright thumbnail, never the original
+    assert shown.size == (100, 300) and not shown.getexif()
+    big = upload(alice, None, "big.jpg", jpeg_rotated(1200, 800), path="/api/me/avatar").get_json()["user"]
+    assert Image.open(io.BytesIO(carol.get(big["avatar_url"]).data)).size == (213, 320)
+    url = big["avatar_url"]
     assert app.test_client().get(url).status_code == 401
     bad = upload(alice, None, "doc.pdf", b"%PDF-1.4\n", path="/api/me/avatar")
     assert bad.status_code == 400 and bad.get_json()["code"] == "not_an_image"
