@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from typing import Any
 
 import pytest
@@ -84,6 +85,16 @@ def test_upload_tokens_are_single_use_and_bound(svc: Any, trio: Any, app: Any) -
     for junk in ("", "nope", "x" * 500):
         with pytest.raises(ApiError):
             files_service.consume_upload_token(svc, junk, alice.id, room)
+    settings = svc.settings
+    svc.settings = settings.replace(UPLOAD_TOKEN_TTL_SECONDS=0.3)  # below the configurable minimum, for speed
+    try:
+        expiring = upload(alice, room, "late.txt", b"late").get_json()["upload_token"]
+    finally:
+        svc.settings = settings
+    time.sleep(0.5)
+    with pytest.raises(ApiError) as err:
+        files_service.consume_upload_token(svc, expiring, alice.id, room)
+    assert err.value.code == "invalid_upload_token"
 
 
 def test_path_names_are_stored_safely(svc: Any, trio: Any) -> None:
