@@ -1,0 +1,75 @@
+"""The release artifact: ``python build/build.py`` builds the one-file binary from a clean venv and
+smoke-tests it (health, two users, a message over WebSocket, an upload, backup + verify through the
+binary, SIGTERM with nothing left behind). The same binary then runs on PostgreSQL.
+
+Takes about 2-3 minutes on a 2-core machine (most of it PyInstaller; the build venv is rebuilt only
+when requirements change, and always in a fresh clone).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_TIMEOUT = 1500
+
+pytestmark = [pytest.mark.binary, pytest.mark.slow, pytest.mark.timeout(BUILD_TIMEOUT + 300)]
+
+
+def _tail(text: str, n: int = 6000) -> str:
+    return text[-n:]
+
+
+@pytest.fixture(scope="module")
+def build_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    report = tmp_path_factory.mktemp("build") / "report.json"
+    run = subprocess.run([sys.executable, str(ROOT / "build" / "build.py"), "--report", str(report)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+    assert run.returncode == 0, _tail(run.stdout + "\n" + run.stderr)
+    data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    print(run.stdout[run.stdout.rfind("artifact:"):])  # the summary, shown with -s / on failure
+    return data
+
+
+def test_one_file_binary_passes_its_smoke_test(build_report: dict[str, Any]) -> None:
+    from messenger.version import __version__
+
+    assert build_report["ok"] is True
+    binary = ROOT / build_report["artifact"]
+    assert binary.is_file() and __version__ in binary.name
+    smoke = build_report["smoke"]
+    steps = [s["step"] for s in smoke["steps"]]
+    assert steps[:4] == ["version", "health", "register", "websocket"]
+    assert steps[-2:] == ["sigterm", "restart"]
+    websocket = next(s for s in smoke["steps"] if s["step"] == "websocket")
+    if smoke["features"]["messaging"]:
+        assert websocket["event"] == "send_message" and websocket["received_by"] == "bob"
+    assert ("upload" in steps) == smoke["features"]["files"]
+    assert ("backup+verify" in steps) == smoke["features"]["backup"]
+    # The goals (< 50 MB; < 3 s to /api/health) are reported by build.py and docs/PERFORMANCE.md;
+    # here only the size (deterministic) is held to it, start-up just has to be sane on a busy CI box.
+    assert build_report["size_bytes"] < 50_000_000, build_report["size_bytes"]
+    assert smoke["startup_first_s"] < 20 and smoke["startup_restart_s"] < 20
+
+
+def test_the_binary_runs_on_postgresql(build_report: dict[str, Any], request: pytest.FixtureRequest,
+                                       tmp_path: Path) -> None:
+    """psycopg's binary build and the PostgreSQL dialect are loaded by name: only a real run proves them."""
+    if request.config.getoption("--db") == "sqlite":
+        pytest.skip("PostgreSQL run needs --db=postgres or --db=both")
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.url(cluster.create_database())  # empty: the binary runs every migration itself
+    out = tmp_path / "pg-smoke.json"
+    run = subprocess.run([sys.executable, str(ROOT / "build" / "smoke.py"), "--binary",
+                          str(ROOT / build_report["artifact"]), "--database-url", url, "--json", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, _tail(run.stdout + "\n" + run.stderr)
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["ok"] is True
+    assert "websocket" in [s["step"] for s in result["steps"]]
