@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import time
 from typing import Any
 
 from messenger.core.context import Services
@@ -16,8 +16,8 @@ ROOM_ID = {"room_id": Field(int, required=True, minimum=1)}
 TYPING = {"room_id": Field(int, required=True, minimum=1), "is_typing": Field(bool, required=True)}
 
 
-def _typing(svc: Services) -> dict[tuple[int, int], tuple[str, str]]:
-    """This node's typists: (room_id, user_id) → (socket id, token of the latest ``is_typing:true``)."""
+def _typing(svc: Services) -> dict[tuple[int, int], list[Any]]:
+    """This node's typists: (room_id, user_id) → [socket id, monotonic expiry time]."""
     return svc.extras.setdefault("typing", {})
 
 
@@ -55,28 +55,33 @@ def on_typing(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
         if typists.pop(key, None) is not None:
             _emit_typing(svc, user, room_id, False)
         return {}
-    token = secrets.token_hex(8)
-    fresh = key not in typists
-    typists[key] = (user.sid, token)
-    if fresh:
-        _emit_typing(svc, user, room_id, True)
-    svc.jobs.spawn(_expire_typing, svc, user, room_id, token)
+    entry = typists.get(key)
+    if entry is not None:  # still typing: just push the expiry back (one watcher per typist)
+        entry[0], entry[1] = user.sid, time.monotonic() + TYPING_EXPIRES
+        return {}
+    entry = typists[key] = [user.sid, time.monotonic() + TYPING_EXPIRES]
+    _emit_typing(svc, user, room_id, True)
+    svc.jobs.spawn(_expire_typing, svc, user, room_id, entry)
     return {}
 
 
-def _expire_typing(svc: Services, user: SocketUser, room_id: int, token: str) -> None:
-    svc.socketio.sleep(TYPING_EXPIRES)
+def _expire_typing(svc: Services, user: SocketUser, room_id: int, entry: list[Any]) -> None:
+    """Send ``is_typing:false`` once the typist's entry has not been refreshed for TYPING_EXPIRES."""
+    key = (room_id, user.user_id)
     typists = _typing(svc)
-    current = typists.get((room_id, user.user_id))
-    if current is not None and current[1] == token:
-        typists.pop((room_id, user.user_id), None)
-        _emit_typing(svc, user, room_id, False)
+    while typists.get(key) is entry:
+        left = entry[1] - time.monotonic()
+        if left <= 0:
+            typists.pop(key, None)
+            _emit_typing(svc, user, room_id, False)
+            return
+        svc.socketio.sleep(left)
 
 
 def stop_typing_of_socket(svc: Services, user: SocketUser) -> None:
     """Disconnect hook: a closed tab stops typing at once."""
     typists = _typing(svc)
-    for key, (sid, _token) in list(typists.items()):
+    for key, (sid, _expires) in list(typists.items()):
         if sid == user.sid:
             typists.pop(key, None)
             _emit_typing(svc, user, key[0], False)
