@@ -20,6 +20,7 @@ from urllib.parse import quote
 from messenger.core.context import Services
 from messenger.core.errors import ApiError, not_found
 from messenger.files import detect, images, store
+from messenger.storage.db import iso
 
 CHUNK = 256 * 1024
 INLINE_MIMES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
@@ -281,15 +282,9 @@ def room_files(svc: Services, user_id: int, room_id: int, before_id: int | None,
     for row in rows[:limit]:
         item = file_dict(row)
         item.update(message_id=row.message_id, uploader={"id": row.sender_id, "display_name": row.sender_name},
-                    created_at=_iso(row.shared_at))
+                    created_at=iso(row.shared_at))
         items.append(item)
     return {"files": items, "has_more": len(rows) > limit}
-
-
-def _iso(value: Any) -> str | None:
-    from messenger.storage.db import iso
-
-    return iso(value)
 
 
 def set_avatar(svc: Services, user_id: int, file: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -103,8 +102,3 @@ def finish_job(conn: Connection, job_id: str, status: str, detail: str = "") -> 
                           .values(status=status, detail=detail[:255], updated_at=utcnow()))
     return result.rowcount == 1
 
-
-def jobs_older_than(conn: Connection, cutoff: dt.datetime) -> list[str]:
-    rows = conn.execute(select(upload_jobs.c.id).where(upload_jobs.c.status == "pending",
-                                                       upload_jobs.c.created_at < cutoff)).all()
-    return [r.id for r in rows]
