@@ -5,15 +5,18 @@ from __future__ import annotations
 import importlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
+from werkzeug.routing import IntegerConverter
 
 from messenger.core import http
 from messenger.core.context import Services
 from messenger.core.jobs import Jobs
+from messenger.core.validation import MAX_ID
 from messenger.datadir import prepare_data_dir
 from messenger.realtime import Realtime
 from messenger.settings import Settings
@@ -42,6 +45,14 @@ FEATURES = (
 )
 
 
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` URL parts limited to what the databases can store (larger → no route → 404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
     """Build the Flask app, Socket.IO server, database and services for ``settings``."""
     if not settings.SECRET_KEY:
@@ -63,6 +74,7 @@ def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.url_map.converters["int"] = BoundedInt  # an id beyond any stored one is a 404, never a DB overflow
 
     db = Database(settings.database_url)
     upgrade(db)

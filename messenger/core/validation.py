@@ -14,6 +14,8 @@ from typing import Any
 from messenger.core.errors import ApiError
 from messenger.storage.db import parse_iso
 
+MAX_ID = 2**31 - 1  # ids and integers from clients beyond this are refused before reaching SQL
+
 
 @dataclass(frozen=True)
 class Field:
@@ -97,6 +99,8 @@ def _check_value(name: str, field: Field, value: Any) -> Any:
         if field.max_len is not None and len(value) > field.max_len:
             raise _invalid(name, f"must be at most {field.max_len} characters")
     if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_ID and (field.maximum is None or field.maximum <= MAX_ID):
+            raise _invalid(name, f"must be between -{MAX_ID} and {MAX_ID}")
         if field.minimum is not None and value < field.minimum:
             raise _invalid(name, f"must be >= {field.minimum}")
         if field.maximum is not None and value > field.maximum:
@@ -125,6 +129,8 @@ def int_arg(args: Any, name: str, default: int | None = None, minimum: int | Non
         value = int(raw)
     except (TypeError, ValueError):
         raise _invalid(name, "must be an integer") from None
+    if abs(value) > MAX_ID:
+        raise _invalid(name, f"must be between -{MAX_ID} and {MAX_ID}")
     if minimum is not None and value < minimum:
         raise _invalid(name, f"must be >= {minimum}")
     if maximum is not None and value > maximum:
