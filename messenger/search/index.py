@@ -18,12 +18,15 @@ def index_message(conn: Connection, message_id: int, room_id: int, text: str) ->
     store.delete_docs(conn, [message_id])
     norm = normalize(text or "")
     if norm:
-        store.insert_docs(conn, [(message_id, room_id, norm)])
+        sender_id, has_file = store.message_meta(conn, [message_id]).get(message_id, (None, False))
+        store.insert_docs(conn, [store.Doc(message_id, room_id, sender_id, has_file, norm)])
 
 
 def index_many(conn: Connection, rows: Iterable[tuple[int, int, str]]) -> None:
     """Bulk variant for messages that are not indexed yet: ``(message_id, room_id, text)`` rows."""
-    store.insert_docs(conn, [(m, r, normalize(t or "")) for m, r, t in rows])
+    rows = list(rows)
+    meta = store.message_meta(conn, [m for m, _, _ in rows])
+    store.insert_docs(conn, [store.Doc(m, r, *meta.get(m, (None, False)), normalize(t or "")) for m, r, t in rows])
 
 
 def remove_messages(conn: Connection, message_ids: list[int]) -> None:

@@ -14,8 +14,8 @@ from messenger.search import service
 MAX_LIMIT = 100
 ADVANCED = {
     "q": Field(str, max_len=service.MAX_QUERY, nullable=True),
-    "room_id": Field(int, minimum=1, nullable=True),
-    "sender_id": Field(int, minimum=1, nullable=True),
+    "room_id": Field(int, minimum=1, maximum=2**31 - 1, nullable=True),
+    "sender_id": Field(int, minimum=1, maximum=2**31 - 1, nullable=True),
     "date_from": Field(str, max_len=40, nullable=True),
     "date_to": Field(str, max_len=40, nullable=True),
     "has_file": Field(bool, nullable=True),

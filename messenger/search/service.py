@@ -56,9 +56,12 @@ def _check_room(conn: Connection, room_id: int, viewer_id: int) -> None:
 def find_ids(conn: Connection, viewer_id: int, norm_q: str, filters: dict[str, Any], limit: int,
              offset: int) -> tuple[list[int], int]:
     """Ids (newest first) and total of the viewer's messages containing ``norm_q`` and passing ``filters``."""
+    sqlite = store.is_sqlite(conn)
     if not norm_q:
+        if sqlite and store.fts_can_filter(filters):  # every sent message has text or a file name
+            return store.search_ids(conn, viewer_id, "", None, filters, limit, offset)
         return store.filter_ids(conn, viewer_id, filters, limit, offset)
-    match: str | list[str] = fts_template(norm_q) if store.is_sqlite(conn) else query_grams(norm_q)
+    match: str | list[str] = fts_template(norm_q) if sqlite else query_grams(norm_q)
     return store.search_ids(conn, viewer_id, norm_q, match, filters, limit, offset)
 
 

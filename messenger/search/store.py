@@ -2,7 +2,9 @@
 
 SQLite: ``search_fts`` is a contentless FTS5 table (rowid = message id) whose single column holds the
 ASCII bigram tokens of :mod:`messenger.search.text`, each prefixed with the message's room;
-``search_docs`` keeps the normalised text so a row can be removed from the contentless index.
+a message also carries ``<room>s<sender>`` and, with a file, ``<room>f`` (the sender and has-file
+filters are then index lookups too); ``search_docs`` keeps what is needed to recompute the tokens,
+which a contentless FTS5 table requires to delete a row.
 PostgreSQL: ``search_docs.grams`` (text[], GIN) holds the distinct room-prefixed bigrams; a candidate is confirmed
 with ``strpos`` on the normalised text, so results are exact substring matches on both backends.
 """
@@ -10,7 +12,7 @@ with ``strpos`` on the normalised text, so results are exact substring matches o
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, text
 
@@ -23,9 +25,28 @@ def is_sqlite(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
-def _fts_doc(room_id: int, norm: str) -> str:
-    prefix = room_prefix(room_id)
-    return " ".join(prefix + t for t in doc_tokens(norm))
+class Doc(NamedTuple):
+    """One indexed message."""
+
+    message_id: int
+    room_id: int
+    sender_id: int | None
+    has_file: bool
+    norm: str
+
+
+def _fts_doc(doc: Doc) -> str:
+    """The FTS5 column of a message: its room's sender and file tokens, then its bigram tokens."""
+    prefix = room_prefix(doc.room_id)
+    head = [f"{prefix}s{doc.sender_id:x}"] if doc.sender_id else []
+    if doc.has_file:
+        head.append(f"{prefix}f")
+    return " ".join(head + [prefix + t for t in doc_tokens(doc.norm)])
+
+
+def _pg_grams(doc: Doc) -> list[str]:
+    prefix = room_prefix(doc.room_id)
+    return list(dict.fromkeys(prefix + t for t in doc_tokens(doc.norm)[:-1]))
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
@@ -33,40 +54,50 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[i:i + CHUNK])
 
 
+def _in(ids: list[int]) -> tuple[str, dict[str, int]]:
+    return ", ".join(f":i{n}" for n in range(len(ids))), {f"i{n}": v for n, v in enumerate(ids)}
+
+
+def message_meta(conn: Connection, message_ids: Sequence[int]) -> dict[int, tuple[int | None, bool]]:
+    """``{message_id: (sender_id, has_file)}`` from ``messages``."""
+    out: dict[int, tuple[int | None, bool]] = {}
+    for chunk in _chunks(sorted({int(i) for i in message_ids})):
+        marks, params = _in(chunk)
+        for r in conn.execute(text(f"SELECT id, sender_id, file_id FROM messages WHERE id IN ({marks})"), params):
+            out[int(r.id)] = (r.sender_id, r.file_id is not None)
+    return out
+
+
 def delete_docs(conn: Connection, message_ids: Sequence[int]) -> None:
     """Remove messages from the index (rows that are not indexed are ignored)."""
-    ids = sorted({int(i) for i in message_ids})
-    for chunk in _chunks(ids):
-        params = {f"i{n}": v for n, v in enumerate(chunk)}
-        marks = ", ".join(f":i{n}" for n in range(len(chunk)))
+    for chunk in _chunks(sorted({int(i) for i in message_ids})):
+        marks, params = _in(chunk)
         if is_sqlite(conn):
-            old = conn.execute(text(f"SELECT message_id, room_id, norm FROM search_docs "
+            old = conn.execute(text(f"SELECT message_id, room_id, sender_id, has_file, norm FROM search_docs "
                                     f"WHERE message_id IN ({marks})"), params).all()
             if old:
                 conn.execute(text("INSERT INTO search_fts(search_fts, rowid, tokens) VALUES ('delete', :id, :t)"),
-                             [{"id": r.message_id, "t": _fts_doc(r.room_id, r.norm)} for r in old])
+                             [{"id": r.message_id, "t": _fts_doc(Doc(*r))} for r in old])
         conn.execute(text(f"DELETE FROM search_docs WHERE message_id IN ({marks})"), params)
 
 
-def insert_docs(conn: Connection, rows: Sequence[tuple[int, int, str]]) -> None:
-    """Index ``(message_id, room_id, normalised text)`` rows that are not indexed yet (bulk-friendly)."""
-    rows = [r for r in rows if r[2]]
-    if not rows:
+def insert_docs(conn: Connection, docs: Sequence[Doc]) -> None:
+    """Index messages that are not indexed yet (bulk-friendly); empty texts are skipped."""
+    docs = [d for d in docs if d.norm]
+    if not docs:
         return
+    rows = [{"id": d.message_id, "room": d.room_id, "sender": d.sender_id, "file": d.has_file, "norm": d.norm}
+            for d in docs]
     if is_sqlite(conn):
-        conn.execute(text("INSERT INTO search_docs (message_id, room_id, norm) VALUES (:id, :room, :norm)"),
-                     [{"id": m, "room": r, "norm": n} for m, r, n in rows])
+        conn.execute(text("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm) "
+                          "VALUES (:id, :room, :sender, :file, :norm)"), rows)
         conn.execute(text("INSERT INTO search_fts(rowid, tokens) VALUES (:id, :t)"),
-                     [{"id": m, "t": _fts_doc(r, n)} for m, r, n in rows])
+                     [{"id": d.message_id, "t": _fts_doc(d)} for d in docs])
     else:
-        conn.execute(text("INSERT INTO search_docs (message_id, room_id, norm, grams) "
-                          "VALUES (:id, :room, :norm, :grams)"),
-                     [{"id": m, "room": r, "norm": n, "grams": _pg_grams(r, n)} for m, r, n in rows])
-
-
-def _pg_grams(room_id: int, norm: str) -> list[str]:
-    prefix = room_prefix(room_id)
-    return list(dict.fromkeys(prefix + t for t in doc_tokens(norm)[:-1]))
+        for row, doc in zip(rows, docs, strict=True):
+            row["grams"] = _pg_grams(doc)
+        conn.execute(text("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm, grams) "
+                          "VALUES (:id, :room, :sender, :file, :norm, :grams)"), rows)
 
 
 def optimize(conn: Connection) -> None:
@@ -133,7 +164,68 @@ def _needs_messages(filters: dict[str, Any]) -> bool:
                                                     "file_type"))
 
 
-def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[str], filters: dict[str, Any],
+def _fts_expression(template: str | None, filters: dict[str, Any]) -> str:
+    """The per-room MATCH template (``{R}`` = room prefix) with the sender and has-file filters added
+    as index tokens; ``template`` None means no text (filters only)."""
+    parts = [f"({template})"] if template else []
+    if filters.get("sender_id") is not None:
+        parts.append(f"{{R}}s{int(filters['sender_id']):x}")
+    if filters.get("has_file") is True or filters.get("file_type"):
+        parts.append("{R}f")
+    expr = " AND ".join(parts)
+    if filters.get("has_file") is False:
+        expr = f"({expr}) NOT {{R}}f"
+    return f"({expr})"
+
+
+def fts_can_filter(filters: dict[str, Any]) -> bool:
+    """True when the filters alone (no text) select through index tokens (sender or file)."""
+    return filters.get("sender_id") is not None or filters.get("has_file") is True or bool(filters.get("file_type"))
+
+
+def _sqlite_search(filters: dict[str, Any], params: dict[str, Any], member_sql: str) -> str:
+    per_room = "replace(:tpl, '{R}', printf('%xr', rm.room_id))"
+    match_sql = (f"(SELECT coalesce(group_concat({per_room}, ' OR '), 'zz') "
+                 f"FROM ({member_sql.replace('SELECT rm.room_id', 'SELECT rm.room_id AS room_id')}) rm)")
+    params["tpl"] = _fts_expression(params.pop("template"), filters)
+    where = [f"search_fts MATCH {match_sql}"]
+    # Dates become a rowid range: ids and created_at both grow with every insert (one writer at a time).
+    if filters.get("date_from") is not None:
+        params["date_from"] = filters["date_from"]
+        where.append("search_fts.rowid >= coalesce((SELECT id FROM messages WHERE created_at >= :date_from "
+                     "ORDER BY created_at, id LIMIT 1), 9223372036854775807)")
+    if filters.get("date_before") is not None:
+        params["date_before"] = filters["date_before"]
+        where.append("search_fts.rowid <= coalesce((SELECT id FROM messages WHERE created_at < :date_before "
+                     "ORDER BY created_at DESC, id DESC LIMIT 1), 0)")
+    joins = ""
+    if filters.get("file_type"):
+        # CROSS JOIN keeps the FTS table as the outer loop (SQLite would otherwise re-run MATCH per row).
+        joins = "CROSS JOIN messages m ON m.id = search_fts.rowid "
+        where.extend(_filter_sql({"file_type": filters["file_type"]}, params))
+    return "FROM search_fts " + joins + "WHERE " + " AND ".join(where)
+
+
+def _pg_search(conn: Connection, norm_q: str, grams: list[str], filters: dict[str, Any], params: dict[str, Any],
+               member_sql: str) -> str | None:
+    rooms = [int(r[0]) for r in conn.execute(text(member_sql), params)]
+    if not rooms:
+        return None
+    conds = [f"d.room_id IN ({member_sql})", "strpos(d.norm, :q) > 0"]
+    if len(norm_q) > 1:
+        ors = []
+        for i, room in enumerate(rooms):
+            params[f"g{i}"] = [room_prefix(room) + g for g in dict.fromkeys(grams)]
+            ors.append(f"d.grams @> CAST(:g{i} AS text[])")
+        conds.insert(0, "(" + " OR ".join(ors) + ")")
+    joins = ""
+    if _needs_messages(filters):
+        joins = "JOIN messages m ON m.id = d.message_id "
+        conds += [*_filter_sql(filters, params), "m.deleted_at IS NULL"]
+    return "FROM search_docs d " + joins + "WHERE " + " AND ".join(conds)
+
+
+def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[str] | None, filters: dict[str, Any],
                limit: int, offset: int) -> tuple[list[int], int]:
     """Message ids (newest first) matching the normalised query in the viewer's rooms, and the total.
 
@@ -145,40 +237,20 @@ def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[
     if filters.get("room_id") is not None:
         member_sql += " AND rm.room_id = :room_id"
         params["room_id"] = filters["room_id"]
-    joins, where = "", []
-    if _needs_messages(filters):
-        joins = "JOIN messages m ON m.id = {id} "
-        where = [*_filter_sql(filters, params), "m.deleted_at IS NULL"]
     if is_sqlite(conn):
-        params["tpl"] = match
-        per_room = "replace(:tpl, '{R}', printf('%xr', rm.room_id))"
-        match_sql = (f"(SELECT coalesce(group_concat({per_room}, ' OR '), 'zz') FROM room_members rm "
-                     f"WHERE rm.user_id = :uid{' AND rm.room_id = :room_id' if 'room_id' in params else ''})")
-        base = ("FROM search_fts " + joins.format(id="search_fts.rowid")
-                + f"WHERE search_fts MATCH {match_sql}" + "".join(f" AND {w}" for w in where))
-        id_col, order = "search_fts.rowid", "ORDER BY search_fts.rowid DESC"
+        params["template"] = match
+        base = _sqlite_search(filters, params, member_sql)
+        id_col = "search_fts.rowid"
     else:
-        rooms = [int(r[0]) for r in conn.execute(text(member_sql), params)]
-        if not rooms:
+        pg_base = _pg_search(conn, norm_q, list(match or []), filters, params, member_sql)
+        if pg_base is None:
             return [], 0
-        conds = [f"d.room_id IN ({member_sql})", "strpos(d.norm, :q) > 0"]
-        if len(norm_q) > 1:
-            grams = list(dict.fromkeys(match))
-            ors = []
-            for i, room in enumerate(rooms):
-                params[f"g{i}"] = [room_prefix(room) + g for g in grams]
-                ors.append(f"d.grams @> CAST(:g{i} AS text[])")
-            conds.insert(0, "(" + " OR ".join(ors) + ")")
-        base = ("FROM search_docs d " + joins.format(id="d.message_id") + "WHERE "
-                + " AND ".join(conds + where))
-        id_col, order = "d.message_id", "ORDER BY d.message_id DESC"
+        base, id_col = pg_base, "d.message_id"
     ids = [int(r[0]) for r in conn.execute(
-        text(f"SELECT {id_col} {base} {order} LIMIT :limit OFFSET :offset"), params)]
+        text(f"SELECT {id_col} {base} ORDER BY {id_col} DESC LIMIT :limit OFFSET :offset"), params)]
     if offset == 0 and len(ids) < limit:
-        total = len(ids)
-    else:
-        total = int(conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one())
-    return ids, total
+        return ids, len(ids)
+    return ids, int(conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one())
 
 
 def filter_ids(conn: Connection, viewer_id: int, filters: dict[str, Any], limit: int,

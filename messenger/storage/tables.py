@@ -105,6 +105,7 @@ messages = Table(
     Index("ix_messages_room_id_id", "room_id", "id"),
     Index("ix_messages_sender_client", "sender_id", "client_msg_id", unique=True),
     Index("ix_messages_created_at", "created_at"),
+    Index("ix_messages_file_id", "file_id"),  # 0003_files
 )
 
 message_mentions = Table(
@@ -244,5 +245,7 @@ search_docs = Table(
     metadata,
     Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
     Column("room_id", Integer, nullable=False),
+    Column("sender_id", Integer, nullable=True),
+    Column("has_file", Boolean, nullable=False, default=False),
     Column("norm", Text, nullable=False),
 )

@@ -2,7 +2,8 @@
 
 SQLite: contentless FTS5 table ``search_fts`` (ASCII-encoded bigram tokens, rowid = message id).
 PostgreSQL: ``search_docs.grams`` text[] with a GIN index (no extension needed).
-``search_docs`` keeps the normalised text on both.
+``search_docs`` keeps the normalised text, sender and has-file flag on both (the FTS5 tokens of a row
+can be recomputed from it, which a contentless table needs to delete the row).
 
 Revision ID: 0002_search
 Revises: 0001_initial
@@ -22,6 +23,8 @@ def upgrade() -> None:
         "search_docs",
         sa.Column("message_id", sa.Integer(), nullable=False),
         sa.Column("room_id", sa.Integer(), nullable=False),
+        sa.Column("sender_id", sa.Integer(), nullable=True),
+        sa.Column("has_file", sa.Boolean(), nullable=False),
         sa.Column("norm", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["message_id"],
