@@ -73,3 +73,32 @@ def test_the_binary_runs_on_postgresql(build_report: dict[str, Any], request: py
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["ok"] is True
     assert "websocket" in [s["step"] for s in result["steps"]]
+
+
+def test_linux_install_script_installs_and_removes_the_binary(build_report: dict[str, Any], tmp_path: Path) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("installer/linux/install.sh is for Linux")
+    import os
+
+    env = {**os.environ, "DESTDIR": str(tmp_path / "root")}
+    script = ROOT / "installer" / "linux" / "install.sh"
+    run = subprocess.run(["sh", str(script), "--service", str(ROOT / build_report["artifact"])], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    root = tmp_path / "root"
+    program = root / "opt" / "intranet-messenger" / "intranet-messenger"
+    version = subprocess.run([str(program), "--version"], capture_output=True, text=True, timeout=60)
+    assert build_report["version"] in version.stdout
+    assert (root / "usr/share/applications/intranet-messenger.desktop").is_file()
+    assert (root / "usr/share/icons/hicolor/256x256/apps/intranet-messenger.png").is_file()
+    assert (root / "etc/systemd/system/intranet-messenger.service").is_file()
+    data = root / "var" / "lib" / "intranet-messenger"
+    data.mkdir(parents=True)
+    (data / "messenger.db").write_text("keep me")
+    run = subprocess.run(["sh", str(script), "--uninstall"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert not program.exists() and not (root / "etc/systemd/system/intranet-messenger.service").exists()
+    assert (data / "messenger.db").read_text() == "keep me"  # data kept unless --purge
+    run = subprocess.run(["sh", str(script), "--uninstall", "--purge"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0 and not data.exists()
