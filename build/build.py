@@ -115,6 +115,18 @@ def pyinstaller(py: Path, onedir: bool) -> tuple[Path, float]:
     return target, seconds
 
 
+def write_installer_defines(binary: Path) -> Path:
+    """``build/work/version.iss``: the version and artifact name for installer/windows/messenger.iss."""
+    version = read_version()
+    numeric = ".".join((re.findall(r"\d+", version) + ["0"] * 4)[:4])
+    path = WORK / "version.iss"
+    path.write_text(
+        "; written by build/build.py from messenger/version.py; do not edit\n"
+        f'#define AppVersion "{version}"\n#define AppVersionNumeric "{numeric}"\n'
+        f'#define AppArtifact "{binary.name}"\n', encoding="utf-8")
+    return path
+
+
 def smoke_interpreter(fresh: bool) -> Path:
     """This interpreter when it has the smoke test's client libraries, else a small client venv."""
     if all(importlib.util.find_spec(m) is not None for m in SMOKE_CLIENT_MODULES):
@@ -195,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         py, rep["venv_seconds"], rep["venv_built"] = build_venv(args.fresh)
         binary, rep["pyinstaller_seconds"] = pyinstaller(py, args.onedir)
         rep["artifact"] = str(binary.relative_to(ROOT))
+        if not args.onedir:
+            write_installer_defines(binary)
         folder = binary.parent if args.onedir else None
         rep["size_bytes"] = (sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder
                              else binary.stat().st_size)
