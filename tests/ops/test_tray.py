@@ -1,0 +1,240 @@
+"""The real tray under a real X server: Xvfb + trayer + ``python launcher.py`` (GTK backend via PyGObject).
+
+Every menu action is triggered through pystray's own MenuItem objects inside the running tray (the
+test-only control enabled by MESSENGER_TRAY_CONTROL calls ``item(icon)``, exactly what a click does),
+and its effect is checked from outside. The menu is also opened with a real right-click (xdotool) for
+the screenshot in docs/images/tray.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from gui.i18n import LABELS
+from tests.helpers import LiveUser
+from tests.services import free_port, missing
+
+ROOT = Path(__file__).resolve().parents[2]
+KO = LABELS["ko"]
+
+
+def _require() -> None:
+    for tool in ("Xvfb", "trayer", "xdotool", "dbus-run-session"):
+        if shutil.which(tool) is None:
+            missing(tool)
+    try:
+        import gi  # noqa: F401
+    except ImportError:
+        missing("PyGObject (gi)")
+
+
+@pytest.fixture
+def xserver(tmp_path: Path) -> Iterator[str]:
+    _require()
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        display = f":{fh.readline().strip()}"
+    env = {**os.environ, "DISPLAY": display}
+    trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width",
+                               "120", "--height", "48", "--SetDockType", "true", "--transparent", "false",
+                               "--tint", "0x404040"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield display
+    finally:
+        for proc in (trayer, xvfb):
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+class Tray:
+    def __init__(self, proc: subprocess.Popen[str], control: Path, port: int) -> None:
+        self.proc, self.control, self.port, self.n = proc, control, port, 0
+
+    def ask(self, request: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+        self.n += 1
+        req = self.control / f"req-{self.n:04d}.json"
+        tmp = self.control / f".req-{self.n:04d}.tmp"
+        tmp.write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
+        tmp.rename(req)
+        resp = self.control / f"resp-{self.n:04d}.json"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if resp.exists():
+                data = json.loads(resp.read_text(encoding="utf-8"))
+                assert data["ok"], data
+                return data
+            assert self.proc.poll() is None, "the tray exited"
+            time.sleep(0.05)
+        raise AssertionError(f"no answer to {request}")
+
+    def click(self, *path: str) -> dict[str, Any]:
+        self.ask({"cmd": "click", "path": list(path)})
+        return self.ask({"cmd": "wait"})
+
+    def until(self, predicate: Any, timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.ask({"cmd": "menu"})
+            if predicate(state) or time.monotonic() > deadline:
+                return state
+            time.sleep(0.2)
+
+
+def _health(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _recorder(bin_dir: Path, name: str, log: Path) -> None:
+    script = bin_dir / name
+    script.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\n')
+    script.chmod(0o755)
+
+
+def _icon_centre(display: str) -> tuple[int, int] | None:
+    from PIL import ImageGrab
+
+    shot = ImageGrab.grab(xdisplay=display).convert("RGB")
+    xs, ys = [], []
+    for y in range(0, 60):
+        for x in range(600, 800):
+            r, g, b = shot.getpixel((x, y))
+            if abs(r - 37) < 40 and abs(g - 99) < 40 and b > 180:  # the running icon's blue
+                xs.append(x)
+                ys.append(y)
+    if len(xs) < 20:
+        return None
+    return sum(xs) // len(xs), sum(ys) // len(ys)
+
+
+def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
+    port = free_port()
+    data, control, bin_dir = tmp_path / "data", tmp_path / "ctl", tmp_path / "bin"
+    for d in (control, bin_dir):
+        d.mkdir()
+    opened = tmp_path / "opened.txt"
+    _recorder(bin_dir, "xdg-open", opened)
+    _recorder(bin_dir, "record-browser", opened)
+    env = {**os.environ, "DISPLAY": xserver, "NO_AT_BRIDGE": "1", "MESSENGER_DATA_DIR": str(data),
+           "MESSENGER_TRAY_CONTROL": str(control), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "BROWSER": "record-browser", "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "LANG": "ko_KR.UTF-8", "PYTHONUNBUFFERED": "1"}
+    env.pop("LC_ALL", None)
+    proc = subprocess.Popen(["dbus-run-session", "--", sys.executable, str(ROOT / "launcher.py"), "--host",
+                             "0.0.0.0", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    tray = Tray(proc, control, port)
+    try:
+        state = tray.until(lambda s: s["state"] == "running", timeout=60)
+        assert state["state"] == "running" and _health(port)
+        assert state["status"].startswith("실행 중 · http://") and f":{port} · 접속 0명" in state["status"]
+        labels = [i.get("text") for i in state["menu"]]
+        assert labels[1:4] == [KO["open"], KO["copy"], KO["stop"]] and labels[-1] == KO["quit"]
+        assert state["menu"][1]["default"] is True
+        lan_url = state["status"].split(" · ")[1]
+
+        kim = LiveUser(f"http://127.0.0.1:{port}", "kim")
+        sock = kim.socket()
+        state = tray.until(lambda s: "접속 1명" in s["status"], timeout=15)
+        assert "접속 1명" in state["status"] and "접속 1명" in state["title"]
+
+        tray.click(KO["open"])
+        tray.click(KO["copy"])
+        clip = subprocess.run([sys.executable, "-c", (
+            "import gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk, Gdk; "
+            "print(Gtk.Clipboard.get(Gdk.SELECTION_CLIPBOARD).wait_for_text())")],
+            env={**env, "PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=30)
+        assert clip.stdout.strip() == lan_url, clip.stderr
+
+        tray.click(KO["backup_now"])
+        backups = [p for p in (data / "backups").iterdir() if not p.name.startswith(".")]
+        assert len(backups) == 1 and (backups[0] / "manifest.json").exists()
+        state = tray.click(KO["verify_latest"])
+        assert state["status"].startswith("실행 중"), state["status"]  # no failure in the status line
+
+        sock.disconnect()
+        lee = LiveUser(f"http://127.0.0.1:{port}", "lee")  # made after the backup
+        restore_menu = next(i for i in tray.ask({"cmd": "menu"})["menu"] if i.get("text") == KO["restore"])
+        entry = restore_menu["submenu"][0]["text"]
+        state = tray.click(KO["restore"], entry, KO["restore_this"])
+        assert state["state"] == "running" and _health(port)  # stopped, restored, started again
+        for user, expected in ((lee, 401), (kim, 200)):  # lee came after the backup; kim was in it
+            r = requests.post(f"http://127.0.0.1:{port}/api/login", timeout=5,
+                              json={"username": user.username, "password": user.password})
+            assert r.status_code == expected, r.text
+        assert any(p.name.endswith("_before-restore") for p in (data / "backups").iterdir())
+
+        state = tray.click(KO["stop"])
+        assert state["state"] == "stopped" and not _health(port) and state["status"] == KO["stopped"]
+        state = tray.click(KO["start"])
+        assert state["state"] == "running" and _health(port)
+
+        tray.click(KO["auto"], KO["auto_off"])
+        assert json.loads((data / "ops.json").read_text())["auto_backup"]["enabled"] is False
+        tray.click(KO["auto"], KO["auto_hour"], "03:00")
+        tray.click(KO["auto"], KO["auto_keep"], KO["keep_n"].format(n=30))
+        tray.click(KO["auto"], KO["auto_daily"].format(hour=3))
+        assert json.loads((data / "ops.json").read_text())["auto_backup"] == {"enabled": True, "hour": 3, "keep": 30}
+
+        tray.click(KO["open_data"])
+        tray.click(KO["open_logs"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(opened.read_text().splitlines()) < 3:
+            time.sleep(0.1)
+        assert opened.read_text().splitlines() == [f"http://127.0.0.1:{port}", str(data), str(data / "logs")]
+
+        desktop_file = tmp_path / "config" / "autostart" / "intranet-messenger.desktop"
+        state = tray.click(KO["autostart"])
+        assert desktop_file.exists() and "launcher.py" in desktop_file.read_text()
+        assert next(i for i in state["menu"] if i.get("text") == KO["autostart"])["checked"] is True
+        tray.click(KO["autostart"])
+        assert not desktop_file.exists()
+
+        _screenshot_with_menu_open(xserver)
+
+        tray.ask({"cmd": "click", "path": [KO["quit"]]})
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out
+        assert not _health(port)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+
+
+def _screenshot_with_menu_open(display: str) -> None:
+    from PIL import ImageGrab
+
+    env = {**os.environ, "DISPLAY": display}
+    deadline = time.monotonic() + 15
+    centre = None
+    while centre is None and time.monotonic() < deadline:
+        centre = _icon_centre(display)
+        time.sleep(0.2)
+    assert centre is not None, "the tray icon was not drawn in the panel"
+    subprocess.run(["xdotool", "mousemove", str(centre[0]), str(centre[1]), "click", "3"], env=env, check=True,
+                   timeout=10)
+    time.sleep(1.0)
+    shot = ImageGrab.grab(xdisplay=display)
+    (ROOT / "docs" / "images").mkdir(parents=True, exist_ok=True)
+    shot.save(ROOT / "docs" / "images" / "tray.png")
+    subprocess.run(["xdotool", "key", "Escape"], env=env, check=False, timeout=10)
