@@ -147,9 +147,7 @@ async function onReconnect() {
     await rooms.load();
     for (const [roomId, c] of state.convs) if (roomId !== state.currentRoomId) c.loaded = false;
     if (state.currentRoomId && state.rooms.has(state.currentRoomId)) {
-      await store.loadNewer(state.currentRoomId);
-      messages.refresh();
-      messages.markRead();
+      await messages.catchUp();
     }
   } catch (err) { toast(errorText(err)); }
 }
@@ -158,6 +156,7 @@ function wireSocket() {
   on('sio:new_message', onNewMessage);
   on('connection', ({ connected, reconnect }) => {
     $('#offline-banner').hidden = connected;
+    if (!connected) store.markDisconnected();
     document.body.classList.toggle('offline', !connected);
     if (connected && reconnect) onReconnect();
   });

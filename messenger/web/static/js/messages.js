@@ -227,6 +227,24 @@ export function discardPending(roomId, id) {
   if (view.roomId === roomId) renderWindow(view.lo, Math.min(view.hi, conv(roomId).list.length));
 }
 
+// After a reconnect: fetch what we missed (after_id) and show it, following the live end if we were there.
+export async function catchUp() {
+  const roomId = view.roomId;
+  if (!roomId) return;
+  const c = conv(roomId);
+  const atEnd = view.hi >= c.list.length;
+  const wasBottom = nearBottom();
+  await store.loadNewer(roomId);
+  if (view.roomId !== roomId) return;
+  if (atEnd) {
+    const hi = c.list.length;
+    renderWindow(Math.max(view.lo, hi - MAX_DOM), hi, { anchor: !wasBottom });
+    if (wasBottom) scrollToBottom();
+  } else refresh();
+  updateEdges();
+  markRead();
+}
+
 export function refresh() { if (view.roomId) renderWindow(view.lo, Math.min(view.hi, conv(view.roomId).list.length)); }
 
 // ---- message actions ---------------------------------------------------------------------------

@@ -27,7 +27,6 @@ function pendingIndex(c, cmid) {
 export function merge(roomId, messages) {
   const c = conv(roomId);
   let added = 0; let updated = 0; let needSort = false;
-  const lastKey = c.list.length ? sortKey(c.list[c.list.length - 1]) : -1;
   for (const m of messages) {
     if (m.poll) state.polls.set(m.poll.id, m.poll);
     const existing = c.byId.get(m.id);
@@ -41,8 +40,9 @@ export function merge(roomId, messages) {
       m._replaced = pend.id;
     }
     c.byId.set(m.id, m);
+    const tail = c.list[c.list.length - 1];
+    if (tail && sortKey(m) < sortKey(tail)) needSort = true;
     c.list.push(m);
-    if (sortKey(m) < lastKey) needSort = true;
     added++;
   }
   if (needSort) c.list.sort((a, b) => sortKey(a) - sortKey(b));
@@ -91,6 +91,7 @@ export async function loadLatest(roomId) {
   c.hasMore = Boolean(body.has_more);
   c.liveEnd = true;
   c.loaded = true;
+  c.resumeFrom = undefined;
   return c;
 }
 
@@ -107,16 +108,24 @@ export async function loadOlder(roomId) {
 // `after_id` pages forward: the oldest `limit` messages after it (newest first within the page).
 export async function loadNewer(roomId, { untilLive = true, maxPages = 100 } = {}) {
   const c = conv(roomId);
+  // After a disconnect, resume from what we held before it: a message acked after the reconnect may
+  // be newer than messages others sent while we were away.
+  let cursor = c.resumeFrom ?? lastRealId(roomId);
   let total = 0;
   for (let page = 0; page < maxPages; page++) {
-    const after = lastRealId(roomId);
-    const body = await get(url(roomId, { after_id: after, limit: 100 }));
+    const body = await get(url(roomId, { after_id: cursor, limit: 100 }));
     total += merge(roomId, body.messages).added;
-    if (!body.has_more || !body.messages.length) { c.liveEnd = true; break; }
+    for (const m of body.messages) cursor = Math.max(cursor, m.id);
+    if (!body.has_more || !body.messages.length) { c.liveEnd = true; c.resumeFrom = undefined; break; }
     if (!untilLive) break;
   }
   emit('messages', { roomId });
   return total;
+}
+
+// Remember, per held conversation, where to resume after a disconnect.
+export function markDisconnected() {
+  for (const [roomId, c] of state.convs) if (c.loaded && c.resumeFrom === undefined) c.resumeFrom = lastRealId(roomId);
 }
 
 // Load a window around message `id` (search results, replies): replaces the held list when the
@@ -132,6 +141,7 @@ export async function loadAround(roomId, id) {
   merge(roomId, [...before.messages.slice().reverse(), ...afterMsgs]);
   c.hasMore = Boolean(before.has_more);
   c.liveEnd = !after.has_more;
+  c.resumeFrom = undefined;
   if (c.liveEnd) for (const p of pend) { c.byId.set(p.id, p); c.list.push(p); }
   c.loaded = true;
 }
