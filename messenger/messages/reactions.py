@@ -15,7 +15,7 @@ from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.messages import store
 from messenger.messages.serialize import group_reactions
-from messenger.rooms.service import require_member
+from messenger.rooms.service import emit_to_members, require_member
 
 MAX_EMOJI_CODEPOINTS = 16
 MAX_REACTIONS_PER_USER = 20
@@ -91,5 +91,5 @@ def toggle(svc: Services, user_id: int, message_id: int, emoji: str) -> dict[str
     else:
         raise ApiError(409, "conflict", "Please try again")
     payload = {"message_id": message_id, "room_id": int(row.room_id), "reactions": reactions}
-    svc.realtime.emit_room("reaction_updated", payload, int(row.room_id))
+    emit_to_members(svc, "reaction_updated", payload, int(row.room_id))
     return payload

@@ -18,7 +18,7 @@ from messenger.core.errors import ApiError
 from messenger.messages import store
 from messenger.messages.serialize import message_dicts
 from messenger.rooms import store as rooms_store
-from messenger.rooms.service import require_member
+from messenger.rooms.service import emit_to_members, require_member
 
 __all__ = [
     "send", "send_from_client", "edit", "delete", "post_system_message", "insert_system", "broadcast_new",
@@ -150,7 +150,7 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
             if existing is None:
                 raise
             return message_dicts(svc, conn, [existing], sender_id)[existing], False
-    svc.realtime.emit_room("new_message", {"message": message}, room_id)
+    emit_to_members(svc, "new_message", {"message": message}, room_id)
     return message, True
 
 
@@ -187,7 +187,7 @@ def broadcast_new(svc: Services, room_id: int, message_ids: list[int]) -> None:
     with svc.db.read() as conn:
         dicts = message_dicts(svc, conn, message_ids, 0)
     for mid in sorted(dicts):
-        svc.realtime.emit_room("new_message", {"message": dicts[mid]}, room_id)
+        emit_to_members(svc, "new_message", {"message": dicts[mid]}, room_id)
 
 
 def post_system_message(svc: Services, room_id: int, content: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -199,7 +199,7 @@ def post_system_message(svc: Services, room_id: int, content: str, details: dict
         message = message_dicts(svc, conn, [msg_id], 0)[msg_id]
     if details:
         message = {**message, "details": details}
-    svc.realtime.emit_room("new_message", {"message": message}, room_id)
+    emit_to_members(svc, "new_message", {"message": message}, room_id)
     return message
 
 
@@ -229,7 +229,7 @@ def edit(svc: Services, user_id: int, message_id: int, content: str) -> dict[str
             _index(conn, message_id, int(row.room_id), _search_text(conn, content, row.file_id))
         message = message_dicts(svc, conn, [message_id], user_id)[message_id]
     if content != row.content:
-        svc.realtime.emit_room("message_edited", {"message": message}, int(row.room_id))
+        emit_to_members(svc, "message_edited", {"message": message}, int(row.room_id))
     return message
 
 
@@ -254,7 +254,7 @@ def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None =
                                 client_ip=client_ip)
         message = message_dicts(svc, conn, [message_id], user_id)[message_id]
     if fresh:
-        svc.realtime.emit_room("message_deleted", {"message": message}, int(row.room_id))
+        emit_to_members(svc, "message_deleted", {"message": message}, int(row.room_id))
     return message
 
 
@@ -280,6 +280,6 @@ def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dic
         moved = rooms_store.advance_read(conn, room_id, user_id, message_id)
         current = int(rooms_store.get_membership(conn, room_id, user_id).last_read_message_id)
     if moved:
-        svc.realtime.emit_room("read_updated", {"room_id": room_id, "user_id": user_id, "message_id": current},
+        emit_to_members(svc, "read_updated", {"room_id": room_id, "user_id": user_id, "message_id": current},
                                room_id)
     return {"room_id": room_id, "message_id": current}

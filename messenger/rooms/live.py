@@ -9,7 +9,7 @@ from messenger.core.context import Services
 from messenger.core.validation import Field, parse
 from messenger.realtime import SocketUser, chat_room
 from messenger.rooms import store
-from messenger.rooms.service import require_member
+from messenger.rooms.service import emit_to_members, require_member
 
 TYPING_EXPIRES = 5.0  # seconds after the last is_typing:true without a refresh
 ROOM_ID = {"room_id": Field(int, required=True, minimum=1)}
@@ -38,7 +38,7 @@ def on_join_room(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
 
 
 def _emit_typing(svc: Services, user: SocketUser, room_id: int, is_typing: bool) -> None:
-    svc.realtime.emit_room("typing", {"room_id": room_id, "user_id": user.user_id,
+    emit_to_members(svc, "typing", {"room_id": room_id, "user_id": user.user_id,
                                       "display_name": user.display_name, "is_typing": is_typing},
                            room_id, skip_sid=user.sid)
 

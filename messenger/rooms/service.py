@@ -16,6 +16,7 @@ from messenger.accounts.service import avatar_url, directory_dict
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
+from messenger.realtime import user_room
 from messenger.rooms import store
 from messenger.storage.db import iso
 
@@ -36,6 +37,19 @@ def require_member(conn: Connection, room_id: int, user_id: int) -> str:
 def require_room_admin(conn: Connection, room_id: int, user_id: int) -> None:
     if require_member(conn, room_id, user_id) != "admin":
         raise ApiError(403, "forbidden", "Room administrators only", "대화방 관리자만 할 수 있습니다.")
+
+
+def emit_to_members(svc: Services, event: str, data: Any, room_id: int, skip_sid: str | None = None) -> None:
+    """Emit to the sockets of the room's CURRENT members, on every node.
+
+    Membership is read from the database at emit time and the event goes to each member's own
+    channel, so a member removed on this node never hears the room from a socket on another node,
+    and a member added elsewhere hears it at once.
+    """
+    with svc.db.read() as conn:
+        ids = store.member_ids(conn, room_id)
+    if ids:
+        svc.socketio.emit(event, data, to=[user_room(u) for u in ids], skip_sid=skip_sid)
 
 
 def _require_group(room: Any) -> None:
@@ -233,7 +247,7 @@ def update_room(svc: Services, user_id: int, room_id: int, changes: dict[str, An
                             details={"old": room.topic, "new": values["topic"]}, client_ip=client_ip)
     if not values:
         return room_dict(svc, room_id, user_id)
-    svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+    emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
     if msg_id is not None:
         broadcast_new(svc, room_id, [msg_id])
     return room_dict(svc, room_id, user_id)
@@ -263,7 +277,7 @@ def add_members(svc: Services, user_id: int, room_id: int, user_ids: list[int]) 
     for uid in new_ids:
         svc.realtime.join_room_everywhere(uid, room_id)
         svc.realtime.emit_user("room_updated", {"room": room_dict(svc, room_id, uid)}, uid)
-    svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+    emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
     broadcast_new(svc, room_id, [msg_id])
     return room_dict(svc, room_id, user_id)
 
@@ -314,7 +328,7 @@ def remove_member(svc: Services, user_id: int, room_id: int, target_id: int,
             msg_ids.append(insert_system(conn, room_id, f"{names[heir]}님이 대화방 관리자가 되었습니다."))
     svc.realtime.leave_room_everywhere(target_id, room_id)
     svc.realtime.emit_user("room_removed", {"room_id": room_id}, target_id)
-    svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+    emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
     broadcast_new(svc, room_id, msg_ids)
 
 
@@ -336,7 +350,7 @@ def set_role(svc: Services, user_id: int, room_id: int, target_id: int, role: st
                             target_user_id=target_id, details={"from": target.role, "to": role}, client_ip=client_ip)
     if not changed:
         return room_dict(svc, room_id, user_id)
-    svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+    emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
     return room_dict(svc, room_id, user_id)
 
 
@@ -367,7 +381,7 @@ def ensure_admins_for_user(svc: Services, user_id: int) -> list[int]:
                 name = store.active_users(conn, [heir])[0].display_name
                 changed[room_id] = insert_system(conn, room_id, f"{name}님이 대화방 관리자가 되었습니다.")
     for room_id, msg_id in changed.items():
-        svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+        emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
         broadcast_new(svc, room_id, [msg_id])
     return list(changed)
 
@@ -398,5 +412,5 @@ def on_user_removed(svc: Services, user_id: int) -> None:
             posted[room_id] = ids
     for room_id, ids in posted.items():
         svc.realtime.leave_room_everywhere(user_id, room_id)
-        svc.realtime.emit_room("room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+        emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
         broadcast_new(svc, room_id, ids)
