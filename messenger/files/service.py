@@ -13,6 +13,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -20,13 +21,14 @@ from urllib.parse import quote
 from messenger.core.context import Services
 from messenger.core.errors import ApiError, not_found
 from messenger.files import detect, images, store
-from messenger.storage.db import iso
+from messenger.storage.db import iso, utcnow
 
 CHUNK = 256 * 1024
 INLINE_MIMES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 THUMB_MIMES = frozenset(images.IMAGE_FORMATS.values())
 TOKEN_PREFIX = "upload:token:"
 EXECUTABLE_EXTENSIONS = frozenset({"exe", "dll", "com", "scr", "msi"})
+ORPHAN_AGE = timedelta(hours=24)
 
 
 @dataclass
@@ -314,6 +316,17 @@ def set_avatar(svc: Services, user_id: int, file: Any) -> Any:
         delete_stored_files(svc, [old])
     svc.realtime.notify_user_changed(user_id)
     return user
+
+
+def purge_orphans(svc: Services) -> int:
+    """Delete uploads never sent in a message once their token can no longer be spent (hourly job)."""
+    age = max(ORPHAN_AGE, timedelta(seconds=2 * svc.settings.UPLOAD_TOKEN_TTL_SECONDS))
+    with svc.db.read() as conn:
+        file_ids = store.orphan_file_ids(conn, utcnow() - age)
+    delete_stored_files(svc, file_ids)
+    if file_ids:
+        svc.log.info("removed %d upload(s) that were never sent", len(file_ids))
+    return len(file_ids)
 
 
 def delete_stored_files(svc: Services, file_ids: list[int]) -> None:

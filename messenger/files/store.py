@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, exists, insert, select, update
 
 from messenger.storage.db import utcnow
 from messenger.storage.tables import files, messages, upload_jobs, users
@@ -51,6 +52,15 @@ def file_ids_for_messages(conn: Connection, message_ids: list[int]) -> list[int]
     rows = conn.execute(select(messages.c.file_id).where(
         messages.c.id.in_(sorted(set(message_ids))), messages.c.file_id.is_not(None))).all()
     return sorted({int(r.file_id) for r in rows})
+
+
+def orphan_file_ids(conn: Connection, cutoff: dt.datetime, limit: int = 500) -> list[int]:
+    """Message uploads older than ``cutoff`` that no message refers to (never sent)."""
+    sent = exists().where(messages.c.file_id == files.c.id)
+    rows = conn.execute(select(files.c.id).where(
+        files.c.purpose == "message", files.c.deleted_at.is_(None), files.c.scan_status != "pending",
+        files.c.created_at < cutoff, ~sent).order_by(files.c.id).limit(limit)).all()
+    return [int(r.id) for r in rows]
 
 
 def room_files(conn: Connection, room_id: int, before_id: int | None, limit: int) -> list[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from PIL import Image
 
 from messenger.core.errors import ApiError
 from messenger.files import service as files_service
+from messenger.storage.db import utcnow
 from tests.files.util import animated_gif, jpeg_rotated, make_room, png, png_bomb, upload, webp
 from tests.helpers import TestUser
 
@@ -249,3 +251,21 @@ def test_delete_stored_files_removes_bytes_and_thumbnail(svc: Any, trio: Any) ->
     assert not (svc.settings.upload_dir / row.thumbnail_path).exists()
     with svc.db.read() as conn:
         assert files_service.file_dicts(conn, [f["id"]]) == {}
+
+
+def test_uploads_never_sent_are_purged(svc: Any, trio: Any) -> None:
+    alice, bob, _carol, room = trio
+    from messenger.messages.service import send
+
+    kept = upload(alice, room, "recent.txt", b"recent").get_json()["file"]
+    old = upload(alice, room, "old.txt", b"old").get_json()["file"]
+    sent = upload(alice, room, "sent.txt", b"sent").get_json()
+    send(svc, alice.id, room, "", type="file", upload_token=sent["upload_token"])
+    with svc.db.begin() as conn:
+        for file_id in (old["id"], sent["file"]["id"]):
+            files_service.store.update_file(conn, file_id, created_at=utcnow() - timedelta(days=2))
+        path = svc.settings.upload_dir / files_service.store.get_file(conn, old["id"]).stored_path
+    assert svc.jobs.run_now("files_purge_orphans")
+    assert not path.exists() and bob.get(old["url"]).status_code == 404
+    assert bob.get(kept["url"]).status_code == 200  # its token is still good
+    assert bob.get(sent["file_path"]).data == b"sent"  # sent in a message: kept however old
