@@ -26,7 +26,7 @@ class FallbackLimitsStorage(Storage, MovingWindowSupport, SlidingWindowCounterSu
         super().__init__(uri)
         self.primary: Any = _storage_from_string(uri, **redis_options())
         self.memory = MemoryStorage()
-        self.failover = Failover(uri, "rate limits", check_interval)
+        self.failover = Failover.for_url(uri, check_interval)
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
@@ -76,7 +76,7 @@ class FallbackLimitsStorage(Storage, MovingWindowSupport, SlidingWindowCounterSu
         return self.failover.status()
 
     def close(self) -> None:
-        self.failover.close()
+        self.primary.storage.close()
 
 
 def limits_storage(uri: str) -> Storage:

@@ -6,8 +6,8 @@ timeouts, no client-side retries) the store switches to an in-process :class:`Me
 within a second, logs that once and reports ``status() == "degraded"``; a background health check
 pings Redis every half second and switches back (``"ok"``) as soon as it answers again.
 
-:class:`Failover` holds that switching logic; the rate-limit storage in ``messenger.state.ratelimit``
-uses it too.
+:class:`Failover` holds that switching logic, one per Redis URL and process: the rate-limit storage
+in ``messenger.state.ratelimit`` shares it, so state and limits switch together.
 """
 
 from __future__ import annotations
@@ -64,9 +64,21 @@ def _checker(ref: "weakref.ReferenceType[Failover]", stop: threading.Event, url:
 class Failover:
     """Tracks whether Redis answers; runs an operation on Redis or, while it is down, on a fallback."""
 
-    def __init__(self, url: str, name: str, check_interval: float = CHECK_INTERVAL) -> None:
+    _shared: "weakref.WeakValueDictionary[str, Failover]" = weakref.WeakValueDictionary()
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def for_url(cls, url: str, check_interval: float = CHECK_INTERVAL) -> "Failover":
+        """The one Failover of this process for ``url``: the state store and the rate limits switch
+        together, with one health check and one log line per change."""
+        with cls._shared_lock:
+            failover = cls._shared.get(url)
+            if failover is None:
+                failover = cls._shared[url] = cls(url, check_interval)
+            return failover
+
+    def __init__(self, url: str, check_interval: float = CHECK_INTERVAL) -> None:
         self.url = url
-        self.name = name
         self._up = True
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -74,11 +86,10 @@ class Failover:
             redis.Redis.from_url(url, **redis_options()).ping()
         except REDIS_ERRORS as exc:
             self._up = False
-            log.warning("%s: Redis at %s is not answering (%s); using memory until it is back",
-                        name, _safe(url), exc)
+            log.warning("Redis at %s is not answering (%s); using memory until it is back", _safe(url), exc)
         self._thread = threading.Thread(
             target=_checker, args=(weakref.ref(self), self._stop, url, check_interval),
-            name=f"redis-health-{name}", daemon=True,
+            name="redis-health", daemon=True,
         )
         self._thread.start()
         weakref.finalize(self, self._stop.set)
@@ -94,10 +105,9 @@ class Failover:
                 return
             self._up = up
         if up:
-            log.warning("%s: Redis at %s answers again; switched back from memory", self.name, _safe(self.url))
+            log.warning("Redis at %s answers again; switched back from memory", _safe(self.url))
         else:
-            log.warning("%s: Redis at %s stopped answering; switched to memory (degraded)",
-                        self.name, _safe(self.url))
+            log.warning("Redis at %s stopped answering; switched to memory (degraded)", _safe(self.url))
 
     def run(self, primary: Callable[[], T], fallback: Callable[[], T]) -> T:
         """``primary()`` against Redis while it is up; ``fallback()`` when it is down or just failed."""
@@ -110,9 +120,6 @@ class Failover:
 
     def status(self) -> str:
         return "ok" if self._up else "degraded"
-
-    def close(self) -> None:
-        self._stop.set()
 
 
 def _safe(url: str) -> str:
@@ -130,7 +137,7 @@ class FallbackStateStore:
         self.prefix = prefix
         self.redis = redis.Redis.from_url(url, decode_responses=True, **redis_options())
         self.memory = MemoryStateStore()
-        self.failover = Failover(url, "state store", check_interval)
+        self.failover = Failover.for_url(url, check_interval)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -175,5 +182,4 @@ class FallbackStateStore:
         return self.failover.status()
 
     def close(self) -> None:
-        self.failover.close()
         self.redis.close()
