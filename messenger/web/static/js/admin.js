@@ -1,6 +1,6 @@
 // Server admin page: users (activate/deactivate, admin role, password reset), registration setting,
 // and the server audit log with filters and CSV export.
-import { $, h, clear, toast, errorText, openDialog, presenceDot } from './dom.js';
+import { $, h, clear, toast, errorText, openDialog, presenceDot, closeButton } from './dom.js';
 import { t, fmtDateTime } from './i18n.js';
 import { state } from './state.js';
 import { get, patch, post, query } from './api.js';
@@ -81,7 +81,7 @@ function auditView() {
 async function render() {
   const body = clear($('#admin-body'));
   body.append(h('header', { class: 'panel-head' }, h('h3', { text: t('admin.title') }), tabs(),
-    h('button', { type: 'button', class: 'icon', text: '✕', 'aria-label': t('common.close'), onclick: () => $('#admin-dialog').close() })));
+    closeButton(() => $('#admin-dialog').close(), t('common.close'))));
   body.append(tab === 'users' ? await usersView() : auditView());
 }
 

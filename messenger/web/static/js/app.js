@@ -89,7 +89,7 @@ function renderHeader() {
   }
   $('#room-sub').textContent = sub;
   const muted = room.muted || prefs.muted.includes(room.id);
-  $('#mute-toggle').textContent = muted ? '🔕' : '🔔';
+  $('#mute-toggle use').setAttribute('href', '/static/icons/icons.svg#' + (muted ? 'bell-off' : 'bell'));
   $('#mute-toggle').title = t(muted ? 'rooms.unmute' : 'rooms.mute');
 }
 

@@ -1,5 +1,5 @@
 // Room details (members, roles, invite, kick, leave, files, mute, rename, admin audit log) and the pins panel.
-import { $, h, clear, avatar, presenceDot, toast, errorText, openDialog, debounce } from './dom.js';
+import { $, h, clear, avatar, presenceDot, toast, errorText, openDialog, debounce, icon, closeButton } from './dom.js';
 import { t, fmtDateTime, fmtSize } from './i18n.js';
 import { state, on, emit, isMuted, setMuted } from './state.js';
 import { get, post, patch, del, query } from './api.js';
@@ -53,7 +53,7 @@ function inviteSection(room) {
     const body = await get('/api/users' + query({ q }));
     for (const u of body.users.filter((x) => !members.has(x.id))) {
       results.append(h('li', { class: 'pick', onclick: () => run(() => post(`/api/rooms/${room.id}/members`, { user_ids: [u.id] }), () => show(room.id)) },
-        avatar(u), h('span', { text: u.display_name + ' @' + u.username }), h('span', { class: 'sub', text: ' ＋' })));
+        avatar(u), h('span', { text: u.display_name + ' @' + u.username }), h('span', { class: 'sub' }, icon('plus'))));
     }
   }, 200));
   return section(t('room.invite'), input, results);
@@ -99,7 +99,7 @@ export async function show(roomId) {
   const muted = h('input', { type: 'checkbox', checked: isMuted(roomId) });
   muted.addEventListener('change', () => toggleMute(roomId, muted.checked));
   body.append(h('header', { class: 'panel-head' }, h('h3', { text: roomName(room) }),
-    h('button', { type: 'button', class: 'icon', text: '✕', 'aria-label': t('common.close'), onclick: () => dlg.close() })));
+    closeButton(() => dlg.close(), t('common.close'))));
   const save = admin ? h('button', { type: 'button', class: 'secondary small', text: t('common.save'),
     onclick: () => run(() => patch(`/api/rooms/${roomId}`, room.type === 'group' ? { name: name.value.trim(), topic: topic.value } : { topic: topic.value }), () => show(roomId)) }) : null;
   body.append(section(t('room.about'), h('div', { class: 'stack' },
@@ -135,10 +135,9 @@ export function renderPins(roomId) {
     const m = p.message;
     panel.append(h('div', { class: 'pin', dataset: { testid: 'pin', messageId: m.id } },
       h('button', { type: 'button', class: 'pin-main', onclick: () => emit('open-room', { roomId, focusId: m.id }) },
-        h('span', { class: 'pin-icon', text: '📌' }), h('strong', { text: (m.sender && m.sender.display_name) || '' }),
+        h('span', { class: 'pin-icon' }, icon('pin')), h('strong', { text: (m.sender && m.sender.display_name) || '' }),
         h('span', { class: 'ellipsis' }, m.file ? document.createTextNode('📎 ' + m.file.name) : formatText((m.content || '').slice(0, 200)))),
-      h('button', { type: 'button', class: 'icon', title: t('pins.unpin'), 'aria-label': t('pins.unpin'), text: '✕',
-        onclick: () => run(() => del(`/api/rooms/${roomId}/pins/${m.id}`)) })));
+      closeButton(() => run(() => del(`/api/rooms/${roomId}/pins/${m.id}`)), t('pins.unpin'))));
   }
 }
 

@@ -20,6 +20,22 @@ export function h(tag, attrs = {}, ...children) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
+const SVG = 'http://www.w3.org/2000/svg';
+// An icon from static/icons/icons.svg (stroke icons in currentColor).
+export function icon(name) {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'i');
+  svg.setAttribute('aria-hidden', 'true');
+  const use = document.createElementNS(SVG, 'use');
+  use.setAttribute('href', '/static/icons/icons.svg#' + name);
+  svg.append(use);
+  return svg;
+}
+
+export function closeButton(onclick, label) {
+  return h('button', { type: 'button', class: 'icon', 'aria-label': label, title: label, onclick }, icon('close'));
+}
+
 export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
 
 let toastTimer = null;

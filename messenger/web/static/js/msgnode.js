@@ -1,6 +1,6 @@
 // One message as DOM: header (grouped by sender and minute), reply quote, text/file/poll body,
 // reactions, meta (edited, read count, pending/failed), and hover actions.
-import { h, avatar } from './dom.js';
+import { h, avatar, icon } from './dom.js';
 import { formatText } from './format.js';
 import { t, fmtTime, fmtSize } from './i18n.js';
 import { state } from './state.js';
@@ -31,7 +31,7 @@ function fileBody(f) {
     link.append(img);
     link.append(h('span', { class: 'file-caption ellipsis', text: f.name }));
   } else {
-    link.append(h('span', { class: 'file-icon', text: '📄' }),
+    link.append(h('span', { class: 'file-icon' }, icon('file')),
       h('span', { class: 'file-info' }, h('span', { class: 'file-name', text: f.name }),
         h('span', { class: 'sub', text: fmtSize(f.size || 0) })));
   }
@@ -72,11 +72,11 @@ function meta(m) {
 function actions(m) {
   if (typeof m.id !== 'number' || m.deleted || m.type === 'system') return null;
   const mine = state.me && m.sender && m.sender.id === state.me.id;
-  const b = (act, icon, title) => h('button', { type: 'button', class: 'icon', dataset: { act }, title: t(title), 'aria-label': t(title), text: icon });
+  const b = (act, name, title) => h('button', { type: 'button', class: 'icon', dataset: { act }, title: t(title), 'aria-label': t(title) }, icon(name));
   return h('div', { class: 'msg-actions' },
-    b('reply', '↩', 'messages.reply'), b('react', '☺', 'messages.react'), b('pin', '📌', 'pins.pin'),
-    mine && m.type === 'text' ? b('edit', '✎', 'messages.edit') : null,
-    b('delete', '🗑', 'common.delete'));
+    b('reply', 'reply', 'messages.reply'), b('react', 'smile', 'messages.react'), b('pin', 'pin', 'pins.pin'),
+    mine && m.type === 'text' ? b('edit', 'edit', 'messages.edit') : null,
+    b('delete', 'trash', 'common.delete'));
 }
 
 export function messageNode(m, { header = true } = {}) {

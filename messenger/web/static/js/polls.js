@@ -1,5 +1,5 @@
 // Polls: the card inside a poll message (vote, results, close) and the create dialog.
-import { h, $, clear, toast, errorText, openDialog } from './dom.js';
+import { h, $, clear, toast, errorText, openDialog, icon } from './dom.js';
 import { t, fmtDateTime } from './i18n.js';
 import { post } from './api.js';
 import { state, emit } from './state.js';
@@ -17,7 +17,7 @@ export function renderPoll(poll, message) {
   const mine = new Set(poll.my_votes || []);
   const closed = poll.closed || (poll.ends_at && new Date(poll.ends_at) < new Date());
   const card = h('div', { class: 'poll', dataset: { pollId: poll.id, testid: 'poll' } },
-    h('div', { class: 'poll-q' }, h('span', { class: 'poll-icon', text: '📊' }), h('strong', { text: poll.question })));
+    h('div', { class: 'poll-q' }, h('span', { class: 'poll-icon' }, icon('poll')), h('strong', { text: poll.question })));
   for (const o of poll.options) {
     const pct = total ? Math.round((o.votes || 0) * 100 / total) : 0;
     const bar = h('span', { class: 'poll-bar' });

@@ -1,5 +1,5 @@
 // The room list (unread badges, last message, filter, mute marks) and the new direct/group room dialog.
-import { $, h, clear, avatar, toast, errorText, openDialog, debounce } from './dom.js';
+import { $, h, clear, avatar, toast, errorText, openDialog, debounce, icon } from './dom.js';
 import { t, fmtShort } from './i18n.js';
 import { state, on, emit, isMuted } from './state.js';
 import { get, post, query } from './api.js';
@@ -46,8 +46,8 @@ export function render() {
     h('div', { class: 'room-main' },
       h('div', { class: 'room-top' },
         h('span', { class: 'room-name ellipsis', text: roomName(r) }),
-        r.type === 'group' ? h('span', { class: 'sub count', text: String(r.members_count || '') }) : null,
-        isMuted(r.id) ? h('span', { class: 'muted-mark', title: t('rooms.muted'), text: '🔕' }) : null,
+        r.type === 'group' ? h('span', { class: 'sub count' }, icon('users'), String(r.members_count || '')) : null,
+        isMuted(r.id) ? h('span', { class: 'muted-mark', title: t('rooms.muted') }, icon('bell-off')) : null,
         h('time', { class: 'sub', text: r.last_message ? fmtShort(r.last_message.created_at) : '' })),
       h('div', { class: 'room-bottom' },
         h('span', { class: 'room-last ellipsis', text: preview(r.last_message) }),

@@ -1,5 +1,5 @@
 // Profile settings (display name, status, avatar, password), theme, language, notifications.
-import { $, h, clear, avatar, toast, errorText, openDialog } from './dom.js';
+import { $, h, clear, avatar, toast, errorText, openDialog, closeButton } from './dom.js';
 import { t, setLang, lang } from './i18n.js';
 import { state, prefs, savePrefs, emit } from './state.js';
 import { patch, post, upload } from './api.js';
@@ -46,7 +46,7 @@ function render() {
 
   body.append(
     h('header', { class: 'panel-head' }, h('h3', { text: t('settings.title') }),
-      h('button', { type: 'button', class: 'icon', text: '✕', 'aria-label': t('common.close'), onclick: () => $('#settings-dialog').close() })),
+      closeButton(() => $('#settings-dialog').close(), t('common.close'))),
     section(t('settings.profile'), h('div', { class: 'stack' },
       h('div', { class: 'row' }, avatar(me, 'large'), h('label', { class: 'button secondary small' }, t('settings.avatar'), avatarInput)),
       h('label', {}, h('span', { text: t('auth.displayName') }), name),
