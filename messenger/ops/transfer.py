@@ -40,12 +40,13 @@ def _sqlite_tables(conn: Connection) -> set[str]:
 
 
 def _copy_search_index(src: Connection, dst: Connection) -> None:
-    from messenger.search.store import insert_docs
+    """Re-index on the target from the source's ``search_docs`` rows (search.store.Doc fields)."""
+    from messenger.search.store import Doc, insert_docs
 
     table = metadata.tables["search_docs"]
-    query = select(table.c.message_id, table.c.room_id, table.c.norm)
+    query = select(*[table.c[name] for name in Doc._fields])
     for rows in src.execution_options(yield_per=BATCH).execute(query).partitions():
-        insert_docs(dst, [(r.message_id, r.room_id, r.norm) for r in rows])
+        insert_docs(dst, [Doc(*row) for row in rows])
 
 
 def reset_sequences(conn: Connection) -> None:

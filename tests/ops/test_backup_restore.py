@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from sqlalchemy import select
 
 from messenger.audit import store as audit_store
 from messenger.ops.backup import create_backup, upgrade_to
@@ -18,9 +17,9 @@ from messenger.ops.restore import RestoreRefused, restore_backup
 from messenger.ops.verify import verify_backup
 from messenger.storage import Database
 from messenger.storage.migrate import head_revision
-from messenger.storage.tables import files, messages, users
+from messenger.storage.tables import messages, users
 from tests.helpers import LiveUser
-from tests.ops.data import add_message, add_upload, count, make_room, message_texts
+from tests.ops.data import add_upload, count, message_texts
 
 
 def _audit_actions(settings: Any) -> list[str]:
@@ -33,32 +32,49 @@ def _audit_actions(settings: Any) -> list[str]:
         db.dispose()
 
 
+def _history(user: LiveUser, room_id: int) -> list[tuple[int, str, Any]]:
+    r = user.get(f"/api/rooms/{room_id}/messages?limit=100")
+    assert r.status_code == 200, r.text
+    return [(m["id"], m["content"], (m.get("file") or {}).get("name")) for m in r.json()["messages"]]
+
+
 def test_round_trip_while_serving(start_server: Any, db_backend: str) -> None:
     server = start_server()
     settings = server.runner.settings
-    db = server.svc.db
     kim = LiveUser(server.url, "kim", "김철수")
     lee = LiveUser(server.url, "lee", "이영희")
-    room = make_room(db, [kim.id, lee.id])
+    r = kim.post("/api/rooms", json={"type": "group", "name": "개발팀", "member_ids": [lee.id]})
+    assert r.status_code == 201, r.text
+    room = r.json()["room"]["id"]
     photo = bytes(range(256)) * 400
-    file_id = add_upload(db, settings.upload_dir, room, kim.id, "회의록.bin", photo)
-    add_message(db, room, kim.id, "회의록 올렸어요", file_id=file_id)
+    up = kim.http.post(f"{server.url}/api/upload", data={"room_id": str(room)},
+                       files={"file": ("회의록.bin", photo, "application/octet-stream")})
+    assert up.status_code == 200, up.text
+    sent = kim.post(f"/api/rooms/{room}/messages", json={"content": "회의록 올렸어요", "type": "file",
+                                                          "upload_token": up.json()["upload_token"]})
+    assert sent.status_code == 201, sent.text
+    file_url = sent.json()["message"]["file"]["url"]
     for i in range(20):
-        add_message(db, room, lee.id if i % 2 else kim.id, f"안녕하세요 {i}")
-    before = message_texts(db)
+        author = lee if i % 2 else kim
+        assert author.post(f"/api/rooms/{room}/messages", json={"content": f"안녕하세요 {i}"}).status_code == 201
+    before = _history(kim, room)
+    assert len(before) >= 21  # (and the room's system message, if any)
 
     path = create_backup(settings, label="before upgrade")
     assert path.parent == settings.backup_dir and path.name.endswith("_before-upgrade")
     manifest = read_manifest(path)
-    assert manifest["row_counts"]["messages"] == 21 and manifest["row_counts"]["users"] == 2
+    assert manifest["row_counts"]["messages"] == len(before) and manifest["row_counts"]["users"] == 2
     assert manifest["schema_revision"] == head_revision() and manifest["label"] == "before-upgrade"
-    assert {f["path"] for f in manifest["files"]} >= {"messenger.db", f"uploads/{_stored_path(db, file_id)}"}
+    assert any(f["path"].startswith("uploads/") and f["size"] == len(photo) for f in manifest["files"])
     report = verify_backup(path)
     assert report.ok, report.text()
 
-    # Life goes on after the backup: more messages, the upload is lost.
-    add_message(db, room, kim.id, "백업 후 메시지")
-    (settings.upload_dir / _stored_path(db, file_id)).unlink()
+    # Life goes on after the backup: more messages, and the upload is lost from the disk.
+    assert kim.post(f"/api/rooms/{room}/messages", json={"content": "백업 후 메시지"}).status_code == 201
+    for stored in (settings.upload_dir).rglob("*"):
+        if stored.is_file() and stored.read_bytes() == photo:
+            stored.unlink()
+    assert kim.get(file_url).status_code == 404
 
     with pytest.raises(RestoreRefused, match="running Intranet Messenger server is using"):
         restore_backup(settings, path)
@@ -67,28 +83,27 @@ def test_round_trip_while_serving(start_server: Any, db_backend: str) -> None:
     assert result.safety_backup is not None
     safety = verify_backup(result.safety_backup)
     assert safety.ok and "were already missing" in safety.warnings[0]  # the lost upload, faithfully kept
-    assert read_manifest(result.safety_backup)["row_counts"]["messages"] == 22
+    assert read_manifest(result.safety_backup)["row_counts"]["messages"] == len(before) + 1
 
     again = start_server(settings)
-    assert message_texts(again.svc.db) == before
-    assert (settings.upload_dir / _stored_path(again.svc.db, file_id)).read_bytes() == photo
     kim.base = again.url
     kim.login()  # the accounts came back with the data
-    assert requests.get(f"{again.url}/api/health", timeout=5).status_code == 200
+    assert _history(kim, room) == before
+    got = kim.get(file_url)
+    assert got.status_code == 200 and got.content == photo
     assert "backup_restored" in _audit_actions(settings)
 
 
-def _stored_path(db: Database, file_id: int) -> str:
-    with db.read() as conn:
-        return str(conn.execute(select(files.c.stored_path).where(files.c.id == file_id)).scalar_one())
-
-
 def test_backup_under_load_restores_exactly_the_snapshot(start_server: Any, db_backend: str) -> None:
-    server = start_server()
+    server = start_server(SOCKET_SEND_MESSAGE_PER_MINUTE=1_000_000)
     settings = server.runner.settings
     kim = LiveUser(server.url, "kim")
-    room = make_room(server.svc.db, [kim.id])
+    room = kim.post("/api/rooms", json={"type": "group", "name": "부하", "member_ids": []}).json()["room"]["id"]
     writer_db = Database(settings.database_url)
+    for i in range(30):  # some uploads so the backup takes a moment
+        add_upload(writer_db, settings.upload_dir, room, kim.id, f"f{i}", bytes([i]) * 200_000)
+    baseline = message_texts(writer_db)  # e.g. the room's "created" system message
+    writer_db.dispose()
     written: dict[int, str] = {}
     stop = threading.Event()
     enough = threading.Event()
@@ -98,24 +113,24 @@ def test_backup_under_load_restores_exactly_the_snapshot(start_server: Any, db_b
         while not stop.is_set():
             n += 1
             text = f"부하 메시지 {n}"
-            written[add_message(writer_db, room, kim.id, text)] = text
+            r = kim.post(f"/api/rooms/{room}/messages", json={"content": text})
+            assert r.status_code == 201, r.text
+            written[r.json()["message"]["id"]] = text
             if n == 50:
                 enough.set()
 
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        assert enough.wait(30)
-        for i in range(30):  # some uploads so the backup takes a moment
-            add_upload(writer_db, settings.upload_dir, room, kim.id, f"f{i}", bytes([i]) * 200_000)
+        assert enough.wait(60)
         path = create_backup(settings)
         at_backup = len(written)
+        time.sleep(0.3)
     finally:
         stop.set()
         thread.join(30)
-        writer_db.dispose()
     snapshot_count = read_manifest(path)["row_counts"]["messages"]
-    assert 50 <= snapshot_count <= at_backup < len(written)
+    assert 50 <= snapshot_count - len(baseline) <= at_backup < len(written)
     assert verify_backup(path).ok
 
     server.runner.stop()
@@ -126,8 +141,28 @@ def test_backup_under_load_restores_exactly_the_snapshot(start_server: Any, db_b
     finally:
         restored.dispose()
     # Exactly the messages committed before the snapshot: an unbroken prefix of what the writer wrote.
-    expected = dict(sorted(written.items())[:snapshot_count])
-    assert got == expected
+    expected = dict(sorted(written.items())[:snapshot_count - len(baseline)])
+    assert got == {**baseline, **expected}
+    again = start_server(settings)
+    kim.base = again.url
+    kim.login()
+    last_id = max(expected)
+    r = kim.get("/api/search", params={"q": expected[last_id], "limit": 50})
+    assert r.status_code == 200, r.text  # the search index came back with the messages
+    assert last_id in [hit["message"]["id"] for hit in r.json()["results"]]
+
+
+def test_automatic_backup_job_runs_in_the_server(start_server: Any, db_backend: str) -> None:
+    from messenger.ops.schedule import AutoBackup, save_auto_backup
+
+    server = start_server()
+    settings = server.runner.settings
+    save_auto_backup(settings.data_dir, AutoBackup(enabled=True, hour=0, keep=3))
+    assert server.call(lambda: server.svc.jobs.run_now("auto_backup")) is True
+    made = list_backups(settings.backup_dir)
+    assert len(made) == 1 and made[0].label == "auto" and verify_backup(made[0].path).ok
+    server.call(lambda: server.svc.jobs.run_now("auto_backup"))  # already done today
+    assert len(list_backups(settings.backup_dir)) == 1
 
 
 def test_restore_from_older_schema_migrates_forward(make_settings: Any, tmp_path: Path) -> None:
