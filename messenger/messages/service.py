@@ -18,6 +18,7 @@ from messenger.core.errors import ApiError
 from messenger.messages import store
 from messenger.messages.serialize import message_dicts
 from messenger.rooms import store as rooms_store
+from messenger.rooms.live import stop_typing_after_send
 from messenger.rooms.service import emit_to_members, require_member
 
 __all__ = [
@@ -151,6 +152,7 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
                 raise
             return message_dicts(svc, conn, [existing], sender_id)[existing], False
     emit_to_members(svc, "new_message", {"message": message}, room_id)
+    stop_typing_after_send(svc, room_id, sender_id, message["sender"]["display_name"])
     return message, True
 
 

@@ -78,6 +78,14 @@ def _expire_typing(svc: Services, user: SocketUser, room_id: int, entry: list[An
         svc.socketio.sleep(left)
 
 
+def stop_typing_after_send(svc: Services, room_id: int, user_id: int, display_name: str) -> None:
+    """A sent message ends its sender's typing indicator in that room at once."""
+    entry = _typing(svc).pop((room_id, user_id), None)
+    if entry is not None:
+        emit_to_members(svc, "typing", {"room_id": room_id, "user_id": user_id, "display_name": display_name,
+                                        "is_typing": False}, room_id, skip_sid=entry[0])
+
+
 def stop_typing_of_socket(svc: Services, user: SocketUser) -> None:
     """Disconnect hook: a closed tab stops typing at once."""
     typists = _typing(svc)

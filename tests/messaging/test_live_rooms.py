@@ -74,7 +74,10 @@ def test_reactions_and_edits_broadcast(live_server: Any) -> None:
     room = group(kim, "팀", lee)
     a, b = kim.socket(), lee.socket()
     try:
+        assert a.call("typing", {"room_id": room["id"], "is_typing": True})["ok"]
+        b.wait_for("typing", lambda d: d["is_typing"] is True)
         msg = a.call("send_message", {"room_id": room["id"], "content": "회의 3시"})["message"]
+        b.wait_for("typing", lambda d: d["is_typing"] is False, timeout=2)  # sending ends typing at once
         ack = b.call("toggle_reaction", {"message_id": msg["id"], "emoji": "👍"})
         assert ack["ok"] and ack["reactions"] == [{"emoji": "👍", "count": 1, "user_ids": [lee.id]}]
         got = a.wait_for("reaction_updated")
