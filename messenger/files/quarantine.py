@@ -8,7 +8,6 @@ The uploader's sockets get ``upload_scan_done``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -91,9 +90,7 @@ def _finish(svc: Services, job: Any, row: Any, path: Path | None, result: scanne
         target = service.abs_path(svc, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)
-        thumb_rel = None
-        with contextlib.suppress(ApiError):  # an undecodable image still downloads, without preview
-            thumb_rel = service.build_thumbnail(svc, target, row.mime)
+        thumb_rel = service.build_thumbnail(svc, target, row.mime, required=False)
         with svc.db.begin() as conn:
             done = store.finish_job(conn, job.id, "clean")
             if done:

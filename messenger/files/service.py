@@ -58,7 +58,7 @@ def file_dict(row: Any) -> dict[str, Any]:
     """The contract's ``file`` object for one files row."""
     url = file_url(row.id, row.original_name)
     out: dict[str, Any] = {"id": row.id, "name": row.original_name, "size": row.size, "mime": row.mime, "url": url}
-    if row.mime in THUMB_MIMES:
+    if row.thumbnail_path:
         out["thumbnail_url"] = f"{url}?thumb=1"
     if row.width and row.height:
         out["width"], out["height"] = row.width, row.height
@@ -162,11 +162,20 @@ def prepare_upload(svc: Services, upload: Any, *, quarantine: bool, image_only: 
                     info.width if info else None, info.height if info else None)
 
 
-def build_thumbnail(svc: Services, path: Path, mime: str) -> str | None:
-    """Make the cached thumbnail for an image; returns its path relative to the upload dir."""
+def build_thumbnail(svc: Services, path: Path, mime: str, required: bool = True) -> str | None:
+    """Make the cached thumbnail for an image; returns its path relative to the upload dir.
+
+    An image whose pixels cannot be decoded (e.g. truncated) raises 400 ``invalid_image``, or with
+    ``required=False`` is simply shared without a preview.
+    """
     if mime not in THUMB_MIMES:
         return None
-    thumb = images.make_thumbnail(path, thumb_stem(path))
+    try:
+        thumb = images.make_thumbnail(path, thumb_stem(path))
+    except ApiError:
+        if required:
+            raise
+        return None
     return thumb.relative_to(svc.settings.upload_dir.resolve()).as_posix()
 
 
@@ -216,7 +225,7 @@ def upload(svc: Services, user_id: int, room_id: int, file: Any) -> tuple[dict[s
     prep = prepare_upload(svc, file, quarantine=scan)
     thumb_path: Path | None = None
     try:
-        thumb_rel = None if scan else build_thumbnail(svc, prep.path, prep.mime)
+        thumb_rel = None if scan else build_thumbnail(svc, prep.path, prep.mime, required=False)
         thumb_path = abs_path(svc, thumb_rel) if thumb_rel else None
         job_id = str(uuid.uuid4()) if scan else None
         with svc.db.begin() as conn:

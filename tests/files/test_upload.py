@@ -141,6 +141,9 @@ def test_thumbnails_respect_exif_strip_metadata_and_are_cached(svc: Any, trio: A
     wp = upload(alice, room, "pic.webp", webp()).get_json()["file"]
     assert wp["mime"] == "image/webp"
     assert Image.open(io.BytesIO(bob.get(wp["thumbnail_url"]).data)).format == "PNG"  # keeps transparency
+    whole = jpeg_rotated(400, 200)
+    broken = upload(alice, room, "cut.jpg", whole[: len(whole) // 2])  # pixels cut off: shared, no preview
+    assert broken.status_code == 200 and "thumbnail_url" not in broken.get_json()["file"]
     text = upload(alice, room, "a.txt", b"plain").get_json()["file"]
     assert "thumbnail_url" not in text and bob.get(text["url"] + "?thumb=1").status_code == 404
 
