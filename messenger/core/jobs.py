@@ -40,6 +40,11 @@ class Jobs:
         self._started_hooks: list[Callable[[], Any]] = []
         self._running = False
 
+    @property
+    def running(self) -> bool:
+        """True once the server started the jobs (not with only the Flask test client)."""
+        return self._running
+
     def every(self, name: str, interval: float, fn: Callable[[], Any], single_node: bool = True) -> None:
         """Run ``fn`` every ``interval`` seconds once the server runs."""
         self._periodic.append(_Periodic(name, interval, fn, single_node))

@@ -38,7 +38,7 @@ def health(svc: Services) -> str:
 
 def enqueue(svc: Services, job_id: str) -> None:
     """Scan in the background now if the server's jobs run; otherwise the next server start resumes it."""
-    if getattr(svc.jobs, "_running", False):
+    if svc.jobs.running:
         svc.jobs.spawn(run_scan, svc, job_id)
 
 
