@@ -186,8 +186,17 @@ class TrayApp:
             self.icon.icon = state_icon(self.state)
             self.icon.title = self.title()
             self.icon.update_menu()
+            self._gtk_tooltip()
         except Exception:  # the dummy backend cannot update; a display hiccup must not stop the tray
             log.debug("tray refresh failed", exc_info=True)
+
+    def _gtk_tooltip(self) -> None:
+        """pystray's GTK backend sets only the title; a Gtk.StatusIcon can show it as the tooltip too."""
+        status_icon = getattr(self.icon, "_status_icon", None)
+        if status_icon is not None:
+            from gi.repository import GLib
+
+            GLib.idle_add(status_icon.set_tooltip_text, self.title())
 
     def notify(self, text: str) -> None:
         log.info("tray: %s", text)
@@ -211,8 +220,12 @@ class TrayApp:
                 self.refresh()
 
     def _progress(self, what: str) -> Callable[[str], None]:
+        """Long jobs show in the status line: the action's name, and the step while it is counting."""
+        label = self.t(what)
+
         def show(text: str) -> None:
-            self.message = self.t("busy", what=text)
+            step = text[text.rfind("("):] if text.endswith(")") and "/" in text else ""
+            self.message = self.t("busy", what=f"{label} {step}".strip())
             self.refresh()
 
         return show
@@ -259,7 +272,7 @@ class TrayApp:
         from messenger.ops.backup import backup_size, create_backup
         from messenger.ops.common import human_size
 
-        path = create_backup(self.settings, progress=self._progress("backup"))
+        path = create_backup(self.settings, progress=self._progress("backup_now"))
         self.message = ""
         self.notify(self.t("backup_done", size=human_size(backup_size(path)), name=path.name))
 
@@ -270,7 +283,7 @@ class TrayApp:
         path = latest_backup(self.settings.backup_dir)
         if path is None:
             raise RuntimeError(self.t("no_backups"))
-        report = verify_backup(path, progress=self._progress("verify"))
+        report = verify_backup(path, progress=self._progress("verify_latest"))
         record_audit(self.settings, "backup_verified", {"path": str(path), "ok": report.ok,
                                                         "problems": report.problems[:5]})
         self.message = "" if report.ok else self.t("verify_failed", reason=report.problems[0])

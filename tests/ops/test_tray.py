@@ -209,7 +209,15 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
         tray.click(KO["autostart"])
         assert not desktop_file.exists()
 
+        second = subprocess.run(["dbus-run-session", "--", sys.executable, str(ROOT / "launcher.py"), "--port",
+                                 str(free_port())], cwd=ROOT, env={**env, "MESSENGER_TRAY_CONTROL": ""},
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2 and "already using" in second.stderr  # one tray per data folder
+
+        sock = kim.socket()  # someone online for the picture
+        assert "접속 1명" in tray.until(lambda s: "접속 1명" in s["status"], timeout=15)["status"]
         _screenshot_with_menu_open(xserver)
+        sock.disconnect()
 
         tray.ask({"cmd": "click", "path": [KO["quit"]]})
         out, _ = proc.communicate(timeout=30)
