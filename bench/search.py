@@ -5,6 +5,7 @@
     python bench/search.py --messages 100000      # smaller
     python bench/search.py --db-url postgresql+psycopg://app@127.0.0.1:5432/bench   # PostgreSQL
     python bench/search.py --keep DIR             # build in DIR and keep it
+    python bench/search.py --reuse DIR            # measure again on a kept DIR (same size and seed)
 
 Builds the app (create_app on a temporary data dir, migrations included), inserts users, rooms,
 members, files and messages (Korean, English and mixed office chat, 4% file messages) in big
@@ -114,7 +115,8 @@ class Corpus:
         return f"{self.rng.choice(['2025', '2026', ''])}_{stem}_{self.rng.choice(['최종', 'v2', '수정', '1125'])}.{ext}", mime
 
 
-def build(svc: Any, n_messages: int, n_rooms: int, n_users: int, seed: int) -> dict[str, Any]:
+def build(svc: Any, n_messages: int, n_rooms: int, n_users: int, seed: int, insert: bool = True) -> dict[str, Any]:
+    """Generate the corpus (deterministic for a seed) and, unless ``insert`` is False, store and index it."""
     rng = random.Random(seed)
     corpus = Corpus(rng)
     now = dt.datetime(2026, 11, 25, 9, 0, 0)
@@ -147,10 +149,11 @@ def build(svc: Any, n_messages: int, n_rooms: int, n_users: int, seed: int) -> d
     # Busy rooms get more messages (Zipf over rooms, the all-hands room is quiet).
     weights = [0.3 if rid == 1 else 1 / (i + 1) ** 0.8 for i, rid in enumerate(range(1, n_rooms + 1))]
     t0 = time.perf_counter()
-    with svc.db.begin() as conn:
-        store.bulk_insert(conn, "users", users)
-        store.bulk_insert(conn, "rooms", rooms)
-        store.bulk_insert(conn, "room_members", members)
+    if insert:
+        with svc.db.begin() as conn:
+            store.bulk_insert(conn, "users", users)
+            store.bulk_insert(conn, "rooms", rooms)
+            store.bulk_insert(conn, "room_members", members)
     docs: list[tuple[int, int, str]] = []
     batch, files, step, files_done = [], [], (now - start) / max(n_messages, 1), 0
     room_choices = rng.choices(range(1, n_rooms + 1), weights, k=n_messages)
@@ -173,20 +176,21 @@ def build(svc: Any, n_messages: int, n_rooms: int, n_users: int, seed: int) -> d
             row["content"] = text = corpus.sentence()
         batch.append(row)
         docs.append((mid, rid, text))
-        if len(batch) >= 20000 or mid == n_messages:
+        if insert and (len(batch) >= 20000 or mid == n_messages):
             with svc.db.begin() as conn:
                 store.bulk_insert(conn, "files", files[files_done:])
                 store.bulk_insert(conn, "messages", batch)
             files_done, batch = len(files), []
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    for i in range(0, len(docs), 20000):
+    for i in range(0, len(docs) if insert else 0, 20000):
         with svc.db.begin() as conn:
             index.index_many(conn, docs[i:i + 20000])
     index_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    with svc.db.begin() as conn:
-        store.optimize(conn)
+    if insert:
+        with svc.db.begin() as conn:
+            store.optimize(conn)
     optimize_s = time.perf_counter() - t1
     user_rooms: dict[int, set[int]] = {}
     for rid, ids in room_members_of.items():
@@ -220,21 +224,22 @@ def sample_query(rng: random.Random, docs: list[tuple[int, int, str]], length: i
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    data_dir = Path(args.keep or tempfile.mkdtemp(prefix="search-bench-"))
+    data_dir = Path(args.reuse or args.keep or tempfile.mkdtemp(prefix="search-bench-"))
     settings = load_settings(data_dir, env={}, overrides={"SECRET_KEY": secrets.token_urlsafe(32),
                                                           "DATABASE_URL": args.db_url})
     app = create_app(settings, async_mode="threading")
     svc = get_services(app)
-    print(f"data dir {data_dir}; building {args.messages:,} messages ...", flush=True)
-    info = build(svc, args.messages, args.rooms, args.users, args.seed)
+    print(f"data dir {data_dir}; {'reusing' if args.reuse else 'building'} {args.messages:,} messages ...", flush=True)
+    info = build(svc, args.messages, args.rooms, args.users, args.seed, insert=not args.reuse)
     with svc.db.read() as conn:
         db_bytes = store.database_size(conn)
         idx_bytes = store.index_size(conn)
     report: dict[str, Any] = {
         "backend": "sqlite" if svc.db.is_sqlite else "postgresql",
         "messages": args.messages, "rooms": args.rooms, "users": args.users, "file_messages": info["files"],
-        "load_s": round(info["load_s"], 1), "index_build_s": round(info["index_s"], 1),
-        "index_optimize_s": round(info["optimize_s"], 1),
+        "load_s": None if args.reuse else round(info["load_s"], 1),
+        "index_build_s": None if args.reuse else round(info["index_s"], 1),
+        "index_optimize_s": None if args.reuse else round(info["optimize_s"], 1),
         "db_mb": round(db_bytes / 2**20, 1), "index_mb": round(idx_bytes / 2**20, 1) if idx_bytes else None,
     }
     print(json.dumps(report, ensure_ascii=False), flush=True)
@@ -251,8 +256,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     for _ in range(5):  # warm the cache
         measure("warmup", rng.choice(COMMON_2), service.build_filters())
+    full: list[float] = []
     for _ in range(args.queries):
         measure("2-syllable Korean word", rng.choice(COMMON_2), service.build_filters())
+        t0 = time.perf_counter()
+        service.search(svc, rng.choice(viewers), rng.choice(COMMON_2), service.build_filters(), limit=50)
+        full.append((time.perf_counter() - t0) * 1000)
         for n in (2, 3, 5):
             measure(f"{n}-char substring", sample_query(rng, docs, n), service.build_filters())
         measure("1-char", sample_query(rng, docs, 1), service.build_filters())
@@ -268,6 +277,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         measure("advanced: no q, file_type=xlsx, 90 days", "",
                 service.build_filters(file_type="xlsx", date_from=last - dt.timedelta(days=90)), viewer)
     latencies.pop("warmup", None)
+    latencies["full response, 2-syllable word (50 message objects)"] = full
+    totals["full response, 2-syllable word (50 message objects)"] = totals["2-syllable Korean word"]
     report["latency_ms"] = {
         label: {"p50": round(pct(v, 50), 1), "p95": round(pct(v, 95), 1), "p99": round(pct(v, 99), 1),
                 "n": len(v), "median_total": int(statistics.median(totals[label]))}
@@ -311,6 +322,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--db-url", default="", help="PostgreSQL URL (default: SQLite in the data dir)")
     parser.add_argument("--keep", default=None, help="data dir to use and keep (default: a temp dir)")
+    parser.add_argument("--reuse", default=None, help="data dir of an earlier --keep run with the same "
+                        "--messages/--rooms/--users/--seed: only measure")
     parser.add_argument("--json", default=None, help="also write the report to this file")
     args = parser.parse_args()
     report = run(args)

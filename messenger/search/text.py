@@ -64,8 +64,23 @@ def _attaches(ch: str) -> bool:
     return any(lo <= cp <= hi for lo, hi in _JAMO_ATTACH)
 
 
+_ODD_SPACE = re.compile(r"\s\s|[^\S ]|^\s|\s$")
+
+
+def _same_length_fold(text: str) -> str | None:
+    """``normalize(text)`` when it maps character i to character i (most text), else None."""
+    folded = text.casefold()
+    if (len(folded) == len(text) and not _ODD_SPACE.search(text) and unicodedata.is_normalized("NFKC", text)
+            and unicodedata.is_normalized("NFKC", folded)):
+        return folded
+    return None
+
+
 def normalize_with_map(text: str) -> tuple[str, list[tuple[int, int]]]:
     """Like :func:`normalize`, plus for each normalised character the span of ``text`` it came from."""
+    fast = _same_length_fold(text)
+    if fast is not None:
+        return fast, [(i, i + 1) for i in range(len(text))]
     clusters: list[tuple[int, int]] = []
     for i, ch in enumerate(text):
         if clusters and _attaches(ch):
@@ -94,7 +109,13 @@ def highlight_ranges(text: str, norm_query: str, limit: int = 50) -> list[dict[s
     """``[{start, end}]`` code-point offsets into ``text`` of every match of ``norm_query``."""
     if not text or not norm_query:
         return []
-    norm, spans = normalize_with_map(text)
+    fast = _same_length_fold(text)
+    if fast is not None:
+        if norm_query not in fast:
+            return []
+        norm, spans = fast, [(i, i + 1) for i in range(len(text))]
+    else:
+        norm, spans = normalize_with_map(text)
     ranges: list[dict[str, int]] = []
     pos = norm.find(norm_query)
     while pos >= 0 and len(ranges) < limit:
