@@ -4,6 +4,7 @@
     python bench/search.py                        # 1,000,000 messages, 200 rooms, 300 users, SQLite
     python bench/search.py --messages 100000      # smaller
     python bench/search.py --db-url postgresql+psycopg://app@127.0.0.1:5432/bench   # PostgreSQL
+    python bench/search.py --pg-temp --messages 200000   # on a throwaway local PostgreSQL cluster
     python bench/search.py --keep DIR             # build in DIR and keep it
     python bench/search.py --reuse DIR            # measure again on a kept DIR (same size and seed)
 
@@ -325,8 +326,17 @@ def main() -> None:
     parser.add_argument("--reuse", default=None, help="data dir of an earlier --keep run with the same "
                         "--messages/--rooms/--users/--seed: only measure")
     parser.add_argument("--json", default=None, help="also write the report to this file")
+    parser.add_argument("--pg-temp", action="store_true",
+                        help="run on a throwaway local PostgreSQL cluster (needs initdb, as in the tests)")
     args = parser.parse_args()
-    report = run(args)
+    if args.pg_temp:
+        from tests.services import postgres_cluster
+
+        with postgres_cluster() as cluster:
+            args.db_url = cluster.url(cluster.create_database())
+            report = run(args)
+    else:
+        report = run(args)
     if args.json:
         Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
 
