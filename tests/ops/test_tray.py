@@ -181,7 +181,13 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
             r = requests.post(f"http://127.0.0.1:{port}/api/login", timeout=5,
                               json={"username": user.username, "password": user.password})
             assert r.status_code == expected, r.text
-        assert any(p.name.endswith("_before-restore") for p in (data / "backups").iterdir())
+        safety = next(p for p in (data / "backups").iterdir() if p.name.endswith("_before-restore"))
+        db_file = safety / "messenger.db"
+        damaged = bytearray(db_file.read_bytes())
+        damaged[len(damaged) // 2] ^= 0xFF
+        db_file.write_bytes(bytes(damaged))
+        state = tray.click(KO["verify_latest"])  # the safety backup is the newest now
+        assert state["status"].startswith("백업 검사 실패: messenger.db is damaged"), state["status"]
 
         state = tray.click(KO["stop"])
         assert state["state"] == "stopped" and not _health(port) and state["status"] == KO["stopped"]
