@@ -77,6 +77,7 @@ def create_backup(settings: Settings, label: str | None = None, output_dir: Path
     while final.exists():
         final = target_root / f"{name}-{n}"
         n += 1
+    _remove_stale_partials(target_root)
     work = target_root / f".{final.name}.partial"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -126,6 +127,17 @@ def create_backup(settings: Settings, label: str | None = None, output_dir: Path
             "schema_revision": revision, "rows": sum(counts.values()),
         })
     return final
+
+
+def _remove_stale_partials(folder: Path, max_age_hours: float = 24) -> None:
+    """Half-written backups left by a crash (a backup never takes a day, so older ones are abandoned)."""
+    cutoff = dt.datetime.now().timestamp() - max_age_hours * 3600
+    for partial in folder.glob(".*.partial"):
+        try:
+            if partial.stat().st_mtime < cutoff:
+                shutil.rmtree(partial, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def backup_size(path: Path) -> int:

@@ -61,6 +61,7 @@ def restore_backup(settings: Settings, path: Path | str, progress: Progress | No
         lock.acquire()
     except DataDirBusy:
         raise RestoreRefused(BUSY_MESSAGE.format(dir=data_dir)) from None
+    _remove_leftovers(settings)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     staging = data_dir / f".restore-{stamp}"
     try:
@@ -99,6 +100,15 @@ def restore_backup(settings: Settings, path: Path | str, progress: Progress | No
     })
     say(progress, f"Restore done: {path.name}")
     return RestoreResult(path, safety, schema_from, schema_to, report)
+
+
+def _remove_leftovers(settings: Settings) -> None:
+    """Staging folders of a restore that was interrupted (we hold the lock, so none is in use). The
+    ``.replaced-*`` folders are left alone: after a crash mid-swap they may hold the only old copy."""
+    live = settings.upload_dir
+    for pattern, folder in ((".restore-*", settings.data_dir), (f".{live.name}.incoming-*", live.parent)):
+        for leftover in folder.glob(pattern):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _migrate(db_path: Path) -> str | None:
