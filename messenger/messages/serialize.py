@@ -1,8 +1,8 @@
-"""The contract's ``message`` objects, batch-loaded: a fixed number of statements for any number of messages."""
+"""The contract's ``message`` objects, batch-loaded: ONE statement for any number of messages
+(plus one for their files and one for their polls when there are any)."""
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
@@ -25,7 +25,7 @@ def _excerpt(row: Any) -> str:
 
 
 def group_reactions(rows: list[Any]) -> dict[int, list[dict[str, Any]]]:
-    """``message_id -> [{emoji, count, user_ids}]`` in first-reacted order."""
+    """``message_id -> [{emoji, count, user_ids}]`` from reaction rows given in first-reacted order."""
     grouped: dict[int, dict[str, list[int]]] = defaultdict(dict)
     for r in rows:
         grouped[int(r.message_id)].setdefault(r.emoji, []).append(int(r.user_id))
@@ -35,21 +35,33 @@ def group_reactions(rows: list[Any]) -> dict[int, list[dict[str, Any]]]:
     }
 
 
+def _reactions(packed: str | None) -> list[dict[str, Any]]:
+    """Reactions from the aggregated ``emoji\\tuser_id\\tcreated_at`` lines of one message."""
+    if not packed:
+        return []
+    items = []
+    for line in packed.split("\n"):
+        emoji, user_id, created = line.split("\t", 2)
+        items.append((created, int(user_id), emoji))
+    items.sort()
+    rows = [SimpleNamespace(message_id=0, emoji=e, user_id=u) for _c, u, e in items]
+    return group_reactions(rows).get(0, [])
+
+
+def _mentions(packed: str | None) -> list[int]:
+    return sorted(int(x) for x in packed.split(",")) if packed else []
+
+
 def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewer_id: int) -> dict[int, dict[str, Any]]:
     """Message objects for ``message_ids`` (missing ids are left out). No query per message."""
     ids = sorted({int(i) for i in message_ids})
     if not ids:
         return {}
-    rows = store.load_messages(conn, ids)
-    mentions: dict[int, list[int]] = defaultdict(list)
-    for m in store.mentions_for(conn, ids):
-        mentions[int(m.message_id)].append(int(m.user_id))
-    reactions = group_reactions(store.reactions_for(conn, ids))
-    markers: dict[int, list[tuple[int, int]]] = defaultdict(list)  # room -> [(last_read, user_id)]
-    for m in store.read_markers(conn, sorted({r.room_id for r in rows})):
-        markers[int(m.room_id)].append((int(m.last_read_message_id), int(m.user_id)))
-    reads: dict[int, list[int]] = {room: sorted(v for v, _ in pairs) for room, pairs in markers.items()}
-    last_read_of = {(room, uid): v for room, pairs in markers.items() for v, uid in pairs}
+    return rows_to_dicts(svc, conn, store.load_messages(conn, ids), viewer_id)
+
+
+def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: int) -> dict[int, dict[str, Any]]:
+    """Message objects from rows of ``store.load_messages``/``store.page``."""
     file_ids = [r.file_id for r in rows if r.file_id is not None and r.deleted_at is None]
     files: dict[int, dict[str, Any]] = {}
     if file_ids:
@@ -64,11 +76,6 @@ def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewe
         polls = poll_dicts(svc, conn, poll_ids, viewer_id)
     out: dict[int, dict[str, Any]] = {}
     for r in rows:
-        room_reads = reads.get(int(r.room_id), [])
-        read_count = len(room_reads) - bisect.bisect_left(room_reads, r.id)
-        sender_read = last_read_of.get((int(r.room_id), r.sender_id)) if r.sender_id is not None else None
-        if sender_read is not None and sender_read >= r.id:
-            read_count -= 1  # the sender does not count as a reader
         deleted = r.deleted_at is not None
         msg: dict[str, Any] = {
             "id": r.id,
@@ -79,13 +86,13 @@ def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewe
             },
             "type": r.type,
             "content": "" if deleted else r.content,
-            "mentions": [] if deleted else mentions.get(r.id, []),
-            "reactions": [] if deleted else reactions.get(r.id, []),
+            "mentions": [] if deleted else _mentions(r.mention_ids),
+            "reactions": [] if deleted else _reactions(r.reaction_list),
             "edited_at": iso(r.edited_at),
             "deleted": deleted,
             "created_at": iso(r.created_at),
             "client_msg_id": r.client_msg_id,
-            "read_count": max(read_count, 0),
+            "read_count": int(r.read_count or 0),
         }
         if r.reply_to_id is not None and r.reply_room_id == r.room_id:
             msg["reply_to"] = {

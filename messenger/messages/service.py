@@ -16,7 +16,7 @@ from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.messages import store
-from messenger.messages.serialize import message_dicts
+from messenger.messages.serialize import message_dicts, rows_to_dicts
 from messenger.rooms import store as rooms_store
 from messenger.rooms.live import stop_typing_after_send
 from messenger.rooms.service import emit_to_members, require_member
@@ -267,9 +267,9 @@ def history(svc: Services, user_id: int, room_id: int, before_id: int | None = N
     limit = max(1, min(int(limit), HISTORY_MAX))
     with svc.db.read() as conn:
         require_member(conn, room_id, user_id)
-        ids, has_more = store.page_ids(conn, room_id, before_id, after_id, limit)
-        dicts = message_dicts(svc, conn, ids, user_id)
-    return [dicts[i] for i in ids if i in dicts], has_more
+        rows, has_more = store.page(conn, room_id, before_id, after_id, limit)
+        dicts = rows_to_dicts(svc, conn, rows, user_id)
+    return [dicts[r.id] for r in rows], has_more
 
 
 def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, String, and_, cast, delete, func, insert, or_, select, update
 
 from messenger.storage.db import utcnow
 from messenger.storage.tables import message_mentions, messages, reactions, room_members, users
@@ -66,34 +66,37 @@ def members_by_username(conn: Connection, room_id: int, usernames: list[str]) ->
     return [int(r.id) for r in conn.execute(stmt).all()]
 
 
-def page_ids(conn: Connection, room_id: int, before_id: int | None, after_id: int | None,
-             limit: int) -> tuple[list[int], bool]:
-    """Up to ``limit`` message ids, newest first, and whether more exist in the paging direction.
+def _message_select() -> Any:
+    """Messages with sender, replied-to message (+ its sender), mentions, reactions and read count.
 
-    With ``after_id`` the window is the oldest ``limit`` messages after it (catch-up pages forward);
-    otherwise the newest ``limit`` before ``before_id`` (or the room's newest).
+    Mentions and reactions come aggregated as strings (``group_concat``/``string_agg``) and the read
+    count as a correlated count, so any number of messages is ONE statement.
     """
-    cond = [messages.c.room_id == room_id]
-    if before_id is not None:
-        cond.append(messages.c.id < before_id)
-    if after_id is not None:
-        cond.append(messages.c.id > after_id)
-        order = messages.c.id.asc()
-    else:
-        order = messages.c.id.desc()
-    rows = conn.execute(select(messages.c.id).where(*cond).order_by(order).limit(limit + 1)).all()
-    ids = [int(r.id) for r in rows]
-    has_more = len(ids) > limit
-    ids = ids[:limit]
-    return sorted(ids, reverse=True), has_more
-
-
-def load_messages(conn: Connection, message_ids: list[int]) -> list[Any]:
-    """Messages with sender and replied-to message (+ its sender) in one statement."""
     sender = users.alias("sender")
     reply = messages.alias("reply")
     reply_sender = users.alias("reply_sender")
-    stmt = (
+    mm = message_mentions.alias("mm")
+    rx = reactions.alias("rx")
+    rm = room_members.alias("rm")
+    mention_ids = (
+        select(func.aggregate_strings(cast(mm.c.user_id, String), ","))
+        .where(mm.c.message_id == messages.c.id)
+        .scalar_subquery()
+    )
+    reaction_list = (
+        select(func.aggregate_strings(
+            rx.c.emoji + "\t" + cast(rx.c.user_id, String) + "\t" + cast(rx.c.created_at, String), "\n"))
+        .where(rx.c.message_id == messages.c.id)
+        .scalar_subquery()
+    )
+    read_count = (
+        select(func.count())
+        .select_from(rm)
+        .where(rm.c.room_id == messages.c.room_id, rm.c.last_read_message_id >= messages.c.id,
+               or_(messages.c.sender_id.is_(None), rm.c.user_id != messages.c.sender_id))
+        .scalar_subquery()
+    )
+    return (
         select(
             messages,
             sender.c.username.label("sender_username"), sender.c.display_name.label("sender_name"),
@@ -102,22 +105,39 @@ def load_messages(conn: Connection, message_ids: list[int]) -> list[Any]:
             reply.c.deleted_at.label("reply_deleted_at"), reply.c.sender_id.label("reply_sender_id"),
             reply.c.room_id.label("reply_room_id"),
             reply_sender.c.display_name.label("reply_sender_name"),
+            mention_ids.label("mention_ids"), reaction_list.label("reaction_list"),
+            read_count.label("read_count"),
         )
         .select_from(messages)
         .outerjoin(sender, sender.c.id == messages.c.sender_id)
         .outerjoin(reply, reply.c.id == messages.c.reply_to_id)
         .outerjoin(reply_sender, reply_sender.c.id == reply.c.sender_id)
-        .where(messages.c.id.in_(message_ids))
     )
-    return list(conn.execute(stmt).all())
 
 
-def mentions_for(conn: Connection, message_ids: list[int]) -> list[Any]:
-    return list(conn.execute(
-        select(message_mentions.c.message_id, message_mentions.c.user_id)
-        .where(message_mentions.c.message_id.in_(message_ids))
-        .order_by(message_mentions.c.message_id, message_mentions.c.user_id)
-    ).all())
+def page(conn: Connection, room_id: int, before_id: int | None, after_id: int | None,
+         limit: int) -> tuple[list[Any], bool]:
+    """Up to ``limit`` full message rows, newest first, and whether more exist in the paging direction.
+
+    With ``after_id`` the window is the oldest ``limit`` messages after it (catch-up pages forward);
+    otherwise the newest ``limit`` before ``before_id`` (or the room's newest). Keyset on (room_id, id).
+    """
+    stmt = _message_select().where(messages.c.room_id == room_id)
+    if before_id is not None:
+        stmt = stmt.where(messages.c.id < before_id)
+    if after_id is not None:
+        stmt = stmt.where(messages.c.id > after_id).order_by(messages.c.id.asc())
+    else:
+        stmt = stmt.order_by(messages.c.id.desc())
+    rows = list(conn.execute(stmt.limit(limit + 1)).all())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return sorted(rows, key=lambda r: r.id, reverse=True), has_more
+
+
+def load_messages(conn: Connection, message_ids: list[int]) -> list[Any]:
+    """Full message rows for ``message_ids`` in one statement."""
+    return list(conn.execute(_message_select().where(messages.c.id.in_(message_ids))).all())
 
 
 def reactions_for(conn: Connection, message_ids: list[int]) -> list[Any]:
@@ -125,13 +145,6 @@ def reactions_for(conn: Connection, message_ids: list[int]) -> list[Any]:
         select(reactions.c.message_id, reactions.c.emoji, reactions.c.user_id)
         .where(reactions.c.message_id.in_(message_ids))
         .order_by(reactions.c.message_id, reactions.c.created_at, reactions.c.user_id)
-    ).all())
-
-
-def read_markers(conn: Connection, room_ids: list[int]) -> list[Any]:
-    return list(conn.execute(
-        select(room_members.c.room_id, room_members.c.user_id, room_members.c.last_read_message_id)
-        .where(room_members.c.room_id.in_(room_ids))
     ).all())
 
 
