@@ -132,9 +132,13 @@ class TrayApp:
     def run(self) -> int:
         import pystray
 
-        self.icon = pystray.Icon("intranet-messenger", state_icon("starting"), self.title(), build_menu(self.entries))
         self._worker.start()
         self.submit("start", self._start_server)
+        try:
+            self.icon = pystray.Icon("intranet-messenger", state_icon("starting"), self.title(),
+                                     build_menu(self.entries))
+        except Exception as exc:
+            return self._headless(f"The tray icon could not be created ({exc})")
         threading.Thread(target=self._refresh_loop, name="tray-refresh", daemon=True).start()
         control = os.environ.get("MESSENGER_TRAY_CONTROL")
         if control:
@@ -149,12 +153,36 @@ class TrayApp:
             self.icon.run(setup=self._setup)
         except Exception:  # e.g. GTK's notifier raising on the way out when no notification daemon exists
             log.debug("tray loop ended with an error", exc_info=True)
+        if not self._quit.is_set():  # the loop ended without Quit: the tray backend failed
+            return self._headless("The tray stopped unexpectedly")
         if self.runner.running:
             self.runner.stop()
         return 0
 
+    def _headless(self, reason: str) -> int:
+        """Keep serving without a tray (one line says why) until Ctrl+C or SIGTERM."""
+        from messenger.cli import _wait_for_signal
+
+        log.warning("%s; running headless", reason)
+        print(f"{reason}; running headless. Press Ctrl+C to stop.", flush=True)
+        self.wait_idle()
+        if self.runner.running:
+            _wait_for_signal(self.runner)
+            self.runner.stop()
+        self._quit.set()
+        return 0 if self.state != "error" else 1
+
     def _setup(self, icon: Any) -> None:
         icon.visible = True
+        if "gi.repository.GLib" in sys.modules:  # GLib's loop holds the main thread: let it deliver signals
+            from gi.repository import GLib
+
+            def on_signal(*_: Any) -> bool:
+                self.submit("quit", self._quit_app)
+                return True
+
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                GLib.unix_signal_add(GLib.PRIORITY_HIGH, sig, on_signal)
 
     def submit(self, name: str, job: Callable[[], Any]) -> None:
         self._jobs.put((name, job))
