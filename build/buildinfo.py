@@ -37,11 +37,23 @@ def artifact_name(root: Path = ROOT) -> str:
     return f"intranet-messenger-{read_version(root)}-{platform_tag()}"
 
 
+def onedir_folder_name(root: Path = ROOT) -> str:
+    """The one-folder build's folder (distinct from the one-file binary, so both can sit in dist/)."""
+    return artifact_name(root) + "-onedir"
+
+
 def artifact_path(dist: Path, onedir: bool, root: Path = ROOT) -> Path:
     """The executable PyInstaller writes into ``dist``."""
-    name = artifact_name(root)
-    exe = name + (".exe" if WINDOWS else "")
-    return dist / name / exe if onedir else dist / exe
+    exe = artifact_name(root) + (".exe" if WINDOWS else "")
+    return dist / onedir_folder_name(root) / exe if onedir else dist / exe
+
+
+def artifact_size(executable: Path) -> int:
+    """Bytes of the one file, or of the whole one-folder build (links counted once)."""
+    folder = executable.parent
+    if not (folder / "_internal").is_dir():
+        return executable.stat().st_size
+    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def source_tuple(path: Path, name: str) -> tuple[str, ...]:

@@ -15,7 +15,8 @@ the binary). Steps, each failing the run when it fails:
 4. upload a PNG, send it as a file message, download it and its thumbnail (with the files feature);
 5. ``backup`` and ``verify`` through the binary while it serves (with the ops commands);
 6. SIGTERM: exit code 0, no child process left, no ``_MEI*`` folder left;
-7. start twice more on the same data: the message is still there; restart times measured.
+7. start three more times on the same data: the message is still there; restart times measured
+   (and, with ``--source-python``, the same start from source, interleaved, for comparison).
 
 Which features are required is read from the source tree the binary was built from
 (``messenger/app.py`` FEATURES, ``messenger/cli.py`` COMMAND_MODULES), never from the binary, so a
@@ -44,7 +45,7 @@ import requests
 import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from buildinfo import ROOT, WINDOWS, read_version, source_tuple  # noqa: E402
+from buildinfo import ROOT, WINDOWS, artifact_size, read_version, source_tuple  # noqa: E402
 
 PASSWORD = "smoke-test-pass-1"
 START_TIMEOUT = 60.0
@@ -99,13 +100,17 @@ class Server:
 
 
 class Smoke:
-    def __init__(self, binary: Path, work: Path, database_url: str | None = None) -> None:
+    def __init__(self, binary: Path, work: Path, database_url: str | None = None,
+                 source_python: Path | None = None) -> None:
         self.binary = binary.resolve()
         self.work = work
         self.data = work / "data"
         self.tmp = work / "tmp"  # the bootloader unpacks into $TMPDIR/_MEIxxxx: watched for leftovers
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.database_url = database_url
+        # the same start-up timed from source (a venv with requirements.txt), to tell what the
+        # packaging adds from what the app itself takes
+        self.source_cmd = [str(source_python), str(ROOT / "launcher.py")] if source_python else None
         self.results: dict[str, Any] = {"binary": str(self.binary), "steps": []}
         self.features = expected_features()
         self.results["features"] = self.features
@@ -130,11 +135,12 @@ class Smoke:
         return subprocess.run([str(self.binary), *args], env=self.env(), capture_output=True, text=True,
                               encoding="utf-8", errors="replace", timeout=timeout)
 
-    def start(self) -> Server:
+    def start(self, program: list[str] | None = None) -> Server:
+        """Start the binary (or ``program``, e.g. ``[python, launcher.py]``) and wait for /api/health."""
         self._runs += 1
         port = free_port()
         log = self.work / f"server-{self._runs}.log"
-        cmd = [str(self.binary), "--headless", "--host", "127.0.0.1", "--port", str(port),
+        cmd = [*(program or [str(self.binary)]), "--headless", "--host", "127.0.0.1", "--port", str(port),
                "--data-dir", str(self.data)]
         flags = subprocess.CREATE_NEW_PROCESS_GROUP if WINDOWS else 0  # type: ignore[attr-defined]
         with open(log, "wb") as out:
@@ -235,19 +241,31 @@ class Smoke:
         self.stop(server)
         self.step("sigterm", exit=0, children_left=0, mei_left=0)
 
-        restarts = []
-        for _ in range(2):
+        restarts: list[float] = []
+        from_source: list[float] = []
+        for i in range(3):  # interleaved, so both see the same machine load
             server = self.start()
             restarts.append(server.startup_s)
             try:
-                if room_id is not None:
+                if i == 0 and room_id is not None:
                     self.check_history(server, room_id, message)
             except BaseException:
                 self._kill(server.proc)
                 raise
             self.stop(server)
+            if self.source_cmd:
+                server = self.start(self.source_cmd)
+                from_source.append(server.startup_s)
+                self.stop(server)
         self.results["startup_restart_s"] = round(statistics.median(restarts), 3)
-        self.step("restart", seconds=[round(s, 3) for s in restarts], history_kept=room_id is not None)
+        self.results["startup_restart_min_s"] = round(min(restarts), 3)
+        info: dict[str, Any] = {"seconds": [round(x, 3) for x in restarts], "history_kept": room_id is not None}
+        if from_source:
+            self.results["startup_source_s"] = round(statistics.median(from_source), 3)
+            self.results["startup_source_min_s"] = round(min(from_source), 3)
+            info["from_source"] = [round(x, 3) for x in from_source]
+        self.step("restart", **info)
+        self.results["loadavg"] = [round(x, 1) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
         self.results["ok"] = True
         return self.results
 
@@ -365,16 +383,10 @@ def is_onedir(binary: Path) -> bool:
     return (binary.parent / "_internal").is_dir()
 
 
-def artifact_size(binary: Path) -> int:
-    """Bytes of the one file, or of the whole folder for a one-folder build."""
-    if is_onedir(binary):
-        return sum(p.stat().st_size for p in binary.parent.rglob("*") if p.is_file())
-    return binary.stat().st_size
-
-
-def run_smoke(binary: Path, database_url: str | None = None, keep: bool = False) -> dict[str, Any]:
+def run_smoke(binary: Path, database_url: str | None = None, keep: bool = False,
+              source_python: Path | None = None) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="im-smoke-"))
-    smoke = Smoke(binary, work, database_url)
+    smoke = Smoke(binary, work, database_url, source_python)
     try:
         return smoke.run()
     finally:
@@ -391,9 +403,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="run against this database instead of SQLite")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--source-python", type=Path, default=None,
+                        help="also time `PYTHON launcher.py` (a venv with requirements.txt) for comparison")
     args = parser.parse_args(argv)
     try:
-        results = run_smoke(args.binary, args.database_url, args.keep)
+        results = run_smoke(args.binary, args.database_url, args.keep, args.source_python)
     except SmokeFailure as exc:
         print(f"smoke: FAILED: {exc}", file=sys.stderr, flush=True)
         results = {"ok": False, "error": str(exc)}
