@@ -90,6 +90,7 @@ def test_other_rooms_never_appear_even_with_many_matches(svc: Any, corpus: Any) 
         corpus(PRIVATE, f"비밀 회의 뒤 {i}")
     assert find(svc, ALICE, "회의", limit=1) == ([mine], 1)
     assert find(svc, ALICE, "회", limit=10) == ([mine], 1)
+    assert find(svc, 999, "회의") == ([], 0)  # in no room at all
     ids, total = find(svc, BOB, "회의", limit=10, offset=5)
     assert total == 151 and len(ids) == 10
 
