@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import random
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -289,6 +290,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report["recall"] = recall(svc, rng, docs, user_rooms, args.recall_queries)
     print(json.dumps({"recall": report["recall"]}, ensure_ascii=False), flush=True)
     svc.db.dispose()
+    if not (args.keep or args.reuse):
+        shutil.rmtree(data_dir, ignore_errors=True)
     return report
 
 
