@@ -182,9 +182,9 @@ def summary(rep: dict[str, Any]) -> str:
         lines += [
             f"launch -> /api/health 200: first start {first:.2f} s (creates the database), "
             f"restart {restart:.2f} s median / {best:.2f} s best of 3; goal < {goal:g} s: "
-            f"{'met' if restart < goal else 'MISSED'}",
+            f"{'met' if restart < goal else 'MISSED'}; CPU time to the first answer {s['startup_restart_cpu_s']:.2f} s",
             f"same start from source (python launcher.py, interleaved): {s.get('startup_source_s', 0):.2f} s median / "
-            f"{s.get('startup_source_min_s', 0):.2f} s best",
+            f"{s.get('startup_source_min_s', 0):.2f} s best, CPU {s.get('startup_source_cpu_s', 0):.2f} s",
             f"smoke test: passed in {s['seconds']} s ({', '.join(st['step'] for st in s['steps'])}); "
             f"load average at the end {rep['loadavg']}",
         ]
