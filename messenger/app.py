@@ -11,6 +11,7 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from messenger.core import http
@@ -79,10 +80,20 @@ def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
     db = Database(settings.database_url)
     upgrade(db)
     state = build_state_store(settings)
+    if settings.TRUSTED_PROXIES:
+        # Behind a load balancer: client address, scheme and host come from X-Forwarded-* headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.TRUSTED_PROXIES,  # type: ignore[method-assign]
+                                x_proto=settings.TRUSTED_PROXIES, x_host=settings.TRUSTED_PROXIES)
+    limiter_options: dict[str, Any] = {}
+    if settings.RATE_LIMIT_STORAGE_URI.startswith(("redis://", "rediss://")):
+        from messenger.state.redis_store import redis_options
+
+        limiter_options = redis_options()  # a hung Redis must time out fast, then memory takes over
     limiter = Limiter(
         get_remote_address,
         app=app,
         storage_uri=settings.RATE_LIMIT_STORAGE_URI,
+        storage_options=limiter_options,
         in_memory_fallback_enabled=True,
         headers_enabled=True,
         strategy="moving-window",

@@ -83,6 +83,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from messenger.lan import discovery  # noqa: F401  (main-thread import; see discovery.py)
     from messenger.logging_setup import setup_logging
     from messenger.netinfo import server_urls
     from messenger.server import ServerError, ServerRunner

@@ -263,6 +263,9 @@ class ServerRunner:
                 except Exception:
                     pass
         if svc is not None:
+            close_state = getattr(svc.state, "close", None)
+            if close_state is not None:
+                close_state()
             svc.db.dispose()
         self._hub = None
         self._stopped.set()

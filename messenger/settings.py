@@ -137,6 +137,7 @@ class Settings:
     HTTPS_PORT: int = 5443
     MDNS_ENABLED: bool = True
     ALLOWED_ORIGINS: tuple[str, ...] = ()
+    TRUSTED_PROXIES: int = 0  # number of reverse proxies in front (X-Forwarded-For/Proto/Host trusted)
     LOG_LEVEL: str = "INFO"
     SECRET_KEY: str = field(default="", repr=False)
 
@@ -197,6 +198,8 @@ class Settings:
 
 def _coerce(key: str, raw: Any) -> Any:
     """Turn a raw value from TOML or the environment into the typed value for ``key``."""
+    if key == "TRUSTED_PROXIES":
+        return _parse_int(key, raw, 0, 5)
     if key == "HTTPS_PORT":
         return _parse_int(key, raw, 0, 65535)
     if key == "HTTPS_MODE":

@@ -145,3 +145,20 @@ def test_security_headers(app: Any) -> None:
     csp = r.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_trusted_proxy_client_address(make_settings: Any) -> None:
+    from messenger.app import create_app, get_services
+    from messenger.audit import store as audit_store
+
+    direct = create_app(make_settings())
+    proxied = create_app(make_settings(TRUSTED_PROXIES=1))
+    for app in (direct, proxied):
+        app.test_client().post("/api/login", json={"username": "ghost", "password": "whatever-1"},
+                               headers={"X-Forwarded-For": "10.20.30.40"})
+    with get_services(direct).db.read() as conn:
+        rows, _ = audit_store.query(conn, "server", action="login_failed")
+    assert rows[0].client_ip == "127.0.0.1"  # a header from anyone is not trusted by default
+    with get_services(proxied).db.read() as conn:
+        rows, _ = audit_store.query(conn, "server", action="login_failed")
+    assert rows[0].client_ip == "10.20.30.40"

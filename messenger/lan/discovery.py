@@ -11,6 +11,10 @@ import socket
 from pathlib import Path
 from typing import Any
 
+# Imported here, not lazily: zeroconf's ifaddr runs ctypes.util.find_library (a subprocess) at import,
+# which a gevent-patched process can only do on the main thread; the launcher imports this module there.
+from zeroconf import InterfaceChoice, ServiceInfo, Zeroconf
+
 from messenger.lan.certs import MDNS_HOST
 from messenger.netinfo import lan_ipv4_addresses
 from messenger.version import __version__
@@ -36,8 +40,6 @@ class Advertiser:
         self._info: Any = None
 
     def start(self) -> None:
-        from zeroconf import InterfaceChoice, ServiceInfo, Zeroconf
-
         host = socket.gethostname().split(".")[0] or "pc"
         stype = service_type(self.scheme)
         self._info = ServiceInfo(
