@@ -10,7 +10,8 @@ import sys
 import threading
 import webbrowser
 from pathlib import Path
-from typing import Any
+
+from messenger.proc import original_os
 
 
 class DesktopError(RuntimeError):
@@ -31,7 +32,7 @@ def _spawn(cmd: list[str], stdin: bytes | None = None) -> None:
     actions = [(os.POSIX_SPAWN_DUP2, read_end if read_end is not None else devnull, 0),
                (os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
     try:
-        pid = _original("posix_spawnp")(cmd[0], cmd, dict(os.environ), file_actions=actions, setsid=True)
+        pid = original_os("posix_spawnp")(cmd[0], cmd, dict(os.environ), file_actions=actions, setsid=True)
     finally:
         os.close(devnull)
         if read_end is not None:
@@ -42,19 +43,9 @@ def _spawn(cmd: list[str], stdin: bytes | None = None) -> None:
     threading.Thread(target=_reap, args=(pid,), daemon=True).start()
 
 
-def _original(name: str) -> Any:
-    """``os.<name>`` as the standard library has it (gevent replaces some of them)."""
-    try:
-        from gevent import monkey
-
-        return monkey.get_original("os", name)
-    except ImportError:
-        return getattr(os, name)
-
-
 def _reap(pid: int) -> None:
     try:
-        _original("waitpid")(pid, 0)
+        original_os("waitpid")(pid, 0)
     except OSError:
         pass
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from gui.i18n import Texts
 from gui.icons import state_icon
+from gui.lan_menu import lan_entries, startup_warnings
 from gui.menu import Entry, build_menu
 
 log = logging.getLogger("messenger.tray")
@@ -68,7 +69,7 @@ class TrayApp:
     def lan_url(self) -> str:
         from messenger.netinfo import server_urls
 
-        port = self.runner.port or self.runner.requested_port
+        port = self.runner.public_port or self.runner.requested_port
         return server_urls(self.runner.host, port, self.runner.scheme)[0]
 
     def status_text(self) -> str:
@@ -120,6 +121,7 @@ class TrayApp:
                     for n in KEEP_CHOICES]),
             ]),
             None,
+            Entry(t("lan"), submenu=lan_entries(self)),
             Entry(t("open_data"), lambda: self.submit("open_data", lambda: self._open_folder(self.settings.data_dir))),
             Entry(t("open_logs"), lambda: self.submit("open_logs", lambda: self._open_folder(self.settings.log_dir))),
             Entry(t("autostart"), lambda: self.submit("autostart", self._toggle_autostart),
@@ -274,6 +276,9 @@ class TrayApp:
             return
         self.state = "running"
         log.info("server running at %s", self.lan_url())
+        for warning in startup_warnings(self):
+            self.message = warning
+            self.notify(warning)
 
     def _stop_server(self) -> None:
         self.runner.stop()

@@ -91,7 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_cli_settings(args.data_dir, HOST=args.host)
     setup_logging(settings.log_dir, settings.LOG_LEVEL)
     runner = ServerRunner(settings, host=args.host, port=args.port, announce=True)
-    _warn_if_address_changed(settings)
+    runner.address_change = _warn_if_address_changed(settings)
     tray = None if args.headless else _tray_module()
     if tray is not None:
         return int(tray.run_tray(runner) or 0)
@@ -115,16 +115,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn_if_address_changed(settings: Settings) -> None:
+def _warn_if_address_changed(settings: Settings) -> tuple[list[str], list[str]] | None:
+    """Print a warning when the PC's LAN addresses changed since the last start; (before, now) then."""
     from messenger.lan.discovery import check_address_change
 
     try:
         changed, before, now = check_address_change(settings.data_dir)
     except OSError:
-        return
-    if changed:
-        print(f"warning: this PC's address changed ({', '.join(before)} -> {', '.join(now) or 'none'}); "
-              "colleagues must use the new address (or find the server by its mDNS name).", flush=True)
+        return None
+    if not changed:
+        return None
+    print(f"warning: this PC's address changed ({', '.join(before)} -> {', '.join(now) or 'none'}); "
+          "colleagues must use the new address (or find the server by its mDNS name).", flush=True)
+    return before, now
 
 
 def _tray_module() -> Any:

@@ -79,6 +79,7 @@ class ServerRunner:
         self._hub: Any = None
         self._stop_event: Any = None
         self.announce = announce  # mDNS announcement (the launcher turns it on; MDNS_ENABLED setting)
+        self.address_change: tuple[list[str], list[str]] | None = None  # set by the launcher for the tray
         self._advertiser: Any = None
 
     # ---- public API (any thread) -------------------------------------------------------------

@@ -112,7 +112,9 @@ def collect(settings: Settings) -> dict[str, Any]:
     from messenger.lan import certs
     from messenger.netinfo import lan_ipv4_addresses
 
-    versions = {"app": __version__, "python": sys.version.split()[0], "platform": platform.platform()}
+    # platform.platform() would run `uname -p` (a subprocess): not allowed off the main thread under gevent.
+    versions = {"app": __version__, "python": sys.version.split()[0],
+                "platform": f"{platform.system()} {platform.release()} {platform.machine()}"}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+from messenger.proc import run_captured
 
 
 def install_commands(ca_cert: Path, home: Path | None = None) -> list[list[str]]:
@@ -21,9 +22,8 @@ def install_commands(ca_cert: Path, home: Path | None = None) -> list[list[str]]
     if shutil.which("certutil"):
         commands.append(["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "Intranet Messenger local CA",
                          "-i", str(ca_cert)])
-    if shutil.which("update-ca-certificates") and Path("/usr/local/share/ca-certificates").is_dir():
-        commands.append(["sh", "-c", f"cp '{ca_cert}' /usr/local/share/ca-certificates/intranet-messenger-ca.crt "
-                                     "&& update-ca-certificates"])
+    # Chrome and Firefox on Linux read the user's NSS database; the system store (update-ca-certificates)
+    # needs root, which a tray app does not have, so it is left to the set-up page's instructions.
     return commands
 
 
@@ -33,15 +33,15 @@ def install_ca(ca_cert: Path) -> tuple[bool, str]:
         return False, "HTTPS is not enabled yet: there is no certificate to install."
     commands = install_commands(ca_cert)
     if not commands:
-        return False, ("No certificate store tool found (certutil / update-ca-certificates). "
+        return False, ("No certificate store tool found (certutil from libnss3-tools). "
                        f"Import {ca_cert} in the browser's certificate settings.")
     done = []
     for cmd in commands:
         try:
-            result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            code, output = run_captured(cmd, timeout=60)
+        except (OSError, TimeoutError) as exc:
             return False, f"{cmd[0]} failed: {exc}"
-        if result.returncode != 0:
-            return False, f"{cmd[0]} failed: {(result.stderr or result.stdout).strip()[:300]}"
+        if code != 0:
+            return False, f"{cmd[0]} failed: {output.strip()[:300]}"
         done.append(cmd[0])
     return True, "The certificate is trusted on this PC (" + ", ".join(done) + "). Restart the browser."

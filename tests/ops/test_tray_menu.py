@@ -55,7 +55,7 @@ def test_menu_in_english_and_errors_shown_not_raised(tmp_path: Path) -> None:
     assert out["lang"] == "en"
     texts = [i.get("text") for i in out["stopped_menu"]]
     assert texts == ["Starting…", "Open in browser", "Copy address", "Start server", None, "Back up now", "Restore",
-                     "Verify latest backup", "Automatic backups", None, "Open data folder", "Open logs",
+                     "Verify latest backup", "Automatic backups", None, "HTTPS · phones", "Open data folder", "Open logs",
                      "Start at login", None, "Quit"]
     assert out["stopped_menu"][0]["enabled"] is False and out["stopped_menu"][1]["default"] is True
     assert out["stopped_menu"][6]["submenu"] == [{"text": "(no backups)", "enabled": False, "checked": None,

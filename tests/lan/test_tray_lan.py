@@ -1,0 +1,79 @@
+"""The tray's "HTTPS · phones" submenu in the real tray under Xvfb: enable HTTPS (server restarts on
+HTTPS with HTTP redirecting), the set-up page with the QR code opens, diagnostics are saved, the
+certificate install reports its result in the status line, HTTPS can be turned off again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from gui.i18n import LABELS
+from messenger.lan import certs
+from tests.ops.test_tray import ROOT, Tray, _health, _recorder, xserver  # noqa: F401  (fixture)
+from tests.services import free_port
+
+KO = LABELS["ko"]
+
+
+def test_tray_https_and_phone_setup(xserver: str, tmp_path: Path) -> None:  # noqa: F811
+    port, https_port = free_port(), free_port()
+    data, control, bin_dir = tmp_path / "data", tmp_path / "ctl", tmp_path / "bin"
+    for d in (control, bin_dir):
+        d.mkdir()
+    opened = tmp_path / "opened.txt"
+    _recorder(bin_dir, "xdg-open", opened)
+    _recorder(bin_dir, "record-browser", opened)
+    env = {**os.environ, "DISPLAY": xserver, "NO_AT_BRIDGE": "1", "MESSENGER_DATA_DIR": str(data),
+           "MESSENGER_TRAY_CONTROL": str(control), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "BROWSER": "record-browser", "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin",
+           "LANG": "ko_KR.UTF-8", "PYTHONUNBUFFERED": "1", "HTTPS_PORT": str(https_port)}
+    env.pop("LC_ALL", None)
+    proc = subprocess.Popen(["dbus-run-session", "--", sys.executable, str(ROOT / "launcher.py"), "--host",
+                             "0.0.0.0", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    tray = Tray(proc, control, port)
+    try:
+        state = tray.until(lambda s: s["state"] == "running", timeout=60)
+        assert state["state"] == "running" and _health(port)
+        submenu = next(i for i in state["menu"] if i.get("text") == KO["lan"])["submenu"]
+        assert [i.get("text") for i in submenu if "text" in i][:3] == [KO["https_enable"], KO["install_ca"],
+                                                                       KO["phones"]]
+
+        state = tray.click(KO["lan"], KO["https_enable"])
+        assert state["state"] == "running", state
+        ca = certs.cert_paths(data).ca_cert
+        assert requests.get(f"https://127.0.0.1:{https_port}/api/health", verify=str(ca), timeout=5).ok
+        r = requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=5)
+        assert r.status_code == 308 and r.headers["Location"].startswith(f"https://127.0.0.1:{https_port}/")
+        assert "https://" in state["status"] and f":{https_port}" in state["status"]
+        assert 'HTTPS_MODE = "local-ca"' in (data / "settings.toml").read_text()
+
+        tray.click(KO["lan"], KO["phones"])
+        diag_state = tray.click(KO["lan"], KO["diagnostics"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(opened.read_text().splitlines()) < 2:
+            time.sleep(0.1)
+        assert opened.read_text().splitlines()[0] == f"http://127.0.0.1:{port}/setup/certificate"
+        assert list(data.glob("diagnostics-*.zip")), diag_state["status"]
+        page = requests.get(f"http://127.0.0.1:{port}/setup/certificate", timeout=5)
+        assert "QR" in page.text and certs.ca_fingerprint(data) in page.text
+
+        state = tray.click(KO["lan"], KO["install_ca"])  # no certutil here: a clear message, no crash
+        assert state["state"] == "running" and state["status"]
+
+        state = tray.click(KO["lan"], KO["https_disable"])
+        assert state["state"] == "running" and _health(port)
+        assert "HTTPS_MODE" not in (data / "settings.toml").read_text()
+
+        tray.ask({"cmd": "click", "path": [KO["quit"]]})
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
