@@ -15,6 +15,7 @@ from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError, bad_request, forbidden
 from messenger.pins import store
+from messenger.rooms.service import emit_to_members
 from messenger.storage.db import iso, utcnow
 
 MAX_PINS_PER_ROOM = 50
@@ -108,4 +109,4 @@ def unpin(svc: Services, user_id: int, room_id: int, message_id: int) -> list[di
 def _broadcast(svc: Services, room_id: int) -> None:
     with svc.db.read() as conn:
         pins = pin_dicts(svc, conn, room_id, None)
-    svc.realtime.emit_room("pin_updated", {"room_id": room_id, "pins": pins}, room_id)
+    emit_to_members(svc, "pin_updated", {"room_id": room_id, "pins": pins}, room_id)

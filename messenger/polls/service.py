@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from messenger.core.context import Services
 from messenger.core.errors import ApiError, bad_request, forbidden, not_found
 from messenger.polls import store
+from messenger.rooms.service import emit_to_members
 from messenger.storage.db import iso, utcnow
 
 MAX_OPTIONS = 20
@@ -192,7 +193,7 @@ def _broadcast(svc: Services, poll_id: int, room_id: int, actor_id: int | None) 
     with svc.db.read() as conn:
         public = poll_dicts(svc, conn, [poll_id], None)[poll_id]
         own = poll_dicts(svc, conn, [poll_id], actor_id)[poll_id] if actor_id is not None else public
-    svc.realtime.emit_room("poll_updated", {"poll": public}, room_id)
+    emit_to_members(svc, "poll_updated", {"poll": public}, room_id)
     if actor_id is not None:
         svc.realtime.emit_user("poll_updated", {"poll": own}, actor_id)
     return own
@@ -208,7 +209,7 @@ def close_expired_polls(svc: Services, now: dt.datetime | None = None) -> int:
             with svc.db.read() as conn:
                 dicts = poll_dicts(svc, conn, [poll_id for poll_id, _ in closed], None)
             for poll_id, room_id in closed:
-                svc.realtime.emit_room("poll_updated", {"poll": dicts[poll_id]}, room_id)
+                emit_to_members(svc, "poll_updated", {"poll": dicts[poll_id]}, room_id)
         total += len(closed)
         if len(closed) < EXPIRY_BATCH:
             return total

@@ -162,9 +162,6 @@ class Realtime:
                 log.exception("presence hook failed")
 
     # ---- emitting ---------------------------------------------------------------------------
-    def emit_room(self, event: str, data: Any, room_id: int, skip_sid: str | None = None) -> None:
-        self.socketio.emit(event, data, to=chat_room(room_id), skip_sid=skip_sid)
-
     def emit_user(self, event: str, data: Any, user_id: int) -> None:
         self.socketio.emit(event, data, to=user_room(user_id))
 
