@@ -17,6 +17,14 @@ import * as polls from './polls.js';
 import * as notify from './notify.js';
 import { openEmojiPicker } from './emoji.js';
 
+// Time to interactive (bench/web_load.py): the login form is usable, or the room list is shown with
+// the socket connected.
+const waiting = new Set();
+function interactive(part, done = true) {
+  if (done) waiting.delete(part); else waiting.add(part);
+  if (!waiting.size && !window.__im.interactiveAt) window.__im.interactiveAt = performance.now();
+}
+
 // ---- auth screens -------------------------------------------------------------------------------
 function showAuth(notice) {
   socket.disconnect();
@@ -34,6 +42,7 @@ function showAuth(notice) {
   document.title = t('app.title');
   notify.drawBadge(0);
   $('#login-form').elements.username.focus();
+  interactive('auth');
 }
 
 function fail(el, err) { el.textContent = errorText(err); el.hidden = false; }
@@ -197,14 +206,23 @@ async function enterMain() {
   $('#main-view').hidden = false;
   renderMe();
   closeRoom();
+  if (!window.__im.interactiveAt) {
+    interactive('socket', false);
+    const off = on('connection', ({ connected }) => { if (connected) { off(); interactive('socket'); } });
+  }
   socket.connect();
   try { await rooms.load(); } catch (err) { toast(errorText(err)); }
+  interactive('rooms');
   const m = location.hash.match(/^#room-(\d+)$/);
   if (m && state.rooms.has(Number(m[1]))) openRoom({ roomId: Number(m[1]) });
 }
 
 async function boot() {
-  await setLang(prefs.lang);
+  // Everything the first screen needs, requested at once.
+  const langP = setLang(prefs.lang);
+  const configP = get('/api/config').catch(() => null);
+  const providersP = get('/api/auth/providers').catch(() => ({ providers: [] }));
+  const meP = get('/api/me', { quiet401: true }).catch(() => null);
   settings.applyTheme();
   initAuth();
   for (const mod of [rooms, messages, composer, search, details, settings, admin, notify]) mod.init();
@@ -219,19 +237,19 @@ async function boot() {
   on('me', renderMe);
   on('lang', () => { rooms.render(); renderHeader(); messages.refresh(); notify.updateUnread(); });
   onUnauthorized((err) => { if (state.me) showAuth(t(err.code === 'session_revoked' ? 'auth.revoked' : 'auth.expired')); });
-  const [config, providers] = await Promise.all([get('/api/config').catch(() => null), get('/api/auth/providers').catch(() => ({ providers: [] }))]);
+  await langP;
+  const [config, providers, me] = await Promise.all([configP, providersP, meP]);
   state.config = config;
   state.providers = providers.providers || [];
   $('#oidc-login').hidden = !state.providers.some((p) => p.id === 'oidc');
   const oidc = state.providers.find((p) => p.id === 'oidc');
   if (oidc && oidc.login_url) $('#oidc-login').href = oidc.login_url;
   if (config && config.registration === 'closed') $('#register-open').hidden = true;
-  try {
-    const me = await get('/api/me', { quiet401: true });
+  if (me) {
     setCsrf(me.csrf_token);
     state.me = me.user;
     await enterMain();
-  } catch {
+  } else {
     const params = new URLSearchParams(location.search);
     showAuth(params.get('error') ? t('auth.oidcFailed') : null);
   }

@@ -111,20 +111,63 @@ export async function jumpLatest() {
   markRead();
 }
 
-async function loadUp() {
-  if (view.loading || !view.roomId) return;
-  const c = conv(view.roomId);
-  if (view.lo === 0) {
-    if (!c.hasMore) return;
-    view.loading = true;
-    try {
-      const added = await store.loadOlder(view.roomId);
-      view.lo += added; view.hi += added;
-    } catch (err) { toast(errorText(err)); } finally { view.loading = false; }
+function firstVisible() {
+  const top = listEl.getBoundingClientRect().top;
+  for (const node of itemsEl.children) {
+    if (!node.classList.contains('msg')) continue;
+    const r = node.getBoundingClientRect();
+    if (r.bottom > top) return { node, offset: r.top - top };
   }
+  return null;
+}
+
+function removeMessages(k, fromEnd) {
+  let removed = 0;
+  while (removed < k) {
+    const n = fromEnd ? itemsEl.lastChild : itemsEl.firstChild;
+    if (!n) break;
+    if (n.classList.contains('msg')) removed++;
+    n.remove();
+  }
+  // Separators left behind at the end belonged to removed messages.
+  while (fromEnd && itemsEl.lastChild && !itemsEl.lastChild.classList.contains('msg')) itemsEl.lastChild.remove();
+}
+
+// Move the window to [lo, hi) by adding and removing only the difference (no full re-render),
+// keeping the first visible message where it was on screen.
+function shiftWindow(lo, hi) {
+  const anchor = firstVisible();
+  if (lo < view.lo) itemsEl.prepend(build(lo, view.lo));
+  if (hi > view.hi) itemsEl.append(build(view.hi, hi));
+  if (hi < view.hi) removeMessages(view.hi - hi, true);
+  if (lo > view.lo) removeMessages(lo - view.lo, false);
+  view.lo = lo; view.hi = hi;
+  if (anchor && anchor.node.isConnected) {
+    listEl.scrollTop += anchor.node.getBoundingClientRect().top - listEl.getBoundingClientRect().top - anchor.offset;
+  }
+  updateEdges();
+}
+
+async function fetchOlder() {
+  const c = conv(view.roomId);
+  if (view.loading || !c.hasMore) return;
+  view.loading = true;
+  const roomId = view.roomId;
+  try {
+    const added = await store.loadOlder(roomId);
+    if (view.roomId === roomId) { view.lo += added; view.hi += added; }
+  } catch (err) { toast(errorText(err)); } finally { view.loading = false; }
+  // At the very top no further scroll event comes: continue from here.
+  if (view.roomId === roomId && listEl.scrollTop < EDGE) requestAnimationFrame(loadUp);
+}
+
+async function loadUp() {
+  if (!view.roomId) return;
+  if (view.lo === 0) await fetchOlder();
   const lo = Math.max(0, view.lo - STEP);
   if (lo === view.lo) { updateEdges(); return; }
-  renderWindow(lo, Math.min(view.hi, lo + MAX_DOM));
+  shiftWindow(lo, Math.min(view.hi, lo + MAX_DOM));
+  if (view.lo < STEP * 2) fetchOlder(); // fetch ahead so the network is off the scrolling path
 }
 
 async function loadDown() {
@@ -137,7 +180,7 @@ async function loadDown() {
   }
   const hi = Math.min(c.list.length, view.hi + STEP);
   if (hi === view.hi) return;
-  renderWindow(Math.max(view.lo, hi - MAX_DOM), hi);
+  shiftWindow(Math.max(view.lo, hi - MAX_DOM), hi);
 }
 
 function onScroll() {

@@ -26,6 +26,14 @@ function pendingIndex(c, cmid) {
 // client_msg_id of a pending one replaces it (no duplicate).
 export function merge(roomId, messages) {
   const c = conv(roomId);
+  // Fast path for a page of older history: everything new sorts before what we hold.
+  const first = c.list.find((m) => !isPending(m));
+  if (first && messages.length && messages.every((m) => typeof m.id === 'number' && m.id < first.id && !c.byId.has(m.id))) {
+    const older = messages.slice().sort((x, y) => x.id - y.id);
+    for (const m of older) { c.byId.set(m.id, m); if (m.poll) state.polls.set(m.poll.id, m.poll); }
+    c.list = older.concat(c.list);
+    return { added: older.length, updated: 0 };
+  }
   let added = 0; let updated = 0; let needSort = false;
   for (const m of messages) {
     if (m.poll) state.polls.set(m.poll.id, m.poll);
