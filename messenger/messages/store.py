@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, cast, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, String, and_, bindparam, cast, delete, func, insert, or_, select, update
 
 from messenger.storage.db import utcnow
 from messenger.storage.tables import message_mentions, messages, reactions, room_members, users
@@ -66,8 +67,11 @@ def members_by_username(conn: Connection, room_id: int, usernames: list[str]) ->
     return [int(r.id) for r in conn.execute(stmt).all()]
 
 
+@functools.lru_cache(maxsize=1)
 def _message_select() -> Any:
-    """Messages with sender, replied-to message (+ its sender), mentions, reactions and read count.
+    """Built once (statements are immutable): composing these aliases cost ~10 ms per call.
+
+    Messages with sender, replied-to message (+ its sender), mentions, reactions and read count.
 
     Mentions and reactions come aggregated as strings (``group_concat``/``string_agg``) and the read
     count as a correlated count, so any number of messages is ONE statement.
@@ -135,9 +139,14 @@ def page(conn: Connection, room_id: int, before_id: int | None, after_id: int | 
     return sorted(rows, key=lambda r: r.id, reverse=True), has_more
 
 
+@functools.lru_cache(maxsize=1)
+def _load_statement() -> Any:
+    return _message_select().where(messages.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def load_messages(conn: Connection, message_ids: list[int]) -> list[Any]:
     """Full message rows for ``message_ids`` in one statement."""
-    return list(conn.execute(_message_select().where(messages.c.id.in_(message_ids))).all())
+    return list(conn.execute(_load_statement(), {"ids": list(message_ids)}).all())
 
 
 def reactions_for(conn: Connection, message_ids: list[int]) -> list[Any]:
