@@ -2,7 +2,7 @@
 // socket events -> views, reconnect catch-up, session revocation.
 import { $, toast, errorText, avatar } from './dom.js';
 import { t, setLang } from './i18n.js';
-import { state, prefs, on, emit, conv } from './state.js';
+import { state, prefs, on, emit, conv, setMuted } from './state.js';
 import { get, post, setCsrf, onUnauthorized } from './api.js';
 import * as socket from './socket.js';
 import * as rooms from './rooms.js';
@@ -175,7 +175,18 @@ function wireSocket() {
     else state.typing.get(roomId).delete(userId);
     if (roomId === state.currentRoomId) renderTyping();
   });
-  on('sio:presence', ({ user_id: userId, presence }) => { state.presence.set(userId, presence); renderHeader(); });
+  on('sio:presence', ({ user_id: userId, presence }) => {
+    state.presence.set(userId, presence);
+    renderHeader();
+    for (const r of state.rooms.values()) if (r.peer && r.peer.id === userId) { r.peer.presence = presence; rooms.render(); break; }
+  });
+  on('sio:room_settings_updated', ({ room_id: roomId, muted, pinned }) => {
+    const room = state.rooms.get(roomId);
+    if (!room) return;
+    room.muted = muted; room.pinned = pinned;
+    if (!muted && prefs.muted.includes(roomId)) setMuted(roomId, false);
+    rooms.render(); renderHeader(); notify.updateUnread();
+  });
   on('sio:room_updated', ({ room }) => {
     if (!room) return;
     const known = state.rooms.get(room.id);
@@ -234,10 +245,14 @@ async function boot() {
     showAuth();
   });
   $('#poll-open').addEventListener('click', () => state.currentRoomId && polls.openCreate(state.currentRoomId));
+  const phone = window.matchMedia('(max-width: 760px)');
+  const placeholder = () => { $('#composer-input').placeholder = t(phone.matches ? 'composer.placeholderShort' : 'composer.placeholder'); };
+  phone.addEventListener('change', placeholder);
   on('me', renderMe);
-  on('lang', () => { rooms.render(); renderHeader(); messages.refresh(); notify.updateUnread(); });
+  on('lang', () => { placeholder(); rooms.render(); renderHeader(); messages.refresh(); notify.updateUnread(); });
   onUnauthorized((err) => { if (state.me) showAuth(t(err.code === 'session_revoked' ? 'auth.revoked' : 'auth.expired')); });
   await langP;
+  placeholder();
   const [config, providers, me] = await Promise.all([configP, providersP, meP]);
   state.config = config;
   state.providers = providers.providers || [];

@@ -98,13 +98,20 @@ export async function show(roomId) {
   const topic = h('input', { value: room.topic || '', maxlength: '500', disabled: !admin, placeholder: t('room.topic') });
   const muted = h('input', { type: 'checkbox', checked: isMuted(roomId) });
   muted.addEventListener('change', () => toggleMute(roomId, muted.checked));
+  const pinned = h('input', { type: 'checkbox', checked: Boolean((state.rooms.get(roomId) || {}).pinned) });
+  pinned.addEventListener('change', () => run(async () => {
+    const res = await patch(`/api/rooms/${roomId}/settings`, { pinned: pinned.checked });
+    const r = state.rooms.get(roomId);
+    if (r && res.settings) { r.pinned = res.settings.pinned; emit('rooms'); }
+  }));
   body.append(h('header', { class: 'panel-head' }, h('h3', { text: roomName(room) }),
     closeButton(() => dlg.close(), t('common.close'))));
   const save = admin ? h('button', { type: 'button', class: 'secondary small', text: t('common.save'),
     onclick: () => run(() => patch(`/api/rooms/${roomId}`, room.type === 'group' ? { name: name.value.trim(), topic: topic.value } : { topic: topic.value }), () => show(roomId)) }) : null;
   body.append(section(t('room.about'), h('div', { class: 'stack' },
     h('label', {}, h('span', { text: t('rooms.name') }), name), h('label', {}, h('span', { text: t('room.topic') }), topic), save,
-    h('label', { class: 'check' }, muted, h('span', { text: t('rooms.mute') })))));
+    h('label', { class: 'check' }, muted, h('span', { text: t('rooms.mute') })),
+    h('label', { class: 'check' }, pinned, h('span', { text: t('rooms.pinTop') })))));
   body.append(membersSection(room, admin));
   if (room.type === 'group') body.append(inviteSection(room));
   openDialog(dlg);

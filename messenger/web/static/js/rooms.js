@@ -1,5 +1,5 @@
 // The room list (unread badges, last message, filter, mute marks) and the new direct/group room dialog.
-import { $, h, clear, avatar, toast, errorText, openDialog, debounce, icon } from './dom.js';
+import { $, h, clear, avatar, presenceDot, toast, errorText, openDialog, debounce, icon } from './dom.js';
 import { t, fmtShort } from './i18n.js';
 import { state, on, emit, isMuted } from './state.js';
 import { get, post, query } from './api.js';
@@ -42,11 +42,13 @@ export function render() {
       onclick: () => emit('open-room', { roomId: r.id }),
       onkeydown: (e) => { if (e.key === 'Enter') emit('open-room', { roomId: r.id }); },
     },
-    avatar({ id: r.id, display_name: roomName(r) }),
+    r.peer ? h('span', { class: 'avatar-wrap' }, avatar(r.peer), presenceDot(state.presence.get(r.peer.id) || r.peer.presence))
+      : avatar({ id: r.id, display_name: roomName(r) }),
     h('div', { class: 'room-main' },
       h('div', { class: 'room-top' },
         h('span', { class: 'room-name ellipsis', text: roomName(r) }),
         r.type === 'group' ? h('span', { class: 'sub count' }, icon('users'), String(r.members_count || '')) : null,
+        r.pinned ? h('span', { class: 'muted-mark', title: t('rooms.pinned') }, icon('pin')) : null,
         isMuted(r.id) ? h('span', { class: 'muted-mark', title: t('rooms.muted') }, icon('bell-off')) : null,
         h('time', { class: 'sub', text: r.last_message ? fmtShort(r.last_message.created_at) : '' })),
       h('div', { class: 'room-bottom' },
