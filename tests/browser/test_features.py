@@ -167,3 +167,36 @@ def test_phone_width_layout(browser: Browser, server, screenshots: Path) -> None
     expect(page.locator("#conversation")).to_be_hidden()
     ctx.close()
     other.close()
+
+
+def test_reply_edit_delete_and_english(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b, _, errors = pair
+    target = message(b, "시작")
+    target.hover()
+    target.locator('[data-act="reply"]').click()
+    expect(b.locator("#reply-preview")).to_contain_text("김민지")
+    send(b, "답장입니다")
+    reply = message(a, "답장입니다")
+    expect(reply.locator(".reply-quote")).to_contain_text("시작")
+    # Edit: the other side sees the new text and the edited mark.
+    mine = message(b, "답장입니다")
+    mine.hover()
+    mine.locator('[data-act="edit"]').click()
+    box = b.locator(".edit-box")
+    box.fill("고친 답장입니다")
+    box.press("Enter")
+    expect(message(a, "고친 답장입니다").locator(".edited")).to_have_text("(수정됨)")
+    # Delete: the message keeps its place, marked deleted, on both sides.
+    edited = message(b, "고친 답장입니다")
+    edited.hover()
+    edited.locator('[data-act="delete"]').click()  # the confirm() is accepted by new_page()
+    expect(a.locator(".msg.deleted")).to_have_count(1)
+    expect(a.locator(".msg.deleted")).to_contain_text("삭제된 메시지입니다.")
+    # English is one switch away; Korean stays the default for new visitors.
+    b.locator("#settings-open").click()
+    b.locator("#settings-body select").nth(1).select_option("en")
+    expect(b.locator("#settings-body h3")).to_have_text("Settings")
+    b.locator("#settings-dialog").press("Escape")
+    expect(b.get_by_test_id("composer-send")).to_have_text("Send")
+    expect(a.get_by_test_id("composer-send")).to_have_text("전송")
+    assert errors == []
