@@ -34,6 +34,7 @@ def test_two_people_chat_in_real_time(browser: Browser, server) -> None:  # type
     errors: list[str] = []
     for p in (a, b):
         p.on("pageerror", lambda e: errors.append(str(e)))
+        p.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     alice, bob = unique("alice"), unique("bob")
     register(a, server.url, alice, "앨리스")
     register(b, server.url, bob, "밥")
@@ -46,6 +47,9 @@ def test_two_people_chat_in_real_time(browser: Browser, server) -> None:  # type
     # Bob sees the room appear with an unread badge, then the message.
     item = b.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]')
     expect(item.get_by_test_id("unread-badge")).to_have_text("1")
+    # The unread count is in the tab title and drawn on the favicon.
+    expect(b).to_have_title("(1) 사내 메신저")
+    assert b.locator("#favicon").get_attribute("href").startswith("data:image/png")
     open_room(b, room_id)
     expect(message(b, "안녕하세요")).to_have_count(1)
     send(b, "반가워요 @" + alice)

@@ -55,7 +55,7 @@ function auditView() {
   let next = null;
   const params = () => ({ action: action.value.trim(), date_from: from.value, date_to: to.value });
   const load = async (append) => {
-    if (!append) { clear(table).append(h('tr', {}, ['admin.when', 'admin.action', 'admin.actor', 'admin.target', 'admin.ip', 'admin.details'].map((k) => h('th', { text: t(k) })))); next = null; }
+    if (!append) { clear(table).append(h('tr', {}, ['admin.when', 'admin.actionHeader', 'admin.actor', 'admin.target', 'admin.ip', 'admin.details'].map((k) => h('th', { text: t(k) })))); next = null; }
     csv.href = '/api/admin/audit-logs' + query({ ...params(), format: 'csv' });
     try {
       const body = await get('/api/admin/audit-logs' + query({ ...params(), limit: 100, before_id: append ? next : undefined }));

@@ -78,7 +78,7 @@ async function auditSection(room) {
   const sec = section(t('room.audit'), h('a', { class: 'button secondary small', href: `/api/rooms/${room.id}/admin-audit-logs?format=csv`, text: t('admin.csv') }), table);
   try {
     const body = await get(`/api/rooms/${room.id}/admin-audit-logs?format=json&limit=100`);
-    table.append(h('tr', {}, ['admin.when', 'admin.action', 'admin.actor', 'admin.target'].map((k) => h('th', { text: t(k) }))));
+    table.append(h('tr', {}, ['admin.when', 'admin.actionHeader', 'admin.actor', 'admin.target'].map((k) => h('th', { text: t(k) }))));
     for (const e of body.logs) {
       table.append(h('tr', {}, h('td', { text: fmtDateTime(e.created_at) }), h('td', { text: t('audit.' + e.action) === 'audit.' + e.action ? e.action : t('audit.' + e.action) }),
         h('td', { text: (e.actor && e.actor.display_name) || '' }),
