@@ -5,7 +5,7 @@ ASCII bigram tokens of :mod:`messenger.search.text`, each prefixed with the mess
 a message also carries ``<room>s<sender>`` and, with a file, ``<room>f`` (the sender and has-file
 filters are then index lookups too); ``search_docs`` keeps what is needed to recompute the tokens,
 which a contentless FTS5 table requires to delete a row.
-PostgreSQL: ``search_docs.grams`` (text[], GIN) holds the distinct room-prefixed bigrams; a candidate is confirmed
+PostgreSQL: ``search_docs.grams`` (text[], GIN) holds the distinct room-prefixed bigrams and characters; a candidate is confirmed
 with ``strpos`` on the normalised text, so results are exact substring matches on both backends.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, text
 
-from messenger.search.text import doc_tokens, room_prefix
+from messenger.search.text import char_token, doc_tokens, room_prefix
 
 CHUNK = 500
 
@@ -45,8 +45,11 @@ def _fts_doc(doc: Doc) -> str:
 
 
 def _pg_grams(doc: Doc) -> list[str]:
+    """Distinct room-prefixed bigrams, then the character tokens (one-character queries)."""
     prefix = room_prefix(doc.room_id)
-    return list(dict.fromkeys(prefix + t for t in doc_tokens(doc.norm)[:-1]))
+    grams = dict.fromkeys(prefix + t for t in doc_tokens(doc.norm)[:-1])
+    grams.update(dict.fromkeys(prefix + char_token(ch) for ch in doc.norm))
+    return list(grams)
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
@@ -202,12 +205,12 @@ def _pg_search(conn: Connection, norm_q: str, grams: list[str], filters: dict[st
     if not rooms:
         return None
     conds = [f"d.room_id IN ({member_sql})", "strpos(d.norm, :q) > 0"]
-    if len(norm_q) > 1:
-        ors = []
-        for i, room in enumerate(rooms):
-            params[f"g{i}"] = [room_prefix(room) + g for g in dict.fromkeys(grams)]
-            ors.append(f"d.grams @> CAST(:g{i} AS text[])")
-        conds.insert(0, "(" + " OR ".join(ors) + ")")
+    tokens = list(dict.fromkeys(grams)) if len(norm_q) > 1 else [char_token(norm_q)]
+    ors = []
+    for i, room in enumerate(rooms):
+        params[f"g{i}"] = [room_prefix(room) + g for g in tokens]
+        ors.append(f"d.grams @> CAST(:g{i} AS text[])")
+    conds.insert(0, "(" + " OR ".join(ors) + ")")
     joins = ""
     if _needs_messages(filters):
         joins = "JOIN messages m ON m.id = d.message_id "

@@ -26,7 +26,7 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", folded).strip()
 
 
-def _char_token(ch: str) -> str:
+def char_token(ch: str) -> str:
     return f"{ord(ch):x}g"
 
 
@@ -35,7 +35,7 @@ def doc_tokens(norm: str) -> list[str]:
     if not norm:
         return []
     tokens = [f"{ord(a):x}g{ord(b):x}" for a, b in zip(norm, norm[1:], strict=False)]
-    tokens.append(_char_token(norm[-1]))
+    tokens.append(char_token(norm[-1]))
     return tokens
 
 
@@ -48,7 +48,7 @@ def fts_template(norm_query: str) -> str:
     """An FTS5 MATCH expression, with ``{R}`` standing for a room prefix, that is true exactly when
     ``norm_query`` is a substring of a message of that room (tokens are room-partitioned)."""
     if len(norm_query) == 1:
-        return '"{R}' + _char_token(norm_query) + '" *'
+        return '"{R}' + char_token(norm_query) + '" *'
     return '"' + " ".join("{R}" + g for g in query_grams(norm_query)) + '"'
 
 
