@@ -200,3 +200,21 @@ def test_reply_edit_delete_and_english(pair) -> None:  # type: ignore[no-untyped
     expect(b.get_by_test_id("composer-send")).to_have_text("Send")
     expect(a.get_by_test_id("composer-send")).to_have_text("전송")
     assert errors == []
+
+
+def test_search_filters_use_the_advanced_search(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b, room_id, errors = pair
+    send(a, "분기 보고서 초안입니다")
+    a.get_by_test_id("attach-input").set_input_files(
+        files=[{"name": "분기 보고서.png", "mimeType": "image/png", "buffer": png_bytes()}])
+    expect(b.locator("img.thumb")).to_have_count(1, timeout=15000)
+    calls: list[str] = []
+    b.on("request", lambda r: calls.append(r.url) if "/api/search" in r.url else None)
+    b.get_by_test_id("search-input").fill("보고서")
+    expect(b.get_by_test_id("search-result")).to_have_count(2)
+    b.locator("#search-filters summary").click()
+    b.locator("#sf-file").select_option("image")
+    expect(b.get_by_test_id("search-result")).to_have_count(1)
+    expect(b.get_by_test_id("search-result")).to_contain_text("분기 보고서")
+    assert any(u.endswith("/api/search/advanced") for u in calls)
+    assert errors == []

@@ -3,7 +3,7 @@
 import { $, h, clear, toast, errorText, openDialog, presenceDot, closeButton } from './dom.js';
 import { t, fmtDateTime } from './i18n.js';
 import { state } from './state.js';
-import { get, patch, post, query } from './api.js';
+import { get, patch, post, del, query } from './api.js';
 
 let tab = 'users';
 
@@ -38,6 +38,9 @@ async function usersView() {
         h('td', {}, me ? null : h('button', { type: 'button', class: 'link', text: t('admin.resetPassword'), onclick: async () => {
           if (!confirm(t('admin.confirmReset', { name: u.display_name }))) return;
           try { const res = await post(`/api/admin/users/${u.id}/reset-password`); prompt(t('admin.temporaryPassword'), res.temporary_password); } catch (err) { toast(errorText(err)); }
+        } }), me ? null : h('button', { type: 'button', class: 'link danger', text: t('admin.deleteUser'), onclick: async () => {
+          if (!confirm(t('admin.confirmDelete', { name: u.display_name }))) return;
+          try { await del(`/api/admin/users/${u.id}`); render(); } catch (err) { toast(errorText(err)); }
         } }))));
     }
     wrap.append(table);

@@ -1,8 +1,8 @@
 // Message search panel: results with highlighted matches; a click opens the room at that message.
 import { $, h, clear, avatar, toast, errorText, debounce } from './dom.js';
 import { t, fmtShort } from './i18n.js';
-import { get, query } from './api.js';
-import { emit } from './state.js';
+import { get, post, query } from './api.js';
+import { emit, state } from './state.js';
 import * as rooms from './rooms.js';
 
 const LIMIT = 20;
@@ -51,6 +51,32 @@ function resultNode(r) {
     h('div', { class: 'result-text' }, body), file));
 }
 
+// The advanced filters (POST /api/search/advanced) when any is set; plain GET /api/search otherwise.
+async function filters() {
+  const f = {};
+  const room = $('#sf-room').value;
+  if (room) f.room_id = Number(room);
+  if ($('#sf-from').value) f.date_from = $('#sf-from').value;
+  if ($('#sf-to').value) f.date_to = $('#sf-to').value;
+  const file = $('#sf-file').value;
+  if (file === 'has') f.has_file = true; else if (file) { f.has_file = true; f.file_type = file; }
+  const sender = $('#sf-sender').value.trim().replace(/^@/, '');
+  if (sender) {
+    const body = await get('/api/users' + query({ q: sender }));
+    const u = body.users.find((x) => x.username === sender.toLowerCase()) || body.users[0];
+    f.sender_id = u ? u.id : 2 ** 31 - 1; // nobody by that name: no results
+  }
+  return f;
+}
+
+function fillRooms() {
+  const sel = $('#sf-room');
+  const keep = sel.value;
+  clear(sel).append(h('option', { value: '', text: t('search.allRooms') }),
+    ...[...state.rooms.values()].map((r) => h('option', { value: r.id, text: rooms.roomName(r) })));
+  sel.value = keep;
+}
+
 async function run(q, offset = 0) {
   current = { q, offset };
   const panel = $('#search-panel');
@@ -60,7 +86,10 @@ async function run(q, offset = 0) {
   document.body.classList.add('searching');
   $('#search-summary').textContent = t('common.loading');
   try {
-    const body = await get('/api/search' + query({ q, limit: LIMIT, offset }));
+    const f = await filters();
+    const body = Object.keys(f).length
+      ? await post('/api/search/advanced', { q: q || null, ...f, limit: LIMIT, offset })
+      : await get('/api/search' + query({ q, limit: LIMIT, offset }));
     if (current.q !== q) return;
     list.append(...body.results.map(resultNode));
     let summary = t('search.total', { n: body.total });
@@ -91,5 +120,7 @@ export function init() {
     if (e.key === 'Escape') { input.value = ''; rooms.setFilter(''); close(); }
   });
   $('#search-close').addEventListener('click', () => { input.value = ''; rooms.setFilter(''); close(); });
+  $('#search-filters').addEventListener('toggle', fillRooms);
+  $('#search-filters').addEventListener('change', () => run(input.value.trim()));
   $('#search-more').addEventListener('click', () => run(current.q, current.offset + LIMIT).catch((e) => toast(errorText(e))));
 }
