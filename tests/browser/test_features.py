@@ -218,3 +218,27 @@ def test_search_filters_use_the_advanced_search(pair) -> None:  # type: ignore[n
     expect(b.get_by_test_id("search-result")).to_contain_text("분기 보고서")
     assert any(u.endswith("/api/search/advanced") for u in calls)
     assert errors == []
+
+
+def test_room_mute_and_notification_settings(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b, room_id, errors = pair
+    b.context.grant_permissions(["notifications"])
+    b.locator("#settings-open").click()
+    expect(b.get_by_test_id("notify-status")).to_contain_text("브라우저 알림이 켜져 있습니다")
+    b.locator("#settings-dialog").press("Escape")
+    # Mute the direct room, then move to another room: its unread count is shown quietly and is left
+    # out of the tab title.
+    b.locator("#mute-toggle").click()
+    item = b.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]')
+    expect(item.locator(".muted-mark")).to_have_count(1)
+    b.get_by_test_id("new-room").click()
+    b.locator('input[name="type"][value="group"]').check()
+    b.locator('input[name="name"]').fill("다른 방")
+    b.locator("#user-search").fill("kim")
+    b.locator('[data-testid="user-result"]').first.click()
+    b.locator("#new-room-create").click()
+    expect(b.locator("#room-name")).to_have_text("다른 방")
+    send(a, "조용히 와야 하는 메시지")
+    expect(item.get_by_test_id("unread-badge")).to_have_class("badge quiet")
+    expect(b).to_have_title("사내 메신저")
+    assert errors == []
