@@ -243,4 +243,7 @@ def test_room_search_by_name_and_initials(team: Any) -> None:
     assert rooms(team.kim, "ㅂㅁ") == []  # 비밀 프로젝트: not a member
     assert rooms(team.park, "ㅂㅁ") == ["비밀 프로젝트"]
     assert search(team.kim, "ㄱㅂ")["rooms"] == [{"id": team.room, "type": "group", "name": "개발팀"}]
+    assert advanced(team.kim, q="개발", include_rooms=True)["rooms"] == [
+        {"id": team.room, "type": "group", "name": "개발팀"}]
+    assert "rooms" not in advanced(team.kim, q="개발")
     assert team.kim.get("/api/rooms/search").status_code == 400
