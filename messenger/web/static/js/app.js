@@ -259,6 +259,7 @@ async function boot() {
   $('#oidc-login').hidden = !state.providers.some((p) => p.id === 'oidc');
   const oidc = state.providers.find((p) => p.id === 'oidc');
   if (oidc && oidc.login_url) $('#oidc-login').href = oidc.login_url;
+  if (oidc && oidc.name) { $('#oidc-login').textContent = t('auth.oidcWith', { name: oidc.name }); delete $('#oidc-login').dataset.i18n; }
   if (config && config.registration === 'closed') $('#register-open').hidden = true;
   if (me) {
     setCsrf(me.csrf_token);
