@@ -90,6 +90,7 @@ class Server:
     log: Path
     startup_s: float
     cpu_s: float = 0.0
+    health: dict[str, Any] = field(default_factory=dict)
     children: list[int] = field(default_factory=list)
 
     @property
@@ -169,7 +170,7 @@ class Smoke:
         body = r.json()
         check(body.get("status") == "ok" and body.get("version") == read_version(),
               f"/api/health answered {body}")
-        server = Server(proc, port, log, startup)
+        server = Server(proc, port, log, startup, health=body)
         family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
         server.children = [c.pid for c in family[1:]]
         # CPU seconds spent up to the first answer: what the start costs without other load on the machine
@@ -227,6 +228,7 @@ class Smoke:
 
         server = self.start()
         self.results["startup_first_s"] = round(server.startup_s, 3)
+        self.results["health"] = server.health
         unpacked = sorted(p.name for p in self.tmp.glob("_MEI*"))
         if not is_onedir(self.binary) and not WINDOWS:
             check(unpacked, f"the one-file binary unpacked nowhere under {self.tmp} (is TMPDIR ignored?)")

@@ -176,3 +176,23 @@ def _icon_pixels(display: str) -> int:
     colours = {c[:3] for c in STATE_COLOURS.values()}
     shot = ImageGrab.grab(xdisplay=display).convert("RGB")
     return sum(1 for x in range(600, 800) for y in range(0, 60) if shot.getpixel((x, y)) in colours)
+
+
+def test_the_binary_runs_with_redis(build_report: dict[str, Any], tmp_path: Path) -> None:
+    """Redis state store, rate-limit storage and Socket.IO message queue: redis-py, limits' Redis storage
+    and python-socketio's Redis manager are all picked by URL at run time."""
+    import os
+
+    from tests.admin.redis_server import redis_server
+
+    out = tmp_path / "redis-smoke.json"
+    with redis_server() as redis:
+        env = {**os.environ, "STATE_STORE_REDIS_URL": redis.url, "RATE_LIMIT_STORAGE_URI": redis.url,
+               "SOCKETIO_MESSAGE_QUEUE": redis.url}
+        run = subprocess.run([sys.executable, str(ROOT / "build" / "smoke.py"), "--binary",
+                              str(ROOT / build_report["artifact"]), "--json", str(out)],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, _tail(run.stdout + "\n" + run.stderr)
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["ok"] is True and result["health"]["redis"] == "ok", result.get("health")
+    assert "websocket" in [s["step"] for s in result["steps"]]
