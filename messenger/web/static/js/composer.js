@@ -2,7 +2,7 @@
 // paste/drop/attach uploads with progress and a size check against /api/config, @ autocomplete, typing.
 import { $, h, clear, toast, errorText, randomId } from './dom.js';
 import { t } from './i18n.js';
-import { state, on, emit } from './state.js';
+import { state, on } from './state.js';
 import { upload, get } from './api.js';
 import { call, send } from './socket.js';
 import * as messages from './messages.js';
@@ -45,9 +45,7 @@ function pump(cmid) {
     const code = err && err.code;
     if (PERMANENT.has(code) || entry.attempts > 30) {
       outbox.delete(cmid);
-      const held = [...document.querySelectorAll('.msg.pending')].find((n) => n.dataset.clientMsgId === cmid);
-      if (held) { /* keep the failed bubble with retry / delete */ }
-      markFailed(entry, err);
+      markFailed(entry, err); // the bubble stays, with "retry" and "delete"
       return;
     }
     const delay = code === 'rate_limited' ? 5000 : Math.min(8000, 500 * 2 ** Math.min(entry.attempts, 4));
@@ -231,5 +229,4 @@ export function init() {
   });
   on('discard-pending', (m) => { if (m.client_msg_id) outbox.delete(m.client_msg_id); });
   on('connection', ({ connected }) => { if (connected) retryAll(); });
-  emit('composer-ready');
 }

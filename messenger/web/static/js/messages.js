@@ -210,7 +210,7 @@ export function received(roomId, messages) {
   const c = conv(roomId);
   if (!c.loaded) return;
   if (!c.liveEnd) return; // a detached window (after a search jump): "jump to latest" reloads
-  const atLive = view.roomId === roomId && view.hi >= c.list.length - 0;
+  const atLive = view.roomId === roomId && view.hi >= c.list.length;
   const wasBottom = view.roomId === roomId && nearBottom();
   const { added } = store.merge(roomId, messages);
   if (view.roomId !== roomId) return;
