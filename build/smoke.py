@@ -127,7 +127,6 @@ class Smoke:
             "XDG_CONFIG_HOME": str(self.work / "xdg-config"),
             "XDG_CACHE_HOME": str(self.work / "xdg-cache"),
             "TMPDIR": str(self.tmp), "TEMP": str(self.tmp), "TMP": str(self.tmp),
-            "MDNS_ENABLED": "false",
         })
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
@@ -179,6 +178,14 @@ class Smoke:
 
     def stop(self, server: Server) -> None:
         """SIGTERM (the bootloader passes it on), then check that nothing is left behind."""
+        # /api/health answers as soon as the server thread listens; the console's SIGTERM handler is
+        # installed only after the start-up lines are printed (mDNS announce, LAN addresses). Stop it
+        # when it says it can be stopped, as a person would; a SIGTERM before that kills it outright.
+        deadline = time.monotonic() + 30
+        while "Press Ctrl+C to stop." not in server.output() and time.monotonic() < deadline:
+            check(server.proc.poll() is None, f"the binary exited early:\n{server.output()}")
+            time.sleep(0.02)
+        time.sleep(0.2)
         if WINDOWS:
             server.proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
         else:
