@@ -1,4 +1,4 @@
-; Inno Setup 6 script for Intranet Messenger (사내 메신저) on Windows.
+; Inno Setup 6.3+ script for Intranet Messenger (사내 메신저) on Windows (UTF-8; 6.3 reads it without a BOM).
 ;
 ; Build (on Windows, after `python build\build.py` made dist\intranet-messenger-<version>-windows-x86_64.exe):
 ;     "%ProgramFiles(x86)%\Inno Setup 6\ISCC.exe" installer\windows\messenger.iss
