@@ -162,6 +162,12 @@ def test_phone_width_layout(browser: Browser, server, screenshots: Path) -> None
     box = page.get_by_test_id("composer-input").bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375
     page.screenshot(path=str(screenshots / "mobile.png"))
+    # No hover on a phone: a tap on a message shows its actions.
+    theirs = message(page, "잘 보여요")
+    theirs.locator(".bubble").tap(position={"x": 6, "y": 6})  # not on the link inside it
+    theirs.locator('[data-act="react"]').tap()
+    page.locator('#emoji-body [data-emoji="🎉"]').tap()
+    expect(message(op, "잘 보여요").locator(".reaction")).to_contain_text("🎉1")
     page.locator("#back").click()
     expect(page.get_by_test_id("room-list")).to_be_visible()
     expect(page.locator("#conversation")).to_be_hidden()

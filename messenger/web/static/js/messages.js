@@ -254,7 +254,10 @@ export function replaceNode(m) {
   const c = conv(view.roomId);
   const i = store.indexOf(view.roomId, m.id);
   const prev = i > 0 ? c.list[i - 1] : null;
-  node.replaceWith(messageNode(c.byId.get(m.id) || m, { header: startsGroup(prev, m) }));
+  const fresh = messageNode(c.byId.get(m.id) || m, { header: startsGroup(prev, m) });
+  if (node.classList.contains('active')) fresh.classList.add('active');
+  if (node.classList.contains('flash')) fresh.classList.add('flash');
+  node.replaceWith(fresh);
 }
 
 export function update(roomId, message) {
@@ -302,7 +305,15 @@ async function onAction(e) {
   const react = e.target.closest('[data-react]');
   if (react) { toggleReaction(m, react.dataset.react); return; }
   const btn = e.target.closest('[data-act]');
-  if (!btn) return;
+  if (!btn) {
+    // Touch screens have no hover: a tap on a message shows its actions.
+    if (!e.target.closest('a, button, textarea')) {
+      itemsEl.querySelectorAll('.msg.active').forEach((n) => { if (n !== node) n.classList.remove('active'); });
+      node.classList.toggle('active');
+    }
+    return;
+  }
+  node.classList.remove('active');
   const act = btn.dataset.act;
   try {
     if (act === 'reply') emit('reply', m);
