@@ -53,3 +53,38 @@ def test_password_change_elsewhere_revokes_this_session(browser: Browser, server
     expect(there.get_by_test_id("room-list")).to_be_visible()
     ca.close()
     cb.close()
+
+
+def test_password_reset_by_admin_then_user_must_choose_a_new_one(browser: Browser, own_server) -> None:  # type: ignore[no-untyped-def]
+    base = own_server.url
+    ca, cb = browser.new_context(), browser.new_context()
+    admin, user = ca.new_page(), new_page(cb)  # the admin's dialogs are handled below
+    boss, worker = unique("boss"), unique("worker")
+    register(admin, base, boss, "관리자")
+    register(user, base, worker, "직원")
+    temporary: list[str] = []
+
+    def on_dialog(d) -> None:  # type: ignore[no-untyped-def]
+        if d.type == "prompt":
+            temporary.append(d.default_value)
+        d.accept()
+
+    admin.on("dialog", on_dialog)
+    admin.locator("#admin-open").click()
+    admin.locator(f'[data-testid="admin-users"] tr:has-text("@{worker}") button', has_text="비밀번호 초기화").click()
+    expect(user.get_by_test_id("login-username")).to_be_visible(timeout=10000)
+    for _ in range(50):
+        if temporary:
+            break
+        admin.wait_for_timeout(100)
+    assert temporary and temporary[0]
+    login(user, base, worker, temporary[0])
+    expect(user.locator("#settings-dialog")).to_be_visible()
+    expect(user.locator("#toast")).to_contain_text("임시 비밀번호")
+    fields = user.locator("#settings-body input[type=password]")
+    fields.nth(0).fill(temporary[0])
+    fields.nth(1).fill(PASSWORD + "-new")
+    user.locator("#settings-body button", has_text="비밀번호 변경").click()
+    expect(user.locator("#toast")).to_contain_text("비밀번호를 바꿨습니다")
+    ca.close()
+    cb.close()

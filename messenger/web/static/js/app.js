@@ -224,6 +224,7 @@ async function enterMain() {
   socket.connect();
   try { await rooms.load(); } catch (err) { toast(errorText(err)); }
   interactive('rooms');
+  if (state.me.must_change_password) { settings.open(); toast(t('settings.mustChange'), 8000); }
   const m = location.hash.match(/^#room-(\d+)$/);
   if (m && state.rooms.has(Number(m[1]))) openRoom({ roomId: Number(m[1]) });
 }

@@ -58,7 +58,12 @@ function render() {
       h('label', {}, h('span', { text: t('settings.currentPassword') }), current),
       h('label', {}, h('span', { text: t('settings.newPassword') }), next),
       h('button', { type: 'button', class: 'secondary', text: t('settings.changePassword'), onclick: async () => {
-        try { await post('/api/me/password', { current_password: current.value, new_password: next.value }); current.value = ''; next.value = ''; toast(t('settings.passwordChanged')); } catch (err) { toast(errorText(err)); }
+        try {
+          await post('/api/me/password', { current_password: current.value, new_password: next.value });
+          current.value = ''; next.value = '';
+          state.me.must_change_password = false;
+          toast(t('settings.passwordChanged'));
+        } catch (err) { toast(errorText(err)); }
       } }))),
     section(t('settings.appearance'), h('div', { class: 'stack' },
       h('label', {}, h('span', { text: t('settings.themeLabel') }), theme),
