@@ -151,14 +151,12 @@ def test_trusted_proxy_client_address(make_settings: Any) -> None:
     from messenger.app import create_app, get_services
     from messenger.audit import store as audit_store
 
-    direct = create_app(make_settings())
-    proxied = create_app(make_settings(TRUSTED_PROXIES=1))
-    for app in (direct, proxied):
+    def failed_login_ip(app: Any) -> str:
         app.test_client().post("/api/login", json={"username": "ghost", "password": "whatever-1"},
                                headers={"X-Forwarded-For": "10.20.30.40"})
-    with get_services(direct).db.read() as conn:
-        rows, _ = audit_store.query(conn, "server", action="login_failed")
-    assert rows[0].client_ip == "127.0.0.1"  # a header from anyone is not trusted by default
-    with get_services(proxied).db.read() as conn:
-        rows, _ = audit_store.query(conn, "server", action="login_failed")
-    assert rows[0].client_ip == "10.20.30.40"
+        with get_services(app).db.read() as conn:
+            rows, _ = audit_store.query(conn, "server", action="login_failed")
+        return rows[0].client_ip
+
+    assert failed_login_ip(create_app(make_settings())) == "127.0.0.1"  # a header from anyone is not trusted
+    assert failed_login_ip(create_app(make_settings(TRUSTED_PROXIES=1))) == "10.20.30.40"

@@ -94,7 +94,7 @@ def test_mdns_browser_on_loopback_finds_the_service() -> None:
 
     class Listener(ServiceListener):
         def add_service(self, zc: Zeroconf, type_: str, name: str) -> None:
-            found.append(zc.get_service_info(type_, name, timeout=3000))
+            found.append((type_, name))  # runs on zeroconf's loop: look the details up outside it
 
         def update_service(self, zc: Zeroconf, type_: str, name: str) -> None:
             pass
@@ -108,11 +108,12 @@ def test_mdns_browser_on_loopback_finds_the_service() -> None:
         deadline = time.monotonic() + 10
         while not found and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert found, "the mDNS browser did not find the service"
+        info = zc.get_service_info(found[0][0], found[0][1], timeout=5000)
     finally:
         zc.close()
         adv.stop()
-    assert found, "the mDNS browser did not find the service"
-    info = found[0]
+    assert info is not None
     assert info.port == 5123 and info.server == f"{certs.MDNS_HOST}."
     assert info.properties[b"scheme"] == b"https"
 
