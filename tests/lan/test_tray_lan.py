@@ -4,9 +4,6 @@ certificate install reports its result in the status line, HTTPS can be turned o
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,7 +11,7 @@ import requests
 
 from gui.i18n import LABELS
 from messenger.lan import certs
-from tests.ops.test_tray import ROOT, Tray, _health, _recorder, xserver  # noqa: F401  (fixture)
+from tests.ops.test_tray import _health, start_tray, xserver  # noqa: F401  (fixture)
 from tests.services import free_port
 
 KO = LABELS["ko"]
@@ -22,21 +19,9 @@ KO = LABELS["ko"]
 
 def test_tray_https_and_phone_setup(xserver: str, tmp_path: Path) -> None:  # noqa: F811
     port, https_port = free_port(), free_port()
-    data, control, bin_dir = tmp_path / "data", tmp_path / "ctl", tmp_path / "bin"
-    for d in (control, bin_dir):
-        d.mkdir()
-    opened = tmp_path / "opened.txt"
-    _recorder(bin_dir, "xdg-open", opened)
-    _recorder(bin_dir, "record-browser", opened)
-    env = {**os.environ, "DISPLAY": xserver, "NO_AT_BRIDGE": "1", "MESSENGER_DATA_DIR": str(data),
-           "MESSENGER_TRAY_CONTROL": str(control), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "BROWSER": "record-browser", "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin",
-           "LANG": "ko_KR.UTF-8", "PYTHONUNBUFFERED": "1", "HTTPS_PORT": str(https_port)}
-    env.pop("LC_ALL", None)
-    proc = subprocess.Popen(["dbus-run-session", "--", sys.executable, str(ROOT / "launcher.py"), "--host",
-                             "0.0.0.0", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    tray = Tray(proc, control, port)
+    data, opened = tmp_path / "data", tmp_path / "opened.txt"
+    tray, _env = start_tray(xserver, tmp_path, port, HTTPS_PORT=str(https_port))
+    proc = tray.proc
     try:
         state = tray.until(lambda s: s["state"] == "running", timeout=60)
         assert state["state"] == "running" and _health(port)
@@ -63,7 +48,7 @@ def test_tray_https_and_phone_setup(xserver: str, tmp_path: Path) -> None:  # no
         page = requests.get(f"http://127.0.0.1:{port}/setup/certificate", timeout=5)
         assert "QR" in page.text and certs.ca_fingerprint(data) in page.text
 
-        state = tray.click(KO["lan"], KO["install_ca"])  # no certutil here: a clear message, no crash
+        state = tray.click(KO["lan"], KO["install_ca"])  # trusted, or a clear message (no certutil): no crash
         assert state["state"] == "running" and state["status"]
 
         state = tray.click(KO["lan"], KO["https_disable"])

@@ -126,23 +126,31 @@ def _icon_centre(display: str) -> tuple[int, int] | None:
     return sum(xs) // len(xs), sum(ys) // len(ys)
 
 
-def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
-    port = free_port()
+def start_tray(display: str, tmp_path: Path, port: int, **extra_env: str) -> tuple[Tray, dict[str, str]]:
+    """``python launcher.py`` in tray mode on ``display`` with the test control on; browser and
+    xdg-open record what they were asked to open in ``tmp_path/opened.txt``."""
     data, control, bin_dir = tmp_path / "data", tmp_path / "ctl", tmp_path / "bin"
     for d in (control, bin_dir):
         d.mkdir()
     opened = tmp_path / "opened.txt"
     _recorder(bin_dir, "xdg-open", opened)
     _recorder(bin_dir, "record-browser", opened)
-    env = {**os.environ, "DISPLAY": xserver, "NO_AT_BRIDGE": "1", "MESSENGER_DATA_DIR": str(data),
+    env = {**os.environ, "DISPLAY": display, "NO_AT_BRIDGE": "1", "MESSENGER_DATA_DIR": str(data),
            "MESSENGER_TRAY_CONTROL": str(control), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "BROWSER": "record-browser", "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-           "LANG": "ko_KR.UTF-8", "PYTHONUNBUFFERED": "1"}
+           "LANG": "ko_KR.UTF-8", "PYTHONUNBUFFERED": "1", **extra_env}
     env.pop("LC_ALL", None)
     proc = subprocess.Popen(["dbus-run-session", "--", sys.executable, str(ROOT / "launcher.py"), "--host",
                              "0.0.0.0", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    tray = Tray(proc, control, port)
+    return Tray(proc, control, port), env
+
+
+def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
+    port = free_port()
+    data, opened = tmp_path / "data", tmp_path / "opened.txt"
+    tray, env = start_tray(xserver, tmp_path, port)
+    proc = tray.proc
     try:
         state = tray.until(lambda s: s["state"] == "running", timeout=60)
         assert state["state"] == "running" and _health(port)
