@@ -87,6 +87,10 @@ def test_reaction_pin_and_poll_vote(pair) -> None:  # type: ignore[no-untyped-de
     option.click()
     expect(option).to_have_class("poll-opt voted")
     expect(a.locator('[data-testid="poll-option"]', has_text="비빔밥")).to_contain_text("1")
+    # A's vote arrives at B as a room broadcast: B's own vote stays marked.
+    a.locator('[data-testid="poll-option"]', has_text="김치찌개").click()
+    expect(option.locator("xpath=..").locator('[data-testid="poll-option"]', has_text="김치찌개")).to_contain_text("1")
+    expect(option).to_have_class("poll-opt voted")
     assert errors == []
 
 

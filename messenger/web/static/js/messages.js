@@ -384,8 +384,11 @@ export function init() {
   on('sio:message_edited', ({ message }) => message && update(message.room_id, message));
   on('sio:message_deleted', ({ message }) => message && update(message.room_id, message));
   on('sio:reaction_updated', ({ message_id, room_id, reactions }) => update(room_id, { id: message_id, reactions }));
-  on('sio:poll_updated', ({ poll }) => {
-    if (!poll) return;
+  on('sio:poll_updated', ({ poll: update }) => {
+    if (!update) return;
+    // The room-wide broadcast carries my_votes: null; keep our own from before.
+    const known = state.polls.get(update.id);
+    const poll = update.my_votes == null && known ? { ...update, my_votes: known.my_votes } : update;
     state.polls.set(poll.id, poll);
     if (!view.roomId) return;
     for (const m of conv(view.roomId).list) if (m.type === 'poll' && ((m.poll && m.poll.id === poll.id) || m.poll_id === poll.id)) { m.poll = poll; replaceNode(m); }
