@@ -81,9 +81,14 @@ class TrayApp:
         return t(self.state)
 
     def title(self) -> str:
+        from messenger.version import __version__
+
+        app = f"{self.t('app')} {__version__}"
         if self.state == "running":
-            return f"{self.t('app')} · {self.lan_url()} · {self.t('online', n=self.online)}"
-        return f"{self.t('app')} · {self.status_text()}"
+            text = f"{app} · {self.lan_url()} · {self.t('online', n=self.online)}"
+        else:
+            text = f"{app} · {self.status_text()}"
+        return _backend_safe(text)
 
     def entries(self) -> list[Entry | None]:
         from messenger.ops import autostart
@@ -361,6 +366,16 @@ class TrayApp:
         self.state = "stopped"
         if self.icon is not None:
             self.icon.stop()
+
+
+def _backend_safe(text: str) -> str:
+    """pystray's PyPI-only X11 backend (used when PyGObject is missing, as in the Linux binary) writes
+    the window title as latin-1 and fails on Korean or '…'; give it a latin-1 version."""
+    import pystray
+
+    if pystray.Icon.__module__.endswith("_xorg"):
+        return text.encode("latin-1", "replace").decode("latin-1")
+    return text
 
 
 def _backup_label(created_at: str, label: str) -> str:

@@ -95,12 +95,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     tray = None if args.headless else _tray_module()
     if tray is not None:
         return int(tray.run_tray(runner) or 0)
+    stop = StopSignal()  # before start(): a SIGTERM during start-up still stops cleanly
     try:
         runner.start()
     except DataDirBusy as exc:
+        stop.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ServerError as exc:
+        stop.close()
         print(f"error: {exc}", file=sys.stderr)
         return 1
     assert runner.public_port is not None
@@ -109,7 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"  {url}", flush=True)
     print(f"  {runner.local_url}  (this PC)", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
-    _wait_for_signal(runner)
+    stop.wait(runner)
     runner.stop()
     print("Stopped.", flush=True)
     return 0
@@ -142,23 +145,38 @@ def _tray_module() -> Any:
     return tray
 
 
+class StopSignal:
+    """Ctrl+C / SIGTERM for the main thread, handled by its gevent hub; installed before the server
+    starts so a signal that arrives during start-up is kept and acted on, not fatal."""
+
+    def __init__(self) -> None:
+        import signal
+
+        import gevent
+        import gevent.event
+
+        self.event = gevent.event.Event()
+        self._handlers = [gevent.signal_handler(sig, self.event.set) for sig in (signal.SIGINT, signal.SIGTERM)]
+
+    def wait(self, runner: Any) -> None:
+        """Block until a signal arrives or the server thread ends."""
+        try:
+            while not self.event.is_set() and runner.running:
+                self.event.wait(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for handler in self._handlers:
+            handler.cancel()
+        self._handlers = []
+
+
 def _wait_for_signal(runner: Any) -> None:
     """Block the main thread until Ctrl+C or SIGTERM (or the server thread ends)."""
-    import signal
-
-    import gevent
-    import gevent.event
-
-    done = gevent.event.Event()
-    handlers = [gevent.signal_handler(sig, done.set) for sig in (signal.SIGINT, signal.SIGTERM)]
-    try:
-        while not done.is_set() and runner.running:
-            done.wait(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for h in handlers:
-            h.cancel()
+    StopSignal().wait(runner)
 
 
 def main(argv: list[str] | None = None) -> int:
