@@ -8,6 +8,8 @@ from pathlib import Path
 
 from messenger.proc import run_captured
 
+NSS_NICKNAME = "Intranet Messenger local CA"
+
 
 def install_commands(ca_cert: Path, home: Path | None = None) -> list[list[str]]:
     """The commands that trust ``ca_cert`` for the current user on this OS (first that exists wins)."""
@@ -20,7 +22,10 @@ def install_commands(ca_cert: Path, home: Path | None = None) -> list[list[str]]
     commands = []
     nssdb = home / ".pki" / "nssdb"
     if shutil.which("certutil"):
-        commands.append(["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "Intranet Messenger local CA",
+        if not (nssdb / "cert9.db").exists():
+            nssdb.mkdir(parents=True, exist_ok=True)
+            commands.append(["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"])
+        commands.append(["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", NSS_NICKNAME,
                          "-i", str(ca_cert)])
     # Chrome and Firefox on Linux read the user's NSS database; the system store (update-ca-certificates)
     # needs root, which a tray app does not have, so it is left to the set-up page's instructions.

@@ -4,6 +4,8 @@ certificate install reports its result in the status line, HTTPS can be turned o
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -11,13 +13,16 @@ import requests
 
 from gui.i18n import LABELS
 from messenger.lan import certs
+from messenger.lan.trust import NSS_NICKNAME
 from tests.ops.test_tray import _health, start_tray, xserver  # noqa: F401  (fixture)
-from tests.services import free_port
+from tests.services import free_port, missing
 
 KO = LABELS["ko"]
 
 
 def test_tray_https_and_phone_setup(xserver: str, tmp_path: Path) -> None:  # noqa: F811
+    if shutil.which("certutil") is None:
+        missing("certutil (libnss3-tools)")
     port, https_port = free_port(), free_port()
     data, opened = tmp_path / "data", tmp_path / "opened.txt"
     tray, _env = start_tray(xserver, tmp_path, port, HTTPS_PORT=str(https_port))
@@ -48,8 +53,12 @@ def test_tray_https_and_phone_setup(xserver: str, tmp_path: Path) -> None:  # no
         page = requests.get(f"http://127.0.0.1:{port}/setup/certificate", timeout=5)
         assert "QR" in page.text and certs.ca_fingerprint(data) in page.text
 
-        state = tray.click(KO["lan"], KO["install_ca"])  # trusted, or a clear message (no certutil): no crash
+        state = tray.click(KO["lan"], KO["install_ca"])
         assert state["state"] == "running" and state["status"]
+        # trusted in the user's NSS database (what Chrome and Firefox read on Linux)
+        listed = subprocess.run(["certutil", "-L", "-d", f"sql:{tmp_path / 'home' / '.pki' / 'nssdb'}"],
+                                capture_output=True, text=True, timeout=30)
+        assert NSS_NICKNAME in listed.stdout, (state["status"], listed.stdout, listed.stderr)
 
         state = tray.click(KO["lan"], KO["https_disable"])
         assert state["state"] == "running" and _health(port)

@@ -138,7 +138,7 @@ def start_tray(display: str, tmp_path: Path, port: int, **extra_env: str) -> tup
     env = {**os.environ, "DISPLAY": display, "NO_AT_BRIDGE": "1", "MESSENGER_DATA_DIR": str(data),
            "MESSENGER_TRAY_CONTROL": str(control), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "BROWSER": "record-browser", "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-           "LANG": "ko_KR.UTF-8", "PYTHONUNBUFFERED": "1", **extra_env}
+           "LANG": "ko_KR.UTF-8", "PYTHONUNBUFFERED": "1", "HOME": str(tmp_path / "home"), **extra_env}
     env.pop("LC_ALL", None)
     proc = subprocess.Popen(["dbus-run-session", "--", sys.executable, str(ROOT / "launcher.py"), "--host",
                              "0.0.0.0", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
