@@ -120,21 +120,26 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
         raise ApiError(400, "missing_field", "A poll message needs a poll_id")
     if client_msg_id is not None and (not client_msg_id or len(client_msg_id) > 64):
         raise ApiError(400, "invalid_field", "Field 'client_msg_id' must be 1-64 characters")
-    with svc.db.read() as conn:
-        require_member(conn, room_id, sender_id)
-        if client_msg_id:
-            existing = _existing(conn, sender_id, client_msg_id, room_id)
-            if existing is not None:
-                return message_dicts(svc, conn, [existing], sender_id)[existing], False
-        _check_reply(conn, room_id, reply_to_id)
     file_id = None
     if type == "file":
+        # Check everything first: the upload token is spent only for a message that will be stored.
+        with svc.db.read() as conn:
+            require_member(conn, room_id, sender_id)
+            if client_msg_id:
+                existing = _existing(conn, sender_id, client_msg_id, room_id)
+                if existing is not None:
+                    return message_dicts(svc, conn, [existing], sender_id)[existing], False
+            _check_reply(conn, room_id, reply_to_id)
         from messenger.files.service import consume_upload_token
 
         file_id = consume_upload_token(svc, upload_token or "", sender_id, room_id)
     try:
+        # One write transaction on the hot path; a resent client_msg_id hits the unique index and is
+        # answered with the stored message below.
         with svc.db.begin() as conn:
             role = require_member(conn, room_id, sender_id)
+            if type != "file":
+                _check_reply(conn, room_id, reply_to_id)
             mentions = _resolve_mentions(conn, room_id, sender_id, role, content) if type != "poll" else []
             msg_id, created_at = store.insert_message(conn, room_id, sender_id, type, content, reply_to_id,
                                                       file_id, poll_id, client_msg_id or None)
