@@ -13,6 +13,8 @@ monkey.patch_all(thread=False, queue=False)
 import sys  # noqa: E402
 
 from messenger.cli import main  # noqa: E402
+from messenger.memtune import limit_malloc_arenas  # noqa: E402
 
 if __name__ == "__main__":
+    limit_malloc_arenas()
     sys.exit(main())
