@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,7 @@ def test_certificate_covers_names_and_renews_when_addresses_change(tmp_path: Pat
     assert paths.ca_cert.read_bytes() == ca_before  # the CA is made once; phones keep trusting it
 
 
-def test_mdns_browser_on_loopback_finds_the_service() -> None:
+def _announce_and_browse() -> Any:
     from zeroconf import ServiceBrowser, ServiceListener, Zeroconf
 
     adv = Advertiser(5123, "https", addresses=["127.0.0.1"], interfaces=["127.0.0.1"])
@@ -109,10 +110,18 @@ def test_mdns_browser_on_loopback_finds_the_service() -> None:
         while not found and time.monotonic() < deadline:
             time.sleep(0.05)
         assert found, "the mDNS browser did not find the service"
-        info = zc.get_service_info(found[0][0], found[0][1], timeout=5000)
+        return zc.get_service_info(found[0][0], found[0][1], timeout=5000)
     finally:
         zc.close()
         adv.stop()
+
+
+def test_mdns_browser_on_loopback_finds_the_service() -> None:
+    # Run in a plain thread: in this pytest process Playwright's session keeps an asyncio loop
+    # "running" on the main thread, and zeroconf would attach to that loop instead of its own
+    # (the launcher's main thread has none).
+    with ThreadPoolExecutor(1) as pool:
+        info = pool.submit(_announce_and_browse).result(timeout=60)
     assert info is not None
     assert info.port == 5123 and info.server == f"{certs.MDNS_HOST}."
     assert info.properties[b"scheme"] == b"https"
