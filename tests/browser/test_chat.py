@@ -68,3 +68,36 @@ def test_two_people_chat_in_real_time(browser: Browser, server) -> None:  # type
     assert errors == []
     ca.close()
     cb.close()
+
+
+def test_message_sent_while_a_room_is_opening_is_not_lost(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    """Bob opens the room; its history page is read before Alice's message is stored but reaches Bob's
+    browser only after the live event for it. The message must still show, once."""
+    ca, cb = browser.new_context(), browser.new_context()
+    a, b = new_page(ca), new_page(cb)
+    alice, bob = unique("alice"), unique("bob")
+    register(a, server.url, alice)
+    register(b, server.url, bob)
+    room_id = open_direct(a, bob)
+    send(a, "첫 메시지")
+    expect(message(a, "첫 메시지")).not_to_have_attribute("data-message-id", "")
+    held: list = []
+
+    def hold_history(route):  # type: ignore[no-untyped-def]
+        held.append((route, route.fetch()))  # the page as the server has it now, delivered later
+
+    b.route(f"**/api/rooms/{room_id}/messages?*", hold_history)
+    b.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]').click()
+    b.wait_for_timeout(50)
+    while not held:
+        b.wait_for_timeout(50)
+    send(a, "열리는 중에 보낸 메시지")
+    expect(message(a, "열리는 중에 보낸 메시지")).not_to_have_attribute("data-message-id", "")
+    b.wait_for_timeout(500)  # the live event reaches Bob while his page is still on its way
+    route, response = held[0]
+    route.fulfill(response=response)
+    b.unroute(f"**/api/rooms/{room_id}/messages?*")
+    expect(message(b, "첫 메시지")).to_have_count(1)
+    expect(message(b, "열리는 중에 보낸 메시지")).to_have_count(1)
+    ca.close()
+    cb.close()

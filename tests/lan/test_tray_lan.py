@@ -68,6 +68,4 @@ def test_tray_https_and_phone_setup(xserver: str, tmp_path: Path) -> None:  # no
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0, out
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=10)
+        tray.kill()

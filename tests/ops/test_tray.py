@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -88,6 +89,12 @@ class Tray:
         self.ask({"cmd": "click", "path": list(path)})
         return self.ask({"cmd": "wait"})
 
+    def kill(self) -> None:
+        """After a failure: dbus-run-session and the tray under it, the whole process group."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.communicate(timeout=10)
+
     def until(self, predicate: Any, timeout: float = 30) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
@@ -142,7 +149,7 @@ def start_tray(display: str, tmp_path: Path, port: int, **extra_env: str) -> tup
     env.pop("LC_ALL", None)
     proc = subprocess.Popen(["dbus-run-session", "--", sys.executable, str(ROOT / "launcher.py"), "--host",
                              "0.0.0.0", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     return Tray(proc, control, port), env
 
 
@@ -162,7 +169,8 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
 
         kim = LiveUser(f"http://127.0.0.1:{port}", "kim")
         sock = kim.socket()
-        state = tray.until(lambda s: "접속 1명" in s["status"], timeout=15)
+        # The status line and the tooltip both show the new count (they are refreshed one after the other).
+        state = tray.until(lambda s: "접속 1명" in s["status"] and "접속 1명" in s["title"], timeout=15)
         assert "접속 1명" in state["status"] and "접속 1명" in state["title"]
 
         tray.click(KO["open"])
@@ -238,9 +246,7 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
         assert proc.returncode == 0, out
         assert not _health(port)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=10)
+        tray.kill()
 
 
 def _screenshot_with_menu_open(display: str) -> None:

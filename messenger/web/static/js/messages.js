@@ -208,6 +208,7 @@ export function markRead() {
 // ---- incoming changes ------------------------------------------------------------------------
 export function received(roomId, messages) {
   const c = conv(roomId);
+  if (store.holdWhileLoading(roomId, messages)) return; // merged when the page arrives
   if (!c.loaded) return;
   if (!c.liveEnd) return; // a detached window (after a search jump): "jump to latest" reloads
   const atLive = view.roomId === roomId && view.hi >= c.list.length;

@@ -89,18 +89,43 @@ export function indexOf(roomId, id) {
 
 function url(roomId, params) { return `/api/rooms/${roomId}/messages` + query(params); }
 
-export async function loadLatest(roomId) {
+// Live messages that arrive while a page that replaces the held list is loading are kept aside and
+// merged after it: a message sent just as a room opens must not fall between the page and the event.
+export function holdWhileLoading(roomId, messages) {
   const c = conv(roomId);
-  const body = await get(url(roomId, { limit: PAGE }));
-  const pend = c.list.filter(isPending);
-  c.list = []; c.byId = new Map();
-  merge(roomId, body.messages.slice().reverse());
-  for (const p of pend) { c.byId.set(p.id, p); c.list.push(p); }
-  c.hasMore = Boolean(body.has_more);
-  c.liveEnd = true;
-  c.loaded = true;
-  c.resumeFrom = undefined;
-  return c;
+  if (!c.loading) return false;
+  c.held.push(...messages);
+  return true;
+}
+
+async function replacing(roomId, load) {
+  const c = conv(roomId);
+  if (!c.loading) c.held = [];
+  c.loading = (c.loading || 0) + 1;
+  try {
+    return await load(c);
+  } finally {
+    c.loading -= 1;
+    if (!c.loading) {
+      const held = c.held; c.held = [];
+      if (held.length && c.loaded && c.liveEnd) merge(roomId, held);
+    }
+  }
+}
+
+export function loadLatest(roomId) {
+  return replacing(roomId, async (c) => {
+    const body = await get(url(roomId, { limit: PAGE }));
+    const pend = c.list.filter(isPending);
+    c.list = []; c.byId = new Map();
+    merge(roomId, body.messages.slice().reverse());
+    for (const p of pend) { c.byId.set(p.id, p); c.list.push(p); }
+    c.hasMore = Boolean(body.has_more);
+    c.liveEnd = true;
+    c.loaded = true;
+    c.resumeFrom = undefined;
+    return c;
+  });
 }
 
 export async function loadOlder(roomId) {
@@ -138,20 +163,21 @@ export function markDisconnected() {
 
 // Load a window around message `id` (search results, replies): replaces the held list when the
 // message is not already held.
-export async function loadAround(roomId, id) {
-  const c = conv(roomId);
-  if (c.byId.has(id)) return;
-  const before = await get(url(roomId, { before_id: id + 1, limit: PAGE }));
-  const after = await get(url(roomId, { after_id: id, limit: PAGE }));
-  const pend = c.list.filter(isPending);
-  c.list = []; c.byId = new Map();
-  const afterMsgs = after.messages.filter((m) => m.id > id).sort((a, b) => a.id - b.id).slice(0, PAGE);
-  merge(roomId, [...before.messages.slice().reverse(), ...afterMsgs]);
-  c.hasMore = Boolean(before.has_more);
-  c.liveEnd = !after.has_more;
-  c.resumeFrom = undefined;
-  if (c.liveEnd) for (const p of pend) { c.byId.set(p.id, p); c.list.push(p); }
-  c.loaded = true;
+export function loadAround(roomId, id) {
+  return replacing(roomId, async (c) => {
+    if (c.byId.has(id)) return;
+    const before = await get(url(roomId, { before_id: id + 1, limit: PAGE }));
+    const after = await get(url(roomId, { after_id: id, limit: PAGE }));
+    const pend = c.list.filter(isPending);
+    c.list = []; c.byId = new Map();
+    const afterMsgs = after.messages.filter((m) => m.id > id).sort((a, b) => a.id - b.id).slice(0, PAGE);
+    merge(roomId, [...before.messages.slice().reverse(), ...afterMsgs]);
+    c.hasMore = Boolean(before.has_more);
+    c.liveEnd = !after.has_more;
+    c.resumeFrom = undefined;
+    if (c.liveEnd) for (const p of pend) { c.byId.set(p.id, p); c.list.push(p); }
+    c.loaded = true;
+  });
 }
 
 export { isPending };
