@@ -19,7 +19,7 @@ from messenger.core.context import Services
 from messenger.core.jobs import Jobs
 from messenger.core.validation import MAX_ID
 from messenger.datadir import prepare_data_dir
-from messenger.realtime import Realtime
+from messenger.realtime import NoCookieSessionForSockets, Realtime
 from messenger.settings import Settings
 from messenger.state import build_state_store
 from messenger.storage import Database
@@ -75,9 +75,10 @@ def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.session_interface = NoCookieSessionForSockets()
     app.url_map.converters["int"] = BoundedInt  # an id beyond any stored one is a 404, never a DB overflow
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, background_checkpoint=True)
     upgrade(db)
     state = build_state_store(settings)
     if settings.TRUSTED_PROXIES:

@@ -178,20 +178,62 @@ def authenticate(svc: Services, token: str | None) -> Auth:
     return Auth(user=row, session_id=row.session_id, csrf_token=row.csrf_token)
 
 
+REVOCATION_KEY = "sessions:revocation"
+SESSION_CHECK_CACHE = 50_000
+
+
+def _revocation_mark(svc: Services) -> str:
+    """A token that changes with every session revocation on any node (kept in the state store)."""
+    mark = svc.state.get(REVOCATION_KEY)
+    if mark is None:  # first use, or Redis restarted empty: a fresh mark invalidates every cached check
+        svc.state.set_if_absent(REVOCATION_KEY, secrets.token_hex(8))
+        mark = svc.state.get(REVOCATION_KEY) or ""
+    return mark
+
+
 def session_is_valid(svc: Services, session_id: int) -> bool:
-    """Cheap re-check of a session (every socket event)."""
+    """Re-check of a session on every socket event.
+
+    A valid answer is remembered on this node until the session expires or ANY session is revoked
+    (logout, password change, deactivation, deletion) on any node: every revocation changes a mark in
+    the shared state store, and a cached answer counts only under the mark it was read with. While
+    Redis is degraded the nodes cannot see each other's marks, so the database is asked every time.
+    """
+    checks: dict[int, tuple[str, Any]] = svc.extras.setdefault("session_checks", {})
+    shared = svc.state.status() != "degraded"
+    mark = _revocation_mark(svc) if shared else ""
+    hit = checks.get(session_id)
+    if shared and hit is not None and hit[0] == mark and hit[1] > utcnow():
+        return True
     with svc.db.read() as conn:
         row = store.get_session_state(conn, session_id)
-    return bool(
+    valid = bool(
         row is not None and row.revoked_at is None and row.is_active and row.deleted_at is None
         and row.expires_at > utcnow()
     )
+    if valid and shared:
+        if len(checks) >= SESSION_CHECK_CACHE:
+            checks.clear()
+        checks[session_id] = (mark, row.expires_at)
+    else:
+        checks.pop(session_id, None)
+    return valid
+
+
+def _sessions_revoked(svc: Services, session_ids: list[int], notify: bool = True) -> None:
+    """After revoking sessions in the database: no cached check trusts them, their sockets go."""
+    if session_ids:
+        checks = svc.extras.get("session_checks", {})
+        for session_id in session_ids:
+            checks.pop(session_id, None)
+        svc.state.set(REVOCATION_KEY, secrets.token_hex(8))
+    svc.realtime.revoke_sessions(session_ids, notify=notify)
 
 
 def logout(svc: Services, auth: Auth) -> None:
     with svc.db.begin() as conn:
         store.revoke_session(conn, auth.session_id, "logout")
-    svc.realtime.revoke_sessions([auth.session_id], notify=False)
+    _sessions_revoked(svc, [auth.session_id], notify=False)
 
 
 def update_profile(svc: Services, user_id: int, changes: dict[str, Any]) -> Any:
@@ -214,7 +256,7 @@ def revoke_all_sessions(svc: Services, user_id: int, reason: str, keep_session_i
     """Rotate the user's sessions: every other session gets 401 and its sockets are disconnected."""
     with svc.db.begin() as conn:
         ids = store.revoke_sessions(conn, user_id, reason, keep_session_id)
-    svc.realtime.revoke_sessions(ids)
+    _sessions_revoked(svc, ids)
     return ids
 
 
@@ -230,4 +272,4 @@ def change_password(svc: Services, auth: Auth, current: str, new: str, client_ip
         ids = store.revoke_sessions(conn, auth.user_id, "password_changed", keep_session_id=auth.session_id)
         audit_store.add(conn, "server", "password_changed", actor_id=auth.user_id,
                         details={"revoked_sessions": len(ids)}, client_ip=client_ip)
-    svc.realtime.revoke_sessions(ids)
+    _sessions_revoked(svc, ids)

@@ -19,7 +19,7 @@ from messenger.messages import store
 from messenger.messages.serialize import message_dicts, rows_to_dicts
 from messenger.rooms import store as rooms_store
 from messenger.rooms.live import stop_typing_after_send
-from messenger.rooms.service import emit_to_members, require_member
+from messenger.rooms.service import emit_to_members, require_member, require_member_of
 
 __all__ = [
     "send", "send_from_client", "edit", "delete", "post_system_message", "insert_system", "broadcast_new",
@@ -47,8 +47,11 @@ def _check_content(svc: Services, content: Any, type_: str) -> str:
     return content
 
 
-def _resolve_mentions(conn: Connection, room_id: int, sender_id: int, role: str, content: str) -> list[int]:
-    """``@username`` of room members → ids; ``@all`` (room admins only) → every other member."""
+def _resolve_mentions(conn: Connection, room_id: int, sender_id: int, role: str, content: str,
+                      members: dict[int, str] | None = None) -> list[int]:
+    """``@username`` of room members → ids; ``@all`` (room admins only) → every other member.
+
+    ``members`` (``{user_id: role}``, when the caller already read them) saves a read for ``@all``."""
     names: set[str] = set()
     everyone = False
     for raw in MENTION_RE.findall(content):
@@ -57,9 +60,11 @@ def _resolve_mentions(conn: Connection, room_id: int, sender_id: int, role: str,
             everyone = True
         names.add(name)
         names.add(name.rstrip(".-"))  # "@kim." at the end of a sentence
+    if not names:
+        return []
     ids = set(store.members_by_username(conn, room_id, sorted(n for n in names if n)))
     if everyone and role == "admin":
-        ids |= set(rooms_store.member_ids(conn, room_id))
+        ids |= set(members) if members is not None else set(rooms_store.member_ids(conn, room_id))
     ids.discard(sender_id)
     return sorted(ids)
 
@@ -68,6 +73,13 @@ def _check_reply(conn: Connection, room_id: int, reply_to_id: int | None) -> Non
     if reply_to_id is not None and store.message_in_room(conn, reply_to_id, room_id) is None:
         raise ApiError(400, "invalid_reply", "The replied-to message is not in this room",
                        "답장할 메시지가 이 대화방에 없습니다.")
+
+
+def _index_new(conn: Connection, message_id: int, room_id: int, sender_id: int, file_id: int | None,
+               text: str) -> None:
+    from messenger.search.index import index_new_message
+
+    index_new_message(conn, message_id, room_id, sender_id, file_id is not None, text)
 
 
 def _index(conn: Connection, message_id: int, room_id: int, text: str) -> None:
@@ -136,17 +148,18 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
     try:
         # One write transaction on the hot path; a resent client_msg_id hits the unique index and is
         # answered with the stored message below.
+        # Membership, @all and the delivery list come from one read inside this transaction.
         with svc.db.begin() as conn:
-            role = require_member(conn, room_id, sender_id)
+            role, members = require_member_of(conn, room_id, sender_id)
             if type != "file":
                 _check_reply(conn, room_id, reply_to_id)
-            mentions = _resolve_mentions(conn, room_id, sender_id, role, content) if type != "poll" else []
+            mentions = _resolve_mentions(conn, room_id, sender_id, role, content, members) if type != "poll" else []
             msg_id, created_at = store.insert_message(conn, room_id, sender_id, type, content, reply_to_id,
                                                       file_id, poll_id, client_msg_id or None)
-            store.set_mentions(conn, msg_id, mentions)
+            store.set_mentions(conn, msg_id, mentions, new=True)
             rooms_store.touch_room(conn, room_id, msg_id, created_at)
             rooms_store.advance_read(conn, room_id, sender_id, msg_id)
-            _index(conn, msg_id, room_id, _search_text(conn, content, file_id))
+            _index_new(conn, msg_id, room_id, sender_id, file_id, _search_text(conn, content, file_id))
             message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
     except IntegrityError:
         if not client_msg_id:
@@ -156,8 +169,8 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
             if existing is None:
                 raise
             return message_dicts(svc, conn, [existing], sender_id)[existing], False
-    emit_to_members(svc, "new_message", {"message": message}, room_id)
-    stop_typing_after_send(svc, room_id, sender_id, message["sender"]["display_name"])
+    emit_to_members(svc, "new_message", {"message": message}, room_id, member_ids=members)
+    stop_typing_after_send(svc, room_id, sender_id, message["sender"]["display_name"], members)
     return message, True
 
 

@@ -12,14 +12,19 @@ from messenger.storage.db import utcnow
 from messenger.storage.tables import message_mentions, messages, reactions, room_members, users
 
 
+@functools.cache
+def _insert_message_stmt() -> Any:
+    return insert(messages)
+
+
 def insert_message(conn: Connection, room_id: int, sender_id: int | None, type_: str, content: str,
                    reply_to_id: int | None = None, file_id: int | None = None, poll_id: int | None = None,
                    client_msg_id: str | None = None) -> tuple[int, dt.datetime]:
     now = utcnow()
-    result = conn.execute(
-        insert(messages).values(room_id=room_id, sender_id=sender_id, type=type_, content=content,
-                                reply_to_id=reply_to_id, file_id=file_id, poll_id=poll_id,
-                                client_msg_id=client_msg_id, created_at=now)
+    result = conn.execute(  # a built statement: the send path runs this for every message
+        _insert_message_stmt(),
+        {"room_id": room_id, "sender_id": sender_id, "type": type_, "content": content, "reply_to_id": reply_to_id,
+         "file_id": file_id, "poll_id": poll_id, "client_msg_id": client_msg_id, "created_at": now},
     )
     return int(result.inserted_primary_key[0]), now
 
@@ -50,8 +55,10 @@ def tombstone(conn: Connection, message_id: int) -> None:
     conn.execute(delete(reactions).where(reactions.c.message_id == message_id))
 
 
-def set_mentions(conn: Connection, message_id: int, user_ids: list[int]) -> None:
-    conn.execute(delete(message_mentions).where(message_mentions.c.message_id == message_id))
+def set_mentions(conn: Connection, message_id: int, user_ids: list[int], new: bool = False) -> None:
+    """Replace the message's mentions (``new``: a message just inserted has none to remove)."""
+    if not new:
+        conn.execute(delete(message_mentions).where(message_mentions.c.message_id == message_id))
     if user_ids:
         conn.execute(insert(message_mentions), [{"message_id": message_id, "user_id": u} for u in user_ids])
 
@@ -144,8 +151,15 @@ def _load_statement() -> Any:
     return _message_select().where(messages.c.id.in_(bindparam("ids", expanding=True)))
 
 
+@functools.lru_cache(maxsize=1)
+def _load_one_statement() -> Any:
+    return _message_select().where(messages.c.id == bindparam("id"))
+
+
 def load_messages(conn: Connection, message_ids: list[int]) -> list[Any]:
     """Full message rows for ``message_ids`` in one statement."""
+    if len(message_ids) == 1:  # the send path: no IN list to expand on every call
+        return list(conn.execute(_load_one_statement(), {"id": message_ids[0]}).all())
     return list(conn.execute(_load_statement(), {"ids": list(message_ids)}).all())
 
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import request
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_socketio import SocketIO, disconnect, join_room
 
 from messenger.core.errors import ApiError
@@ -47,6 +48,17 @@ def session_room(session_id: int) -> str:
 
 def chat_room(room_id: int) -> str:
     return f"room:{room_id}"
+
+
+class NoCookieSessionForSockets(SecureCookieSessionInterface):
+    """Flask-SocketIO pushes a request context for every event, and Flask then decodes the signed
+    session cookie each time. Nothing on a socket uses the Flask session (accounts have server-side
+    sessions; only the OIDC redirect keeps its state there), so socket requests get the null session."""
+
+    def open_session(self, app: Flask, request: Any) -> SessionMixin | None:
+        if request.path.startswith("/socket.io"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 Handler = Callable[["Services", SocketUser, Any], "dict[str, Any] | None"]

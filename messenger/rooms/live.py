@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from messenger.core.context import Services
@@ -78,12 +79,13 @@ def _expire_typing(svc: Services, user: SocketUser, room_id: int, entry: list[An
         svc.socketio.sleep(left)
 
 
-def stop_typing_after_send(svc: Services, room_id: int, user_id: int, display_name: str) -> None:
+def stop_typing_after_send(svc: Services, room_id: int, user_id: int, display_name: str,
+                           member_ids: Iterable[int] | None = None) -> None:
     """A sent message ends its sender's typing indicator in that room at once."""
     entry = _typing(svc).pop((room_id, user_id), None)
     if entry is not None:
         emit_to_members(svc, "typing", {"room_id": room_id, "user_id": user_id, "display_name": display_name,
-                                        "is_typing": False}, room_id, skip_sid=entry[0])
+                                        "is_typing": False}, room_id, skip_sid=entry[0], member_ids=member_ids)
 
 
 def stop_typing_of_socket(svc: Services, user: SocketUser) -> None:

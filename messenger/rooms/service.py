@@ -6,6 +6,7 @@ and events emitted only after it committed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
@@ -34,20 +35,33 @@ def require_member(conn: Connection, room_id: int, user_id: int) -> str:
     return str(row.role)
 
 
+def require_member_of(conn: Connection, room_id: int, user_id: int) -> tuple[str, dict[int, str]]:
+    """Like :func:`require_member`, and every member's role (``{user_id: role}``) from the same read."""
+    members = store.member_roles(conn, room_id)
+    if user_id in members:
+        return members[user_id], members
+    return require_member(conn, room_id, user_id), members  # raises: no room (404) or not a member (403)
+
+
 def require_room_admin(conn: Connection, room_id: int, user_id: int) -> None:
     if require_member(conn, room_id, user_id) != "admin":
         raise ApiError(403, "forbidden", "Room administrators only", "대화방 관리자만 할 수 있습니다.")
 
 
-def emit_to_members(svc: Services, event: str, data: Any, room_id: int, skip_sid: str | None = None) -> None:
+def emit_to_members(svc: Services, event: str, data: Any, room_id: int, skip_sid: str | None = None,
+                    member_ids: Iterable[int] | None = None) -> None:
     """Emit to the sockets of the room's CURRENT members, on every node.
 
-    Membership is read from the database at emit time and the event goes to each member's own
-    channel, so a member removed on this node never hears the room from a socket on another node,
-    and a member added elsewhere hears it at once.
+    Membership is read from the database at emit time (or given by a caller that read it in the
+    transaction it just committed) and the event goes to each member's own channel, so a member
+    removed on this node never hears the room from a socket on another node, and a member added
+    elsewhere hears it at once.
     """
-    with svc.db.read() as conn:
-        ids = store.member_ids(conn, room_id)
+    if member_ids is not None:
+        ids = sorted(member_ids)
+    else:
+        with svc.db.read() as conn:
+            ids = store.member_ids(conn, room_id)
     if ids:
         svc.socketio.emit(event, data, to=[user_room(u) for u in ids], skip_sid=skip_sid)
 

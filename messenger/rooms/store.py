@@ -1,11 +1,16 @@
-"""SQL for rooms and room membership (the room list is one statement)."""
+"""SQL for rooms and room membership (the room list is one statement).
+
+Statements on the send path are built once (``functools.cache``) with bound parameters: composing a
+statement costs ~100 µs, executing a built one ~20 µs.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, literal_column, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal_column, or_, select, update
 
 from messenger.storage.db import utcnow
 from messenger.storage.tables import messages, room_members, rooms, users
@@ -37,6 +42,17 @@ def member_ids(conn: Connection, room_id: int) -> list[int]:
         select(room_members.c.user_id).where(room_members.c.room_id == room_id).order_by(room_members.c.user_id)
     ).all()
     return [int(r.user_id) for r in rows]
+
+
+@functools.cache
+def _member_roles_stmt() -> Any:
+    return select(room_members.c.user_id, room_members.c.role).where(room_members.c.room_id == bindparam("room"))
+
+
+def member_roles(conn: Connection, room_id: int) -> dict[int, str]:
+    """``{user_id: role}`` of the room's members (the send path: membership, @all and delivery in one read)."""
+    rows = conn.execute(_member_roles_stmt(), {"room": room_id}).all()
+    return {int(r.user_id): str(r.role) for r in rows}
 
 
 def room_ids_of_user(conn: Connection, user_id: int) -> list[int]:
@@ -114,13 +130,19 @@ def update_room(conn: Connection, room_id: int, **values: Any) -> None:
         conn.execute(update(rooms).where(rooms.c.id == room_id).values(**values))
 
 
+@functools.cache
+def _touch_room_stmt() -> Any:
+    msg = bindparam("msg")
+    return (
+        update(rooms)
+        .where(rooms.c.id == bindparam("room"), or_(rooms.c.last_message_id.is_(None), rooms.c.last_message_id < msg))
+        .values(last_message_id=msg, last_activity_at=bindparam("at"))
+    )
+
+
 def touch_room(conn: Connection, room_id: int, message_id: int, at: dt.datetime) -> None:
     """Record a new last message (only ever moves forward)."""
-    conn.execute(
-        update(rooms)
-        .where(rooms.c.id == room_id, or_(rooms.c.last_message_id.is_(None), rooms.c.last_message_id < message_id))
-        .values(last_message_id=message_id, last_activity_at=at)
-    )
+    conn.execute(_touch_room_stmt(), {"room": room_id, "msg": message_id, "at": at})
 
 
 def _active_user() -> Any:
@@ -172,14 +194,20 @@ def users_sharing_a_room(conn: Connection, user_id: int) -> list[int]:
     return [int(r.user_id) for r in rows]
 
 
+@functools.cache
+def _advance_read_stmt() -> Any:
+    msg = bindparam("msg")
+    return (
+        update(room_members)
+        .where(room_members.c.room_id == bindparam("room"), room_members.c.user_id == bindparam("user"),
+               room_members.c.last_read_message_id < msg)
+        .values(last_read_message_id=msg)
+    )
+
+
 def advance_read(conn: Connection, room_id: int, user_id: int, message_id: int) -> bool:
     """Move the member's read marker forward to ``message_id``; False when it was already there."""
-    result = conn.execute(
-        update(room_members)
-        .where(room_members.c.room_id == room_id, room_members.c.user_id == user_id,
-               room_members.c.last_read_message_id < message_id)
-        .values(last_read_message_id=message_id)
-    )
+    result = conn.execute(_advance_read_stmt(), {"room": room_id, "user": user_id, "msg": message_id})
     return result.rowcount > 0
 
 

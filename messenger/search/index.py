@@ -22,6 +22,12 @@ def index_message(conn: Connection, message_id: int, room_id: int, text: str) ->
         store.insert_docs(conn, [store.Doc(message_id, room_id, sender_id, has_file, norm)])
 
 
+def index_new_message(conn: Connection, message_id: int, room_id: int, sender_id: int | None, has_file: bool,
+                      text: str) -> None:
+    """Index a message inserted in this transaction (the send path: nothing to replace, meta known)."""
+    store.insert_docs(conn, [store.Doc(message_id, room_id, sender_id, has_file, normalize(text or ""))])
+
+
 def index_many(conn: Connection, rows: Iterable[tuple[int, int, str]]) -> None:
     """Bulk variant for messages that are not indexed yet: ``(message_id, room_id, text)`` rows."""
     rows = list(rows)

@@ -84,6 +84,14 @@ def delete_docs(conn: Connection, message_ids: Sequence[int]) -> None:
         conn.execute(text(f"DELETE FROM search_docs WHERE message_id IN ({marks})"), params)
 
 
+# Built once: the send path indexes every message.
+_INSERT_DOC = text("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm) "
+                   "VALUES (:id, :room, :sender, :file, :norm)")
+_INSERT_FTS = text("INSERT INTO search_fts(rowid, tokens) VALUES (:id, :t)")
+_INSERT_PG_DOC = text("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm, grams) "
+                      "VALUES (:id, :room, :sender, :file, :norm, :grams)")
+
+
 def insert_docs(conn: Connection, docs: Sequence[Doc]) -> None:
     """Index messages that are not indexed yet (bulk-friendly); empty texts are skipped."""
     docs = [d for d in docs if d.norm]
@@ -92,15 +100,12 @@ def insert_docs(conn: Connection, docs: Sequence[Doc]) -> None:
     rows = [{"id": d.message_id, "room": d.room_id, "sender": d.sender_id, "file": d.has_file, "norm": d.norm}
             for d in docs]
     if is_sqlite(conn):
-        conn.execute(text("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm) "
-                          "VALUES (:id, :room, :sender, :file, :norm)"), rows)
-        conn.execute(text("INSERT INTO search_fts(rowid, tokens) VALUES (:id, :t)"),
-                     [{"id": d.message_id, "t": _fts_doc(d)} for d in docs])
+        conn.execute(_INSERT_DOC, rows)
+        conn.execute(_INSERT_FTS, [{"id": d.message_id, "t": _fts_doc(d)} for d in docs])
     else:
         for row, doc in zip(rows, docs, strict=True):
             row["grams"] = _pg_grams(doc)
-        conn.execute(text("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm, grams) "
-                          "VALUES (:id, :room, :sender, :file, :norm, :grams)"), rows)
+        conn.execute(_INSERT_PG_DOC, rows)
 
 
 def optimize(conn: Connection) -> None:

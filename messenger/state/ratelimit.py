@@ -9,12 +9,33 @@ Use it with any ``limits`` strategy, e.g. ``MovingWindowRateLimiter(build_limits
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from limits.storage import MemoryStorage, MovingWindowSupport, SlidingWindowCounterSupport, Storage
 from limits.storage import storage_from_string as _storage_from_string
 
 from messenger.state.redis_store import CHECK_INTERVAL, REDIS_ERRORS, Failover, redis_options
+
+SWEEP_SECONDS = 1.0
+
+
+class QuietMemoryStorage(MemoryStorage):
+    """``limits``' memory storage, sweeping expired entries once a second instead of 10 ms after a hit.
+
+    The stock storage starts a new OS thread 10 ms after any hit when its last one has ended, and that
+    thread walks every key: under chat load (hundreds of sends a second) that is a thread start every
+    10 ms and ~18% of the server's CPU, contending for the GIL with the gevent hub. The answers do not
+    depend on the sweep (a moving window looks at entry times); it only bounds memory.
+    """
+
+    STORAGE_SCHEME = None  # not registered: built by limits_storage() for memory:// URIs
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the stock 10 ms schedule
+        if not self.timer.is_alive():
+            self.timer = threading.Timer(SWEEP_SECONDS, self._MemoryStorage__expire_events)
+            self.timer.daemon = True
+            self.timer.start()
 
 
 class FallbackLimitsStorage(Storage, MovingWindowSupport, SlidingWindowCounterSupport):
@@ -25,7 +46,7 @@ class FallbackLimitsStorage(Storage, MovingWindowSupport, SlidingWindowCounterSu
     def __init__(self, uri: str, check_interval: float = CHECK_INTERVAL) -> None:
         super().__init__(uri)
         self.primary: Any = _storage_from_string(uri, **redis_options())
-        self.memory = MemoryStorage()
+        self.memory = QuietMemoryStorage()
         self.failover = Failover.for_url(uri, check_interval)
 
     @property
@@ -84,6 +105,8 @@ def limits_storage(uri: str) -> Storage:
     uri = uri or "memory://"
     if uri.startswith(("redis://", "rediss://")):
         return FallbackLimitsStorage(uri)
+    if uri == "memory://":
+        return QuietMemoryStorage()
     return _storage_from_string(uri)  # type: ignore[return-value]
 
 

@@ -118,7 +118,7 @@ def test_limits_storage_shares_counts_and_falls_back(redis: RedisServer) -> None
         node_b.close()  # type: ignore[attr-defined]
 
     plain = build_limits_storage(type("S", (), {"RATE_LIMIT_STORAGE_URI": "memory://"})())
-    assert type(plain).__name__ == "MemoryStorage"
+    assert type(plain).__name__ == "QuietMemoryStorage"
 
 
 def _health(base: str) -> dict[str, Any]:
