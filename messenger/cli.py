@@ -90,7 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = load_cli_settings(args.data_dir, HOST=args.host)
     setup_logging(settings.log_dir, settings.LOG_LEVEL)
-    runner = ServerRunner(settings, host=args.host, port=args.port, announce=True)
+    runner = ServerRunner(settings, host=args.host, port=args.port, announce=True, settle_gc=True)
     runner.address_change = _warn_if_address_changed(settings)
     tray = None if args.headless else _tray_module()
     if tray is not None:

@@ -61,7 +61,7 @@ class ServerRunner:
     """Start, stop and talk to the embedded server. ``start()`` returns once it accepts connections."""
 
     def __init__(self, settings: Settings, host: str | None = None, port: int | None = None,
-                 lock_data_dir: bool = True, announce: bool = False) -> None:
+                 lock_data_dir: bool = True, announce: bool = False, settle_gc: bool = False) -> None:
         if not settings.SECRET_KEY:
             prepare_data_dir(settings.data_dir)
             settings = settings.replace(SECRET_KEY=load_or_create_secret(settings.data_dir))
@@ -79,6 +79,7 @@ class ServerRunner:
         self._hub: Any = None
         self._stop_event: Any = None
         self.announce = announce  # mDNS announcement (the launcher turns it on; MDNS_ENABLED setting)
+        self.settle_gc = settle_gc  # process-wide GC tuning (the launcher's process only, never tests)
         self.address_change: tuple[list[str], list[str]] | None = None  # set by the launcher for the tray
         self._advertiser: Any = None
 
@@ -208,6 +209,10 @@ class ServerRunner:
             self._stop_event = gevent.event.Event()
             self.app = create_app(self.settings)
             svc = get_services(self.app)
+            if self.settle_gc:
+                from messenger.memtune import settle_gc
+
+                settle_gc()
             ssl_args: dict[str, Any] = {}
             if self.settings.tls_enabled:
                 ssl_args = {"certfile": self.settings.TLS_CERT_FILE, "keyfile": self.settings.TLS_KEY_FILE}

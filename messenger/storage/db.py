@@ -118,7 +118,6 @@ class Database:
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=15, pool_pre_ping=True)
         self._statement_counters: list[list[str]] = []
-        event.listen(self.engine, "before_cursor_execute", self._count)
 
     def _start_checkpoints(self, path: str) -> None:
         stop = self._checkpoint_stop = threading.Event()
@@ -140,11 +139,15 @@ class Database:
     def count_statements(self) -> Iterator[list[str]]:
         """Collect every SQL statement run inside the block (tests use it to prove query counts)."""
         counter: list[str] = []
+        if not self._statement_counters:  # listening only while counting: an event on every statement costs
+            event.listen(self.engine, "before_cursor_execute", self._count)
         self._statement_counters.append(counter)
         try:
             yield counter
         finally:
             self._statement_counters.remove(counter)
+            if not self._statement_counters:
+                event.remove(self.engine, "before_cursor_execute", self._count)
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
