@@ -200,7 +200,8 @@ def session_is_valid(svc: Services, session_id: int) -> bool:
     Redis is degraded the nodes cannot see each other's marks, so the database is asked every time.
     """
     checks: dict[int, tuple[str, Any]] = svc.extras.setdefault("session_checks", {})
-    shared = svc.state.status() != "degraded"
+    status = svc.state.status()  # "off": memory (one node, unless a message queue joins several)
+    shared = status == "ok" or (status == "off" and not svc.settings.SOCKETIO_MESSAGE_QUEUE)
     mark = _revocation_mark(svc) if shared else ""
     hit = checks.get(session_id)
     if shared and hit is not None and hit[0] == mark and hit[1] > utcnow():
