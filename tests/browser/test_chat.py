@@ -71,8 +71,8 @@ def test_two_people_chat_in_real_time(browser: Browser, server) -> None:  # type
 
 
 def test_message_sent_while_a_room_is_opening_is_not_lost(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    """Bob opens the room; its history page is read before Alice's message is stored but reaches Bob's
-    browser only after the live event for it. The message must still show, once."""
+    """Bob opens the room; its history page is read before Alice sends a message and edits another,
+    but reaches Bob's browser only after the live events. Both must show, once, as they are now."""
     ca, cb = browser.new_context(), browser.new_context()
     a, b = new_page(ca), new_page(cb)
     alice, bob = unique("alice"), unique("bob")
@@ -93,11 +93,19 @@ def test_message_sent_while_a_room_is_opening_is_not_lost(browser: Browser, serv
         b.wait_for_timeout(50)
     send(a, "열리는 중에 보낸 메시지")
     expect(message(a, "열리는 중에 보낸 메시지")).not_to_have_attribute("data-message-id", "")
-    b.wait_for_timeout(500)  # the live event reaches Bob while his page is still on its way
+    # ... and Alice edits her first message meanwhile: the page Bob gets still has the old text.
+    first = message(a, "첫 메시지")
+    first.hover()
+    first.locator('[data-act="edit"]').click()
+    editor = a.locator(".edit-box")
+    editor.fill("고친 첫 메시지")
+    editor.press("Enter")
+    expect(message(a, "고친 첫 메시지")).to_have_count(1)
+    b.wait_for_timeout(500)  # the live events reach Bob while his page is still on its way
     route, response = held[0]
     route.fulfill(response=response)
     b.unroute(f"**/api/rooms/{room_id}/messages?*")
-    expect(message(b, "첫 메시지")).to_have_count(1)
+    expect(message(b, "고친 첫 메시지")).to_have_count(1)
     expect(message(b, "열리는 중에 보낸 메시지")).to_have_count(1)
     ca.close()
     cb.close()

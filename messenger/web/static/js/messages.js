@@ -263,6 +263,7 @@ export function replaceNode(m) {
 
 export function update(roomId, message) {
   const c = conv(roomId);
+  store.holdWhileLoading(roomId, [message], { changed: true }); // and to the held copy below, if any
   const held = c.byId.get(message.id);
   if (!held) return;
   Object.assign(held, message);

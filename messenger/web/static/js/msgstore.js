@@ -91,24 +91,26 @@ function url(roomId, params) { return `/api/rooms/${roomId}/messages` + query(pa
 
 // Live messages that arrive while a page that replaces the held list is loading are kept aside and
 // merged after it: a message sent just as a room opens must not fall between the page and the event.
-export function holdWhileLoading(roomId, messages) {
+// Edits and deletions (``changed``) that arrive meanwhile are applied to the page's copy when it holds them.
+export function holdWhileLoading(roomId, messages, { changed = false } = {}) {
   const c = conv(roomId);
   if (!c.loading) return false;
-  c.held.push(...messages);
+  (changed ? c.heldChanges : c.held).push(...messages);
   return true;
 }
 
 async function replacing(roomId, load) {
   const c = conv(roomId);
-  if (!c.loading) c.held = [];
+  if (!c.loading) { c.held = []; c.heldChanges = []; }
   c.loading = (c.loading || 0) + 1;
   try {
     return await load(c);
   } finally {
     c.loading -= 1;
     if (!c.loading) {
-      const held = c.held; c.held = [];
+      const held = c.held; const changes = c.heldChanges; c.held = []; c.heldChanges = [];
       if (held.length && c.loaded && c.liveEnd) merge(roomId, held);
+      for (const m of changes) { const mine = c.byId.get(m.id); if (mine) Object.assign(mine, m); }
     }
   }
 }
