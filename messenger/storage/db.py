@@ -86,7 +86,8 @@ def _checkpoint_loop(path: str, stop: threading.Event, interval: float) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight to the driver: through exec_driver_sql this one statement cost ~60 µs of SQLAlchemy.
+    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 class Database:

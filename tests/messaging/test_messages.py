@@ -165,3 +165,22 @@ def test_search_index_follows_send_edit_and_delete(app: Any) -> None:
     assert found("회의") == [lee_msg["id"]]
     lee.delete(f"/api/messages/{lee_msg['id']}")
     assert found("회의") == []
+
+
+def test_sending_a_message_takes_a_fixed_number_of_statements(app: Any, svc: Any) -> None:
+    """The send path (hot: every message) in ONE transaction: members, insert, room's last message,
+    sender's read marker, search index row(s), the message object. Nothing per member."""
+    from messenger.messages import service as messages
+
+    kim, lee = TestUser(app, "kim"), TestUser(app, "lee")
+    small = group(kim, "small", lee)
+    big = group(kim, "big", lee, *[TestUser(app, name) for name in ("park", "choi", "jung")])  # 5/min sign-ups
+    index_rows = 2 if svc.db.is_sqlite else 1  # SQLite: search_docs + the FTS5 row
+    for room in (small, big):
+        with svc.db.count_statements() as statements:
+            sent = messages.send(svc, kim.id, room["id"], "회의는 3시에 합니다", client_msg_id=f"c-{room['id']}")
+        assert sent["content"] == "회의는 3시에 합니다" and sent["read_count"] == 0
+        assert len(statements) == 5 + index_rows, statements
+    with svc.db.count_statements() as statements:  # @all resolves from the members already read
+        messages.send(svc, kim.id, big["id"], "@all 공지입니다")
+    assert len(statements) == 5 + index_rows + 2, statements  # + usernames lookup, + mention rows
