@@ -9,24 +9,24 @@ from typing import Any
 from sqlalchemy import Connection, String, and_, bindparam, cast, delete, func, insert, or_, select, update
 
 from messenger.storage.db import utcnow
+from messenger.storage.hot import HotStatement
 from messenger.storage.tables import message_mentions, messages, reactions, room_members, users
 
-
-@functools.cache
-def _insert_message_stmt() -> Any:
-    return insert(messages)
+_INSERT_MESSAGE = HotStatement(
+    "INSERT INTO messages (room_id, sender_id, type, content, reply_to_id, file_id, poll_id, client_msg_id, "
+    "created_at) VALUES (:room_id, :sender_id, :type, :content, :reply_to_id, :file_id, :poll_id, "
+    ":client_msg_id, :created_at) RETURNING id")
 
 
 def insert_message(conn: Connection, room_id: int, sender_id: int | None, type_: str, content: str,
                    reply_to_id: int | None = None, file_id: int | None = None, poll_id: int | None = None,
                    client_msg_id: str | None = None) -> tuple[int, dt.datetime]:
     now = utcnow()
-    result = conn.execute(  # a built statement: the send path runs this for every message
-        _insert_message_stmt(),
-        {"room_id": room_id, "sender_id": sender_id, "type": type_, "content": content, "reply_to_id": reply_to_id,
-         "file_id": file_id, "poll_id": poll_id, "client_msg_id": client_msg_id, "created_at": now},
-    )
-    return int(result.inserted_primary_key[0]), now
+    row = _INSERT_MESSAGE(conn, {  # the send path runs this for every message
+        "room_id": room_id, "sender_id": sender_id, "type": type_, "content": content, "reply_to_id": reply_to_id,
+        "file_id": file_id, "poll_id": poll_id, "client_msg_id": client_msg_id, "created_at": now,
+    }).fetchone()
+    return int(row[0]), now
 
 
 def get_message(conn: Connection, message_id: int) -> Any:

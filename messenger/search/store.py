@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, text
 
 from messenger.search.text import char_token, doc_tokens, room_prefix
+from messenger.storage.hot import HotStatement
 
 CHUNK = 500
 
@@ -84,10 +85,10 @@ def delete_docs(conn: Connection, message_ids: Sequence[int]) -> None:
         conn.execute(text(f"DELETE FROM search_docs WHERE message_id IN ({marks})"), params)
 
 
-# Built once: the send path indexes every message.
-_INSERT_DOC = text("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm) "
-                   "VALUES (:id, :room, :sender, :file, :norm)")
-_INSERT_FTS = text("INSERT INTO search_fts(rowid, tokens) VALUES (:id, :t)")
+# The send path indexes every message.
+_INSERT_DOC = HotStatement("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm) "
+                           "VALUES (:id, :room, :sender, :file, :norm)")
+_INSERT_FTS = HotStatement("INSERT INTO search_fts(rowid, tokens) VALUES (:id, :t)")
 _INSERT_PG_DOC = text("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm, grams) "
                       "VALUES (:id, :room, :sender, :file, :norm, :grams)")
 
@@ -100,8 +101,12 @@ def insert_docs(conn: Connection, docs: Sequence[Doc]) -> None:
     rows = [{"id": d.message_id, "room": d.room_id, "sender": d.sender_id, "file": d.has_file, "norm": d.norm}
             for d in docs]
     if is_sqlite(conn):
-        conn.execute(_INSERT_DOC, rows)
-        conn.execute(_INSERT_FTS, [{"id": d.message_id, "t": _fts_doc(d)} for d in docs])
+        if len(docs) == 1:  # the send path
+            _INSERT_DOC(conn, rows[0])
+            _INSERT_FTS(conn, {"id": docs[0].message_id, "t": _fts_doc(docs[0])})
+        else:  # bulk (re-index): executemany through SQLAlchemy
+            conn.execute(_INSERT_DOC.clause, rows)
+            conn.execute(_INSERT_FTS.clause, [{"id": d.message_id, "t": _fts_doc(d)} for d in docs])
     else:
         for row, doc in zip(rows, docs, strict=True):
             row["grams"] = _pg_grams(doc)

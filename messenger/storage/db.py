@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 
+from messenger.storage.hot import statement_counters
+
 
 def utcnow() -> dt.datetime:
     """Now in UTC, naive (every stored timestamp is naive UTC)."""
@@ -119,6 +121,7 @@ class Database:
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=15, pool_pre_ping=True)
         self._statement_counters: list[list[str]] = []
+        statement_counters[self.engine] = self._statement_counters  # hot statements report here too
 
     def _start_checkpoints(self, path: str) -> None:
         stop = self._checkpoint_stop = threading.Event()
