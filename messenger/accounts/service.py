@@ -196,8 +196,9 @@ def session_is_valid(svc: Services, session_id: int) -> bool:
 
     A valid answer is remembered on this node until the session expires or ANY session is revoked
     (logout, password change, deactivation, deletion) on any node: every revocation changes a mark in
-    the shared state store, and a cached answer counts only under the mark it was read with. While
-    Redis is degraded the nodes cannot see each other's marks, so the database is asked every time.
+    the shared state store, and a cached answer counts only under the mark it was read with. Where the
+    nodes cannot see each other's marks (Redis degraded, or several nodes on a message queue without a
+    Redis state store) the database is asked every time.
     """
     checks: dict[int, tuple[str, Any]] = svc.extras.setdefault("session_checks", {})
     status = svc.state.status()  # "off": memory (one node, unless a message queue joins several)
