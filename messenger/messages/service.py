@@ -20,6 +20,7 @@ from messenger.messages.serialize import message_dicts, rows_to_dicts
 from messenger.rooms import store as rooms_store
 from messenger.rooms.live import stop_typing_after_send
 from messenger.rooms.service import emit_to_members, require_member, require_member_of
+from messenger.storage.db import utcnow
 
 __all__ = [
     "send", "send_from_client", "edit", "delete", "post_system_message", "insert_system", "broadcast_new",
@@ -264,9 +265,11 @@ def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None =
         if row.type == "system":
             raise ApiError(400, "not_deletable", "System messages cannot be deleted", "시스템 메시지는 삭제할 수 없습니다.")
         fresh = row.deleted_at is None
+        unpinned = False
         if fresh:
             store.tombstone(conn, message_id)
             _unindex(conn, [message_id])
+            unpinned = _end_pin_and_poll(conn, message_id, row.poll_id)
             if not own:
                 audit_store.add(conn, "room", "message_deleted", actor_id=user_id, room_id=int(row.room_id),
                                 target_user_id=row.sender_id, target_id=str(message_id),
@@ -275,7 +278,21 @@ def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None =
         message = message_dicts(svc, conn, [message_id], user_id)[message_id]
     if fresh:
         emit_to_members(svc, "message_deleted", {"message": message}, int(row.room_id))
+    if unpinned:
+        from messenger.pins.service import broadcast as broadcast_pins
+
+        broadcast_pins(svc, int(row.room_id))
     return message
+
+
+def _end_pin_and_poll(conn: Connection, message_id: int, poll_id: int | None) -> bool:
+    """A deleted message leaves the pins (True when it was pinned) and its poll closes: no more votes."""
+    from messenger.pins import store as pins_store
+    from messenger.polls import store as polls_store
+
+    if poll_id is not None:
+        polls_store.close(conn, poll_id, utcnow())  # an already closed poll keeps its time
+    return pins_store.remove_message(conn, message_id)
 
 
 # ---- history and read state -------------------------------------------------------------------

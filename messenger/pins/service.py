@@ -84,7 +84,7 @@ def pin(svc: Services, user_id: int, room_id: int, message_id: int) -> tuple[lis
             audit_store.add(conn, "room", "pin", user_id, room_id=room_id, target_user_id=msg.sender_id,
                             target_id=str(message_id), details={"message_id": message_id})
     if created:
-        _broadcast(svc, room_id)
+        broadcast(svc, room_id)
     return list_pins(svc, user_id, room_id), created
 
 
@@ -102,11 +102,12 @@ def unpin(svc: Services, user_id: int, room_id: int, message_id: int) -> list[di
         audit_store.add(conn, "room", "unpin", user_id, room_id=room_id, target_user_id=msg.sender_id,
                         target_id=str(message_id),
                         details={"message_id": message_id, "pinned_by": row.pinned_by})
-    _broadcast(svc, room_id)
+    broadcast(svc, room_id)
     return list_pins(svc, user_id, room_id)
 
 
-def _broadcast(svc: Services, room_id: int) -> None:
+def broadcast(svc: Services, room_id: int) -> None:
+    """``pin_updated`` with the room's pins (also after a pinned message was deleted)."""
     with svc.db.read() as conn:
         pins = pin_dicts(svc, conn, room_id, None)
     emit_to_members(svc, "pin_updated", {"room_id": room_id, "pins": pins}, room_id)

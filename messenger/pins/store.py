@@ -43,6 +43,11 @@ def remove(conn: Connection, room_id: int, message_id: int) -> bool:
     return bool(result.rowcount)
 
 
+def remove_message(conn: Connection, message_id: int) -> bool:
+    """Unpin a message everywhere (it was deleted); True when it was pinned."""
+    return bool(conn.execute(delete(pins).where(pins.c.message_id == message_id)).rowcount)
+
+
 def list_for_room(conn: Connection, room_id: int) -> list[Any]:
     """Pins of live (not deleted) messages, newest pin first."""
     return list(conn.execute(

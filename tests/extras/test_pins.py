@@ -111,3 +111,19 @@ def test_pinned_poll_broadcast_carries_no_ones_votes(live_server: Any) -> None:
         assert lee.get(f"/api/rooms/{room}/pins").json()["pins"][0]["message"]["poll"]["my_votes"] == []
     finally:
         lee_sock.disconnect()
+
+
+def test_deleting_a_pinned_message_unpins_it_for_everyone(live_server: Any) -> None:
+    kim, lee = LiveUser(live_server.url, "kim"), LiveUser(live_server.url, "lee")
+    room = group(kim, lee)
+    keep, gone = say(kim, room, "남는 공지"), say(kim, room, "지울 공지")
+    for msg in (keep, gone):
+        assert lee.post(f"/api/rooms/{room}/pins", json={"message_id": msg["id"]}).status_code == 201
+    lee_sock = lee.socket()
+    try:
+        assert kim.delete(f"/api/messages/{gone['id']}").status_code == 200
+        event = lee_sock.wait_for("pin_updated")  # the pins panel updates at once, without a reload
+        assert event["room_id"] == room and [p["message"]["id"] for p in event["pins"]] == [keep["id"]]
+        assert [p["message"]["id"] for p in lee.get(f"/api/rooms/{room}/pins").json()["pins"]] == [keep["id"]]
+    finally:
+        lee_sock.disconnect()

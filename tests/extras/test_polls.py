@@ -188,3 +188,18 @@ def test_concurrent_votes_of_one_user_leave_one_vote(live_server: Any) -> None:
         assert set(pool.map(vote, range(12))) == {200}
     final = lee.get(f"/api/polls/{poll['id']}").json()["poll"]
     assert sum(_counts(final)) == 1 and len(final["my_votes"]) == 1 and final["total_voters"] == 1
+
+
+def test_deleting_the_poll_message_closes_the_poll(live_server: Any) -> None:
+    kim, lee = LiveUser(live_server.url, "kim"), LiveUser(live_server.url, "lee")
+    room = group(kim, lee)
+    poll = _create(kim, room)
+    assert _vote(lee, poll, 0).status_code == 200
+    with live_server.svc.db.read() as conn:
+        from sqlalchemy import text
+
+        message_id = conn.execute(text("SELECT id FROM messages WHERE poll_id = :p"), {"p": poll["id"]}).scalar()
+    assert kim.delete(f"/api/messages/{message_id}").status_code == 200
+    r = _vote(lee, poll, 1)  # no votes on a deleted poll
+    assert r.status_code == 400 and r.json()["code"] == "poll_closed"
+    assert lee.get(f"/api/polls/{poll['id']}").json()["poll"]["closed"] is True
