@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import PASSWORD, login, message, new_page, open_direct, open_room, register, send, unique
+from tests.browser.ui import PASSWORD, edit, login, message, new_page, open_direct, open_room, register, send, unique
 
 
 def test_register_logout_and_login_again(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
@@ -94,12 +94,7 @@ def test_message_sent_while_a_room_is_opening_is_not_lost(browser: Browser, serv
     send(a, "열리는 중에 보낸 메시지")
     expect(message(a, "열리는 중에 보낸 메시지")).not_to_have_attribute("data-message-id", "")
     # ... and Alice edits her first message meanwhile: the page Bob gets still has the old text.
-    first = message(a, "첫 메시지")
-    first.hover()
-    first.locator('[data-act="edit"]').click()
-    editor = a.locator(".edit-box")
-    editor.fill("고친 첫 메시지")
-    editor.press("Enter")
+    edit(a, "첫 메시지", "고친 첫 메시지")
     expect(message(a, "고친 첫 메시지")).to_have_count(1)
     b.wait_for_timeout(500)  # the live events reach Bob while his page is still on its way
     route, response = held[0]

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.ui import message, new_page, open_direct, open_room, register, send, unique
+from tests.browser.ui import edit, message, new_page, open_direct, open_room, register, send, unique
 
 XSS = '<img src=x onerror="window.__pwned=1">'
 
@@ -189,12 +189,7 @@ def test_reply_edit_delete_and_english(pair) -> None:  # type: ignore[no-untyped
     reply = message(a, "답장입니다")
     expect(reply.locator(".reply-quote")).to_contain_text("시작")
     # Edit: the other side sees the new text and the edited mark.
-    mine = message(b, "답장입니다")
-    mine.hover()
-    mine.locator('[data-act="edit"]').click()
-    box = b.locator(".edit-box")
-    box.fill("고친 답장입니다")
-    box.press("Enter")
+    edit(b, "답장입니다", "고친 답장입니다")
     expect(message(a, "고친 답장입니다").locator(".edited")).to_have_text("(수정됨)")
     # Delete: the message keeps its place, marked deleted, on both sides.
     edited = message(b, "고친 답장입니다")

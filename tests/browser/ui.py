@@ -64,5 +64,15 @@ def send(page: Page, text: str) -> None:
     box.press("Enter")
 
 
+def edit(page: Page, old_text: str, new_text: str) -> None:
+    """Edit one's own message from its hover menu."""
+    target = message(page, old_text)
+    target.hover()
+    target.locator('[data-act="edit"]').click()
+    box = page.locator(".edit-box")
+    box.fill(new_text)
+    box.press("Enter")
+
+
 def message(page: Page, text: str):  # type: ignore[no-untyped-def]
     return page.locator('[data-testid="message"]', has_text=text)
