@@ -106,3 +106,33 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def x_display_with_tray_panel(env: dict[str, str] | None = None) -> Iterator[str]:
+    """A private Xvfb display (800x600) with trayer docked at the top right as the system tray; yields
+    ``":N"``. ``env`` is trayer's environment (DISPLAY is set)."""
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        display = f":{fh.readline().strip()}"
+    trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width",
+                               "120", "--height", "48", "--SetDockType", "true", "--transparent", "false",
+                               "--tint", "0x404040"], env={**(env or os.environ), "DISPLAY": display},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield display
+    finally:
+        for proc in (trayer, xvfb):
+            _stop(proc)

@@ -24,7 +24,7 @@ import requests
 
 from gui.i18n import LABELS
 from tests.helpers import LiveUser
-from tests.services import free_port, missing
+from tests.services import free_port, missing, x_display_with_tray_panel
 
 ROOT = Path(__file__).resolve().parents[2]
 KO = LABELS["ko"]
@@ -43,25 +43,8 @@ def _require() -> None:
 @pytest.fixture
 def xserver(tmp_path: Path) -> Iterator[str]:
     _require()
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as fh:
-        display = f":{fh.readline().strip()}"
-    env = {**os.environ, "DISPLAY": display}
-    trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width",
-                               "120", "--height", "48", "--SetDockType", "true", "--transparent", "false",
-                               "--tint", "0x404040"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with x_display_with_tray_panel() as display:
         yield display
-    finally:
-        for proc in (trayer, xvfb):
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 class Tray:

@@ -114,57 +114,45 @@ def test_the_binary_shows_its_tray_icon_on_an_x_desktop(build_report: dict[str, 
 
     import requests
 
-    from tests.services import free_port, missing
+    from tests.services import free_port, missing, x_display_with_tray_panel
 
     if not sys.platform.startswith("linux"):
         pytest.skip("X11 tray check")
     for tool in ("Xvfb", "trayer"):
         if shutil.which(tool) is None:
             missing(tool)
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as fh:
-        display = f":{fh.readline().strip()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSENGER_", "WAYLAND", "XDG_"))}
-    env.update({"DISPLAY": display, "MDNS_ENABLED": "false", "TMPDIR": str(tmp_path),
+    env.update({"MDNS_ENABLED": "false", "TMPDIR": str(tmp_path),
                 "XDG_DATA_HOME": str(tmp_path / "xdg-data"), "XDG_CONFIG_HOME": str(tmp_path / "xdg-config")})
-    procs: list[subprocess.Popen[bytes]] = []
-    trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width",
-                               "120", "--height", "48", "--SetDockType", "true", "--transparent", "false",
-                               "--tint", "0x404040"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    port = free_port()
-    log = tmp_path / "tray.log"
-    try:
-        with open(log, "wb") as out:
-            app = subprocess.Popen([str(ROOT / build_report["artifact"]), "--host", "127.0.0.1", "--port", str(port),
-                                    "--data-dir", str(tmp_path / "data")], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-        procs.append(app)
-        deadline = time.monotonic() + 60
-        docked = healthy = False
-        while time.monotonic() < deadline and not (docked and healthy) and app.poll() is None:
-            try:
-                healthy = requests.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200
-            except requests.RequestException:
-                healthy = False
-            docked = _icon_pixels(display) > 50
-            time.sleep(0.2)
-        output = log.read_text(errors="replace")
-        assert healthy, output
-        assert docked and "headless" not in output, f"no tray icon docked; the binary said:\n{output}"
-        app.send_signal(signal.SIGTERM)
-        assert app.wait(30) == 0, log.read_text(errors="replace")
-        assert not list(tmp_path.glob("_MEI*"))
-    finally:
-        for proc in (*procs, trayer, xvfb):
-            if proc.poll() is None:
-                proc.terminate()
+    with x_display_with_tray_panel(env) as display:
+        env["DISPLAY"] = display
+        app = None
+        port = free_port()
+        log = tmp_path / "tray.log"
+        try:
+            with open(log, "wb") as out:
+                app = subprocess.Popen([str(ROOT / build_report["artifact"]), "--host", "127.0.0.1", "--port", str(port),
+                                        "--data-dir", str(tmp_path / "data")], env=env, stdout=out,
+                                       stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 60
+            docked = healthy = False
+            while time.monotonic() < deadline and not (docked and healthy) and app.poll() is None:
                 try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                    healthy = requests.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200
+                except requests.RequestException:
+                    healthy = False
+                docked = _icon_pixels(display) > 50
+                time.sleep(0.2)
+            output = log.read_text(errors="replace")
+            assert healthy, output
+            assert docked and "headless" not in output, f"no tray icon docked; the binary said:\n{output}"
+            app.send_signal(signal.SIGTERM)
+            assert app.wait(30) == 0, log.read_text(errors="replace")
+            assert not list(tmp_path.glob("_MEI*"))
+        finally:
+            if app is not None and app.poll() is None:
+                app.kill()
+                app.wait(10)
 
 
 def _icon_pixels(display: str) -> int:
