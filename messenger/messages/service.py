@@ -161,7 +161,12 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
             rooms_store.touch_room(conn, room_id, msg_id, created_at)
             rooms_store.advance_read(conn, room_id, sender_id, msg_id)
             _index_new(conn, msg_id, room_id, sender_id, file_id, _search_text(conn, content, file_id))
-            message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
+            if reply_to_id is None:  # what the full select would return, without running it
+                row = store.new_message_row(conn, msg_id, created_at, room_id, sender_id, type, content, mentions,
+                                            file_id, poll_id, client_msg_id or None)
+                message = rows_to_dicts(svc, conn, [row], sender_id)[msg_id]
+            else:
+                message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
     except IntegrityError:
         if not client_msg_id:
             raise

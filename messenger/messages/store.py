@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, String, and_, bindparam, cast, delete, func, insert, or_, select, update
@@ -27,6 +28,26 @@ def insert_message(conn: Connection, room_id: int, sender_id: int | None, type_:
         "file_id": file_id, "poll_id": poll_id, "client_msg_id": client_msg_id, "created_at": now,
     }).fetchone()
     return int(row[0]), now
+
+
+_SENDER = HotStatement("SELECT username, display_name, avatar_file_id FROM users WHERE id = :id")
+
+
+def new_message_row(conn: Connection, msg_id: int, created_at: dt.datetime, room_id: int, sender_id: int,
+                    type_: str, content: str, mention_ids: list[int], file_id: int | None = None,
+                    poll_id: int | None = None, client_msg_id: str | None = None) -> Any:
+    """The row ``load_messages`` returns for a message this transaction just inserted (not a reply),
+    from what the caller knows plus the sender's name: no reactions, not read by anyone else yet.
+    The send path builds its message object from it instead of the full select (~0.2 ms per message)."""
+    username, display_name, avatar_file_id = _SENDER(conn, {"id": sender_id}).fetchone()
+    return SimpleNamespace(
+        id=msg_id, room_id=room_id, sender_id=sender_id, type=type_, content=content, reply_to_id=None,
+        file_id=file_id, poll_id=poll_id, client_msg_id=client_msg_id, created_at=created_at, edited_at=None,
+        deleted_at=None, sender_username=username, sender_name=display_name, sender_avatar_file_id=avatar_file_id,
+        reply_content=None, reply_type=None, reply_deleted_at=None, reply_sender_id=None, reply_room_id=None,
+        reply_sender_name=None, mention_ids=",".join(str(u) for u in mention_ids) or None, reaction_list=None,
+        read_count=0,
+    )
 
 
 def get_message(conn: Connection, message_id: int) -> Any:

@@ -184,3 +184,30 @@ def test_sending_a_message_takes_a_fixed_number_of_statements(app: Any, svc: Any
     with svc.db.count_statements() as statements:  # @all resolves from the members already read
         messages.send(svc, kim.id, big["id"], "@all 공지입니다")
     assert len(statements) == 5 + index_rows + 2, statements  # + usernames lookup, + mention rows
+
+
+def test_a_sent_message_object_equals_the_stored_one(app: Any, svc: Any) -> None:
+    """The send path builds its message object without reading the message back; what the sender's ack
+    and ``new_message`` carry must be exactly what history returns for it afterwards."""
+    from messenger.messages import service as messages
+    from messenger.messages.serialize import message_dicts
+    from messenger.polls.service import create_poll
+    from tests.files.util import upload
+
+    kim, lee = TestUser(app, "kim"), TestUser(app, "lee")
+    kim.patch("/api/me", json={"display_name": "김 팀장"})
+    room = group(kim, "팀", lee)
+    rid = room["id"]
+    token = upload(kim, rid, "보고서.pdf", b"%PDF-1.4 report").get_json()["upload_token"]
+
+    def as_stored(message: dict[str, Any]) -> dict[str, Any]:
+        with svc.db.read() as conn:
+            stored = message_dicts(svc, conn, [message["id"]], message["sender"]["id"])[message["id"]]
+        assert message == stored
+        return message
+
+    first = as_stored(messages.send(svc, kim.id, rid, "@lee 확인 부탁해요 @all", client_msg_id="c-1"))
+    assert first["mentions"] == [lee.id] and first["sender"]["display_name"] == "김 팀장"
+    assert as_stored(messages.send(svc, kim.id, rid, "", type="file", upload_token=token))["file"]["name"] == "보고서.pdf"
+    assert as_stored(create_poll(svc, kim.id, rid, "점심 메뉴?", ["국밥", "냉면"])[1])["poll"]["question"] == "점심 메뉴?"
+    assert as_stored(messages.send(svc, lee.id, rid, "네", reply_to_id=first["id"]))["reply_to"]["id"] == first["id"]
