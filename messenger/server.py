@@ -7,7 +7,9 @@ The server thread gets its own gevent hub; other threads talk to it only through
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +34,13 @@ def _handler_class() -> Any:
     from gevent.pywsgi import WSGIHandler
 
     class WebSocketAwareHandler(WSGIHandler):  # type: ignore[misc]
+        def handle(self) -> None:
+            # Chat is many small writes: without TCP_NODELAY, Nagle's algorithm holds a frame back
+            # until the client's delayed ACK (up to 40 ms on Linux) whenever one is still unacknowledged.
+            with contextlib.suppress(OSError, AttributeError):
+                self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().handle()
+
         def run_application(self) -> None:
             if self.environ.get("HTTP_UPGRADE", "").lower() != "websocket":
                 return super().run_application()
