@@ -328,14 +328,17 @@ def set_avatar(svc: Services, user_id: int, file: Any) -> Any:
 
 
 def purge_orphans(svc: Services) -> int:
-    """Delete uploads never sent in a message once their token can no longer be spent (hourly job)."""
+    """Delete uploads never sent in a message once their token can no longer be spent, and stored files
+    that no upload refers to (left by a crash; files.sweep) once as old (hourly job)."""
+    from messenger.files.sweep import remove_stray_files
+
     age = max(ORPHAN_AGE, timedelta(seconds=2 * svc.settings.UPLOAD_TOKEN_TTL_SECONDS))
     with svc.db.read() as conn:
         file_ids = store.orphan_file_ids(conn, utcnow() - age)
     delete_stored_files(svc, file_ids)
     if file_ids:
         svc.log.info("removed %d upload(s) that were never sent", len(file_ids))
-    return len(file_ids)
+    return len(file_ids) + remove_stray_files(svc, age)
 
 
 def delete_stored_files(svc: Services, file_ids: list[int]) -> None:

@@ -63,6 +63,12 @@ def orphan_file_ids(conn: Connection, cutoff: dt.datetime, limit: int = 500) -> 
     return [int(r.id) for r in rows]
 
 
+def live_stored_paths(conn: Connection) -> set[str]:
+    """Every stored path and thumbnail path of files not deleted (the stray-file sweep, hourly)."""
+    rows = conn.execute(select(files.c.stored_path, files.c.thumbnail_path).where(files.c.deleted_at.is_(None)))
+    return {p for row in rows for p in row if p}
+
+
 def room_files(conn: Connection, room_id: int, before_id: int | None, limit: int) -> list[Any]:
     """Files shared in a room's live messages, newest message first (uses ix_messages_room_id_id)."""
     cond = [messages.c.room_id == room_id, messages.c.file_id.is_not(None), messages.c.deleted_at.is_(None),

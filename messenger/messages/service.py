@@ -260,7 +260,8 @@ def edit(svc: Services, user_id: int, message_id: int, content: str) -> dict[str
 
 
 def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None = None) -> dict[str, Any]:
-    """Sender or room admin; a tombstone (``deleted: true``, empty content) stays. ``message_deleted``."""
+    """Sender or room admin; a tombstone (``deleted: true``, empty content) stays, an attached file is
+    deleted (row and disk). ``message_deleted``."""
     with svc.db.begin() as conn:
         row, role = _load_for_change(conn, message_id, user_id)
         own = row.sender_id == user_id
@@ -271,6 +272,7 @@ def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None =
             raise ApiError(400, "not_deletable", "System messages cannot be deleted", "시스템 메시지는 삭제할 수 없습니다.")
         fresh = row.deleted_at is None
         unpinned = False
+        file_ids = [int(row.file_id)] if fresh and row.file_id is not None else []
         if fresh:
             store.tombstone(conn, message_id)
             _unindex(conn, [message_id])
@@ -281,6 +283,10 @@ def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None =
                                 details={"type": row.type, "created_at": row.created_at.isoformat() + "Z"},
                                 client_ip=client_ip)
         message = message_dicts(svc, conn, [message_id], user_id)[message_id]
+    if file_ids:  # committed: the attached file goes too (its row marked deleted, then off the disk)
+        from messenger.files.service import delete_stored_files
+
+        delete_stored_files(svc, file_ids)
     if fresh:
         emit_to_members(svc, "message_deleted", {"message": message}, int(row.room_id))
     if unpinned:

@@ -57,3 +57,28 @@ def test_upload_send_download_and_leave(live_server: Any) -> None:
     assert alice.delete(f"/api/rooms/{room}/members/{alice.id}").status_code in (200, 204)
     assert bob.get(f["url"]).content == data
     assert alice.get(f["url"]).status_code == 403
+
+
+def test_deleting_a_file_message_deletes_its_file(app: Any, svc: Any) -> None:
+    """Deleting a file message removes the file from the room, the download and the disk (thumbnail too)."""
+    from tests.files.util import upload
+    from tests.helpers import TestUser
+
+    kim, lee = TestUser(app, "kim"), TestUser(app, "lee")
+    room = make_room(kim, lee)
+    token = upload(kim, room, "도면.png", png(400, 300)).get_json()["upload_token"]
+    sent = kim.post(f"/api/rooms/{room}/messages", json={"content": "", "type": "file", "upload_token": token})
+    message = sent.get_json()["message"]
+    f = message["file"]
+    assert lee.get(f["url"]).status_code == 200
+    with svc.db.read() as conn:
+        row = files_store.get_files(conn, [f["id"]])[0]
+    stored = [svc.settings.upload_dir / rel for rel in (row.stored_path, row.thumbnail_path)]
+    assert all(p.is_file() for p in stored)
+
+    assert kim.delete(f"/api/messages/{message['id']}").status_code == 200
+    assert lee.get(f["url"]).status_code == 404 and lee.get(f["url"] + "?thumb=1").status_code == 404
+    assert lee.get(f"/api/rooms/{room}/files").get_json()["files"] == []
+    assert not any(p.exists() for p in stored)
+    history = lee.get(f"/api/rooms/{room}/messages").get_json()["messages"]
+    assert history[0]["id"] == message["id"] and history[0]["deleted"] and "file" not in history[0]

@@ -272,3 +272,31 @@ def test_uploads_never_sent_are_purged(svc: Any, trio: Any) -> None:
     assert not path.exists() and bob.get(old["url"]).status_code == 404
     assert bob.get(kept["url"]).status_code == 200  # its token is still good
     assert bob.get(sent["file_path"]).data == b"sent"  # sent in a message: kept however old
+
+
+def test_stray_stored_files_left_by_a_crash_are_swept(svc: Any, trio: Any) -> None:
+    """Files on disk that no upload refers to (a crash between the write and the commit, a quarantine
+    copy of an interrupted scan) go with the hourly orphan job once a day old; nothing else does."""
+    import os
+
+    alice, bob, _carol, room = trio
+    f = upload(alice, room, "사진.png", png()).get_json()["file"]
+    root = svc.settings.upload_dir
+    with svc.db.read() as conn:
+        row = files_service.store.get_file(conn, f["id"])
+    live = [root / row.stored_path, root / row.thumbnail_path]
+    strays = [root / "ab" / "cd" / ("ab" + "c" * 30), root / "quarantine" / ("0" * 32),
+              root / "ab" / "cd" / ("ab" + "d" * 30 + "_thumb.jpg")]
+    recent_stray = root / "quarantine" / ("1" * 32)
+    operator_file = root / "readme.txt"
+    for path in [*strays, recent_stray, operator_file]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"left over")
+    two_days_ago = time.time() - 2 * 86400
+    for path in [*strays, *live, operator_file]:
+        os.utime(path, (two_days_ago, two_days_ago))
+
+    assert svc.jobs.run_now("files_purge_orphans")
+    assert not any(p.exists() for p in strays)
+    assert all(p.exists() for p in [*live, recent_stray, operator_file])
+    assert bob.get(f["url"]).status_code == 200 and bob.get(f["thumbnail_url"]).status_code == 200
