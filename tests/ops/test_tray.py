@@ -3,7 +3,8 @@
 Every menu action is triggered through pystray's own MenuItem objects inside the running tray (the
 test-only control enabled by MESSENGER_TRAY_CONTROL calls ``item(icon)``, exactly what a click does),
 and its effect is checked from outside. The menu is also opened with a real right-click (xdotool) for
-the screenshot in docs/images/tray.png.
+a screenshot; ``UPDATE_SCREENSHOTS=1`` saves it as docs/images/tray.png (otherwise it stays
+in the test's temporary directory, so a test run leaves the tree clean).
 """
 
 from __future__ import annotations
@@ -221,7 +222,7 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
 
         sock = kim.socket()  # someone online for the picture
         assert "접속 1명" in tray.until(lambda s: "접속 1명" in s["status"], timeout=15)["status"]
-        _screenshot_with_menu_open(xserver)
+        _screenshot_with_menu_open(xserver, tmp_path / "tray.png")
         sock.disconnect()
 
         tray.ask({"cmd": "click", "path": [KO["quit"]]})
@@ -232,7 +233,7 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
         tray.kill()
 
 
-def _screenshot_with_menu_open(display: str) -> None:
+def _screenshot_with_menu_open(display: str, target: Path) -> None:
     from PIL import ImageGrab
 
     env = {**os.environ, "DISPLAY": display}
@@ -246,6 +247,8 @@ def _screenshot_with_menu_open(display: str) -> None:
                    timeout=10)
     time.sleep(1.0)
     shot = ImageGrab.grab(xdisplay=display)
-    (ROOT / "docs" / "images").mkdir(parents=True, exist_ok=True)
-    shot.save(ROOT / "docs" / "images" / "tray.png")
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        target = ROOT / "docs" / "images" / "tray.png"
+    shot.save(target)
+    assert shot.getbbox() is not None, "the screenshot is empty"
     subprocess.run(["xdotool", "key", "Escape"], env=env, check=False, timeout=10)
