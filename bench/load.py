@@ -263,7 +263,8 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     idle_rss = server.memory_info().rss
-    cpu_load0 = sum(server.cpu_times()[:2])
+    load0 = server.cpu_times()
+    cpu_load0 = load0.user + load0.system
     go.set()
     sent: list[tuple[str, int, int]] = []
     acked: dict[str, float] = {}
@@ -273,7 +274,8 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         sent += s
         acked.update(a)
         ack_fail += f
-    cpu_load1 = sum(server.cpu_times()[:2])
+    load1 = server.cpu_times()
+    cpu_load1 = load1.user + load1.system
     received: list[tuple[str, int, float]] = []
     for pipe in pipes:
         _, r = pipe.recv()
@@ -290,6 +292,7 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
     sender_room = {cmid: (sender, room) for cmid, sender, room in sent}
     counts: dict[tuple[str, int], int] = {}
     latencies: list[float] = []
+    by_second: dict[int, list[float]] = {}  # send second -> latencies (where in the run the tail is)
     for cmid, receiver, t in received:
         if cmid not in sender_room:
             continue
@@ -299,7 +302,9 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         key = (cmid, receiver)
         counts[key] = counts.get(key, 0) + 1
         if counts[key] == 1:
-            latencies.append(t - float(cmid.rsplit("-", 1)[1]))
+            sent_at = float(cmid.rsplit("-", 1)[1])
+            latencies.append(t - sent_at)
+            by_second.setdefault(int(sent_at), []).append(t - sent_at)
     expected = 0
     lost = 0
     for cmid, sender, room in sent:
@@ -326,8 +331,11 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         "latency_ms": {"p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99)},
         "ack_ms_p99": (sorted(acked.values())[int(0.99 * (len(acked) - 1))] * 1000) if acked else float("nan"),
         "server_cpu_s": round(cpu1 - cpu0, 2), "server_cpu_s_during_load": round(cpu_load1 - cpu_load0, 2),
+        "server_user_s_during_load": round(load1.user - load0.user, 2),
+        "server_system_s_during_load": round(load1.system - load0.system, 2),
         "server_peak_rss_mb": round(peak_rss[0] / 1e6, 1), "server_idle_rss_mb": round(idle_rss / 1e6, 1),
         "client_cpu_s": round(client_cpu, 2),
+        "max_latency_ms_by_second": [round(max(v) * 1000, 1) for _k, v in sorted(by_second.items())],
     }
 
 
@@ -363,6 +371,16 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
                   + ", ".join(f"{x:.0f}" for x in p99) + " ms")
     if len(medians) == 2:
         print(f"product throughput at saturation / bare stack: {medians['bare'] / medians['product']:.0%}")
+        # The load generator does the same work against either server (same messages, same deliveries),
+        # so its own CPU time is a yardstick for the machine's speed during that run: server CPU per
+        # client CPU cancels the drift of a shared VM between runs.
+        per_client = {}
+        for name in ("product", "bare"):
+            mine = sorted(r["server_cpu_s_during_load"] / r["client_cpu_s"] for r in rows
+                          if r["target"] == name and r["client_cpu_s"])
+            per_client[name] = mine[len(mine) // 2]
+        print(f"server CPU per load-generator CPU: product {per_client['product']:.2f}, bare {per_client['bare']:.2f}"
+              f" -> product / bare, drift-corrected: {per_client['bare'] / per_client['product']:.0%}")
 
 
 def main() -> int:
