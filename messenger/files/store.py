@@ -63,10 +63,14 @@ def orphan_file_ids(conn: Connection, cutoff: dt.datetime, limit: int = 500) -> 
     return [int(r.id) for r in rows]
 
 
-def live_stored_paths(conn: Connection) -> set[str]:
-    """Every stored path and thumbnail path of files not deleted (the stray-file sweep, hourly)."""
-    rows = conn.execute(select(files.c.stored_path, files.c.thumbnail_path).where(files.c.deleted_at.is_(None)))
-    return {p for row in rows for p in row if p}
+def live_stored_paths(conn: Connection, after_id: int, limit: int) -> tuple[int | None, set[str]]:
+    """Stored and thumbnail paths of files not deleted, ``limit`` rows after file id ``after_id`` (the
+    stray-file sweep reads them in slices); the last id read, None when there are no more."""
+    rows = conn.execute(select(files.c.id, files.c.stored_path, files.c.thumbnail_path)
+                        .where(files.c.id > after_id, files.c.deleted_at.is_(None))
+                        .order_by(files.c.id).limit(limit)).all()
+    paths = {p for row in rows for p in (row.stored_path, row.thumbnail_path) if p}
+    return (int(rows[-1].id) if len(rows) == limit else None), paths
 
 
 def room_files(conn: Connection, room_id: int, before_id: int | None, limit: int) -> list[Any]:

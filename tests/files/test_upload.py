@@ -296,6 +296,9 @@ def test_stray_stored_files_left_by_a_crash_are_swept(svc: Any, trio: Any) -> No
     for path in [*strays, *live, operator_file]:
         os.utime(path, (two_days_ago, two_days_ago))
 
+    from messenger.files.sweep import stray_files
+
+    assert stray_files(svc, timedelta(days=1), slice_size=1) == sorted(strays)  # live paths read in slices
     assert svc.jobs.run_now("files_purge_orphans")
     assert not any(p.exists() for p in strays)
     assert all(p.exists() for p in [*live, recent_stray, operator_file])
