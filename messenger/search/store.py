@@ -240,19 +240,22 @@ def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[
     if filters.get("room_id") is not None:
         member_sql += " AND rm.room_id = :room_id"
         params["room_id"] = filters["room_id"]
-    if is_sqlite(conn):
-        params["template"] = match
-        base = _sqlite_search(filters, params, member_sql)
-        id_col = order = "search_fts.rowid"
-    else:
+    if not is_sqlite(conn):
         pg_base = _pg_search(conn, norm_q, list(match or []), filters, params, member_sql)
         if pg_base is None:
             return [], 0
         # "+ 0": PostgreSQL would otherwise walk the primary key backwards and filter every row
         # (slow when the caller's matches are rare); the GIN bitmap plus a top-N sort is not.
-        base, id_col, order = pg_base, "d.message_id", "d.message_id + 0"
+        # The total comes with the page (a window count): one pass over the matches instead of two.
+        rows = conn.execute(text(f"SELECT d.message_id, count(*) OVER () {pg_base} "
+                                 "ORDER BY d.message_id + 0 DESC LIMIT :limit OFFSET :offset"), params).all()
+        if rows or offset == 0:
+            return [int(r[0]) for r in rows], int(rows[0][1]) if rows else 0
+        return [], int(conn.execute(text(f"SELECT count(*) {pg_base}"), params).scalar_one())
+    params["template"] = match
+    base = _sqlite_search(filters, params, member_sql)
     ids = [int(r[0]) for r in conn.execute(
-        text(f"SELECT {id_col} {base} ORDER BY {order} DESC LIMIT :limit OFFSET :offset"), params)]
+        text(f"SELECT search_fts.rowid {base} ORDER BY search_fts.rowid DESC LIMIT :limit OFFSET :offset"), params)]
     if offset == 0 and len(ids) < limit:
         return ids, len(ids)
     return ids, int(conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one())

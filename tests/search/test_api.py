@@ -117,6 +117,8 @@ def test_pagination_and_room_filter(team: Any) -> None:
     assert ids(search(team.lee, "배포", limit=5)) == newest[:5]
     page = search(team.lee, "배포", limit=5, offset=10)
     assert ids(page) == newest[10:] and page["total"] == 12
+    past_the_end = search(team.lee, "배포", limit=5, offset=20)
+    assert ids(past_the_end) == [] and past_the_end["total"] == 12
     in_room = search(team.lee, "배포", room_id=team.room, limit=100)
     assert in_room["total"] == 6 and all(item["room"]["id"] == team.room for item in in_room["results"])
     for bad in ({"limit": 0}, {"limit": 101}, {"offset": -1}, {"room_id": "x"}):
