@@ -12,7 +12,6 @@ from flask import Blueprint, Flask, Response, render_template, request, send_fil
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.core.http import lang
-from messenger.lan import certs
 from messenger.netinfo import server_urls
 
 
@@ -37,8 +36,12 @@ def register(app: Flask, svc: Services) -> None:
     bp = Blueprint("lan", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/setup/static")
 
+    # messenger.lan.certs (and with it cryptography, ~0.09 s) is imported by these two pages only, not
+    # at every start-up of a server that does not use HTTPS.
     @bp.get("/setup/certificate")
     def certificate_page() -> Any:
+        from messenger.lan import certs
+
         paths = certs.cert_paths(svc.settings.data_dir)
         has_ca = paths.ca_cert.exists()
         resp = Response(render_template(
@@ -54,6 +57,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/setup/ca.crt")
     def ca_certificate() -> Any:
+        from messenger.lan import certs
+
         paths = certs.cert_paths(svc.settings.data_dir)
         if not paths.ca_cert.exists():
             raise ApiError(404, "not_found", "HTTPS is not set up on this server yet",
