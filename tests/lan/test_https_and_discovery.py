@@ -58,7 +58,9 @@ def test_https_with_local_ca_http_redirects_and_websocket(start_server: Any) -> 
     assert requests.get(http + "/setup/ca.crt", timeout=5).content == ca.read_bytes()
     # WebSocket over TLS, trusting only the CA.
     session = _login(server.url, ca, "kim")
-    client = socketio.Client(http_session=session, reconnection=False)
+    # Packet logging goes to the captured output: a connect that ever fails here (once, in a full CI
+    # run: no answer to the namespace connect within 10 s) leaves its trace in the report.
+    client = socketio.Client(http_session=session, reconnection=False, logger=True, engineio_logger=True)
     cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
     client.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
     try:
