@@ -343,6 +343,12 @@ def _cpu_ms_per_message(r: dict[str, Any]) -> float:
     return r["server_cpu_s_during_load"] * 1000 / r["acked"] if r["acked"] else float("nan")
 
 
+def _median(values: list[float]) -> float:
+    """The middle value (the upper one of an even count); NaN for none."""
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else float("nan")
+
+
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print()
     print(f"users={args.users} room_size={args.room_size} rate={args.rate}/s duration={args.duration}s "
@@ -362,9 +368,9 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     # load generator first, which shares the same cores.)
     medians = {}
     for name in ("product", "bare"):
-        mine = sorted(_cpu_ms_per_message(r) for r in rows if r["target"] == name)
+        mine = [_cpu_ms_per_message(r) for r in rows if r["target"] == name]
         if mine:
-            medians[name] = mine[len(mine) // 2]
+            medians[name] = _median(mine)
             p99 = sorted(r["latency_ms"]["p99"] for r in rows if r["target"] == name)
             print(f"{name}: median {medians[name]:.2f} ms of server CPU per message -> saturates near "
                   f"{1000 / medians[name]:.0f} msg/s on one core; p99 over {len(p99)} run(s): "
@@ -376,9 +382,8 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         # client CPU cancels the drift of a shared VM between runs.
         per_client = {}
         for name in ("product", "bare"):
-            mine = sorted(r["server_cpu_s_during_load"] / r["client_cpu_s"] for r in rows
-                          if r["target"] == name and r["client_cpu_s"])
-            per_client[name] = mine[len(mine) // 2]
+            per_client[name] = _median([r["server_cpu_s_during_load"] / r["client_cpu_s"] for r in rows
+                                        if r["target"] == name and r["client_cpu_s"]])
         print(f"server CPU per load-generator CPU: product {per_client['product']:.2f}, bare {per_client['bare']:.2f}"
               f" -> product / bare, drift-corrected: {per_client['bare'] / per_client['product']:.0%}")
 
