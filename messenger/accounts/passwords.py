@@ -8,6 +8,7 @@ thread pool so other greenlets keep being served.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -31,18 +32,35 @@ def hash_password(password: str) -> str:
     return _offload(_hasher.hash, password)
 
 
+_dummy: list[str] = []  # one Argon2 hash of a random password, made on first use
+
+
+def _dummy_hash() -> str:
+    if not _dummy:
+        _dummy.append(hash_password(secrets.token_urlsafe(16)))
+    return _dummy[0]
+
+
 def verify_password(stored_hash: str | None, password: str) -> bool:
-    if not stored_hash:
-        return False
+    """Whether ``password`` matches ``stored_hash``.
+
+    Without a hash (unknown user, SSO-only or deleted account) the password is still checked against a
+    dummy Argon2 hash of the same parameters, so the answer takes as long as for a real account and the
+    time does not tell which usernames exist."""
+    target = stored_hash or _dummy_hash()
 
     def _verify() -> bool:
         try:
-            return _hasher.verify(stored_hash, password)
+            return _hasher.verify(target, password)
         except (VerificationError, InvalidHashError):
             return False
 
-    return bool(_offload(_verify))
+    return bool(_offload(_verify)) and bool(stored_hash)
 
 
 def needs_rehash(stored_hash: str) -> bool:
-    return _hasher.check_needs_rehash(stored_hash)
+    """True when the hash was made with other Argon2 parameters (or another variant) than today's."""
+    try:
+        return _hasher.check_needs_rehash(stored_hash)
+    except (InvalidHashError, ValueError):
+        return True

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from messenger.accounts import store
-from messenger.accounts.passwords import hash_password, verify_password
+from messenger.accounts.passwords import hash_password, needs_rehash, verify_password
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
@@ -155,6 +155,10 @@ def login(svc: Services, username: str, password: str, client_ip: str | None,
             audit_store.add(conn, "server", "login_failed", actor_id=row.id,
                             details={"username": name, "reason": "disabled"}, client_ip=client_ip)
         raise ApiError(403, "account_disabled", "This account is disabled")
+    if needs_rehash(row.password_hash):  # Argon2 parameters changed since this hash was made
+        new_hash = hash_password(password)
+        with svc.db.begin() as conn:
+            store.replace_password_hash(conn, row.id, row.password_hash, new_hash)
     token, csrf = start_session(svc, row.id, client_ip, user_agent)
     with svc.db.begin() as conn:
         audit_store.add(conn, "server", "login", actor_id=row.id, client_ip=client_ip)

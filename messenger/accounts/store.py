@@ -70,6 +70,12 @@ def update_user(conn: Connection, user_id: int, **values: Any) -> None:
         conn.execute(update(users).where(users.c.id == user_id).values(**values))
 
 
+def replace_password_hash(conn: Connection, user_id: int, old_hash: str, new_hash: str) -> None:
+    """Store a re-made hash of the same password, unless the password was changed meanwhile."""
+    conn.execute(update(users).where(users.c.id == user_id, users.c.password_hash == old_hash)
+                 .values(password_hash=new_hash))
+
+
 def search_users(conn: Connection, q: str, limit: int = 50) -> list[Any]:
     cond = [users.c.deleted_at.is_(None), users.c.is_active.is_(True)]
     if q:

@@ -35,11 +35,17 @@ def lock_admins(conn: Connection) -> list[int]:
     return [r.id for r in conn.execute(stmt).all()]
 
 
+def tombstone_username(user_id: int) -> str:
+    """The username of a deleted account: ``deleted:<id>``. ':' is outside every username a person can
+    register or SSO can provision, so the name can never be taken before the account is deleted."""
+    return f"deleted:{user_id}"
+
+
 def anonymise_user(conn: Connection, user_id: int, display_name: str) -> None:
     """Mark the account deleted: no login, no SSO mapping, no personal data; the row stays for history."""
     conn.execute(
         update(users).where(users.c.id == user_id).values(
-            username=f"deleted-{user_id}",
+            username=tombstone_username(user_id),
             display_name=display_name,
             password_hash=None,
             is_admin=False,

@@ -401,12 +401,15 @@ def ensure_admins_for_user(svc: Services, user_id: int) -> list[int]:
 
 
 def on_user_changed(svc: Services, user_id: int) -> None:
-    """Realtime user-changed hook: a deactivated or deleted account hands its rooms on."""
+    """Realtime user-changed hook: a deactivated account hands its rooms on (keeping its memberships);
+    a deleted account leaves every room, with admin succession."""
     from messenger.accounts import store as accounts_store
 
     with svc.db.read() as conn:
         row = accounts_store.get_user(conn, user_id)
-    if row is None or not row.is_active or row.deleted_at is not None:
+    if row is None or row.deleted_at is not None:
+        on_user_removed(svc, user_id)
+    elif not row.is_active:
         ensure_admins_for_user(svc, user_id)
 
 

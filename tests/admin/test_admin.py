@@ -121,7 +121,7 @@ def test_delete_user_anonymises_and_ends_sessions(app: Any) -> None:
     users = boss.get("/api/admin/users").get_json()["users"]
     assert [u["username"] for u in users] == ["boss"]
     deleted = [u for u in boss.get("/api/admin/users?include_deleted=1").get_json()["users"] if u["deleted"]]
-    assert deleted[0]["display_name"] == "탈퇴한 사용자" and deleted[0]["username"] == f"deleted-{kim.id}"
+    assert deleted[0]["display_name"] == "탈퇴한 사용자" and deleted[0]["username"] == f"deleted:{kim.id}"
     assert boss.delete(f"/api/admin/users/{kim.id}").status_code == 404
     # The name is free again.
     TestUser(app, "kim")
