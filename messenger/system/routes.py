@@ -12,30 +12,13 @@ from messenger.version import __version__
 
 
 def client_config(svc: Services) -> dict[str, Any]:
+    """The settings declared with ``client=`` (messenger/settings.py), plus what is known only at run time."""
     s = svc.settings
-    return {
-        "upload": {
-            "max_size_bytes": s.MAX_CONTENT_LENGTH,
-            "allowed_extensions": list(s.UPLOAD_ALLOWED_EXTENSIONS),
-            "blocked_extensions": list(s.UPLOAD_BLOCKED_EXTENSIONS),
-        },
-        "rate_limits": {
-            "login": s.RATE_LIMIT_LOGIN,
-            "register": s.RATE_LIMIT_REGISTER,
-            "upload": s.RATE_LIMIT_UPLOAD,
-            "search_advanced": s.RATE_LIMIT_SEARCH_ADVANCED,
-            "socket_send_message": f"{s.SOCKET_SEND_MESSAGE_PER_MINUTE}/minute",
-        },
-        "features": {
-            "oidc": s.FEATURE_OIDC_ENABLED,
-            "av": s.FEATURE_AV_SCAN_ENABLED,
-            "redis": bool(s.STATE_STORE_REDIS_URL or s.RATE_LIMIT_STORAGE_URI.startswith("redis")),
-        },
-        "registration": registration_state(svc),
-        "message_max_length": s.MESSAGE_MAX_LENGTH,
-        "session_timeout_hours": s.SESSION_TIMEOUT_HOURS,
-        "version": __version__,
-    }
+    body = s.client_config()
+    body["features"]["redis"] = bool(s.STATE_STORE_REDIS_URL or s.RATE_LIMIT_STORAGE_URI.startswith("redis"))
+    body["registration"] = registration_state(svc)
+    body["version"] = __version__
+    return body
 
 
 def health(svc: Services) -> tuple[dict[str, Any], int]:
