@@ -31,6 +31,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 FEATURES = (
     "system",
     "accounts",
+    "preferences",
     "rooms",
     "messages",
     "admin",

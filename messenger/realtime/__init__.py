@@ -35,7 +35,7 @@ class SocketUser:
     session_id: int
     username: str
     display_name: str
-    lang: str
+    lang: str = "ko"  # the user's stored language (messenger.preferences), kept current on this node
 
 
 def user_room(user_id: int) -> str:
@@ -104,8 +104,8 @@ class Realtime:
             who = authenticate(svc, request.cookies.get(SESSION_COOKIE))
         except ApiError as err:
             raise ConnectionRefusedError({"code": err.code, "error": err.message}) from None
-        lang = request.accept_languages.best_match(["ko", "en"], default="ko") or "ko"
-        user = SocketUser(request.sid, who.user_id, who.session_id, who.user.username, who.user.display_name, lang)
+        # The language is the user's stored preference, set by the preferences feature's connect hook.
+        user = SocketUser(request.sid, who.user_id, who.session_id, who.user.username, who.user.display_name)
         self.sockets[request.sid] = user
         join_room(user_room(user.user_id))
         join_room(session_room(user.session_id))
@@ -176,6 +176,10 @@ class Realtime:
     # ---- emitting ---------------------------------------------------------------------------
     def emit_user(self, event: str, data: Any, user_id: int) -> None:
         self.socketio.emit(event, data, to=user_room(user_id))
+
+    def sockets_of(self, user_id: int) -> list[SocketUser]:
+        """This node's sockets of ``user_id``."""
+        return [s for s in list(self.sockets.values()) if s.user_id == user_id]
 
     def local_sids(self, user_id: int | None = None, session_ids: set[int] | None = None) -> list[str]:
         return [

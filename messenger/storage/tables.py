@@ -221,6 +221,22 @@ audit_logs = Table(
     Index("ix_audit_logs_created_at", "created_at"),
 )
 
+# Per-user preferences (migration 0004_user_preferences). NULL in a column = not set: the default applies
+# (messenger/preferences/service.py).
+user_preferences = Table(
+    "user_preferences",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(8), nullable=True),
+    Column("sound", Boolean, nullable=True),
+    Column("quiet_enabled", Boolean, nullable=True),
+    Column("quiet_start", String(5), nullable=True),  # "HH:MM"
+    Column("quiet_end", String(5), nullable=True),
+    Column("quiet_weekends", Boolean, nullable=True),
+    Column("time_zone", String(64), nullable=True),  # IANA name
+    Column("updated_at", DateTime, nullable=False),
+)
+
 server_settings = Table(
     "server_settings",
     metadata,

@@ -202,6 +202,7 @@ function wireSocket() {
     rooms.render();
   });
   on('sio:session_revoked', () => showAuth(t('auth.revoked')));
+  on('sio:preferences', ({ preferences: p }) => { if (p) settings.applyPreferences(p); });
   on('sio:server_shutdown', () => toast(t('offline.shutdown')));
   on('auth_lost', async () => {
     try { await get('/api/me', { quiet401: true }); } catch (err) { if (err.status === 401) showAuth(t(err.code === 'session_revoked' ? 'auth.revoked' : 'auth.expired')); }
@@ -222,7 +223,9 @@ async function enterMain() {
     const off = on('connection', ({ connected }) => { if (connected) { off(); interactive('socket'); } });
   }
   socket.connect();
+  const prefsP = settings.syncPreferences();
   try { await rooms.load(); } catch (err) { toast(errorText(err)); }
+  await prefsP;
   interactive('rooms');
   if (state.me.must_change_password) { settings.open(); toast(t('settings.mustChange'), 8000); }
   const m = location.hash.match(/^#room-(\d+)$/);

@@ -2,7 +2,7 @@
 import { $, h, clear, avatar, toast, errorText, openDialog, closeButton } from './dom.js';
 import { t, setLang, lang } from './i18n.js';
 import { state, prefs, savePrefs, emit } from './state.js';
-import { patch, post, upload } from './api.js';
+import { get, patch, post, upload } from './api.js';
 import * as notify from './notify.js';
 
 export function applyTheme() {
@@ -34,7 +34,7 @@ function render() {
   const current = h('input', { type: 'password', autocomplete: 'current-password' });
   const next = h('input', { type: 'password', autocomplete: 'new-password', minlength: '8' });
   const theme = h('select', {}, ['system', 'light', 'dark'].map((v) => h('option', { value: v, text: t('settings.theme.' + v), selected: prefs.theme === v })));
-  const language = h('select', {}, h('option', { value: 'ko', text: '한국어', selected: lang() === 'ko' }), h('option', { value: 'en', text: 'English', selected: lang() === 'en' }));
+  const language = h('select', { dataset: { testid: 'settings-language' } }, h('option', { value: 'ko', text: '한국어', selected: lang() === 'ko' }), h('option', { value: 'en', text: 'English', selected: lang() === 'en' }));
 
   avatarInput.addEventListener('change', async () => {
     const file = avatarInput.files[0];
@@ -42,7 +42,10 @@ function render() {
     try { const res = await upload('/api/me/avatar', { file }); state.me = res.user; emit('me'); render(); } catch (err) { toast(errorText(err)); }
   });
   theme.addEventListener('change', () => { prefs.theme = theme.value; savePrefs(); applyTheme(); });
-  language.addEventListener('change', async () => { prefs.lang = language.value; savePrefs(); await setLang(language.value); emit('lang'); render(); });
+  language.addEventListener('change', async () => {
+    await useLanguage(language.value);
+    try { state.preferences = (await patch('/api/me/preferences', { language: language.value })).preferences; } catch (err) { toast(errorText(err)); }
+  });
 
   body.append(
     h('header', { class: 'panel-head' }, h('h3', { text: t('settings.title') }),
@@ -70,6 +73,30 @@ function render() {
       h('label', {}, h('span', { text: t('settings.language') }), language))),
     notificationsSection(),
     h('p', { class: 'sub', text: t('settings.version', { v: (state.config && state.config.version) || '' }) }));
+}
+
+async function useLanguage(value) {
+  if (value === lang() && prefs.lang === value) return;
+  prefs.lang = value; savePrefs();
+  await setLang(value);
+  emit('lang');
+  if ($('#settings-dialog').open) render();
+}
+
+// The user's stored preferences (GET /api/me/preferences) win over this browser's: the language follows
+// the user to any PC. A user who never chose one stores the language this browser shows.
+export async function applyPreferences(p) {
+  state.preferences = p;
+  emit('preferences', p);
+  if (p.language) await useLanguage(p.language);
+}
+
+export async function syncPreferences() {
+  try {
+    const { preferences: p } = await get('/api/me/preferences');
+    if (!p.language) p.language = (await patch('/api/me/preferences', { language: lang() })).preferences.language;
+    await applyPreferences(p);
+  } catch (err) { toast(errorText(err)); }
 }
 
 export function open() { render(); openDialog($('#settings-dialog')); }

@@ -4,7 +4,7 @@ import { state, emit } from './state.js';
 let sock = null;
 const SERVER_EVENTS = ['new_message', 'message_edited', 'message_deleted', 'read_updated', 'typing', 'presence',
   'reaction_updated', 'pin_updated', 'poll_updated', 'room_updated', 'room_removed', 'room_settings_updated', 'upload_scan_done',
-  'session_revoked', 'server_shutdown'];
+  'session_revoked', 'server_shutdown', 'preferences'];
 
 export function connect() {
   if (sock) return sock;

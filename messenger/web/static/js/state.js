@@ -14,6 +14,7 @@ export const state = {
   pins: new Map(),         // room_id -> pins list
   polls: new Map(),        // poll_id -> poll
   connected: false,
+  preferences: null,      // GET /api/me/preferences (language, sound, quiet_hours, time_zone)
 };
 
 export function on(event, fn) {

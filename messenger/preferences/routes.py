@@ -1,0 +1,30 @@
+"""HTTP routes for the caller's own preferences: GET and PATCH /api/me/preferences."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify
+
+from messenger.accounts.auth import current_auth, login_required
+from messenger.core.context import Services
+from messenger.core.http import json_body
+from messenger.preferences import service
+
+
+def register(app: Flask, svc: Services) -> None:
+    bp = Blueprint("preferences", __name__)
+    svc.realtime.connect_hooks.append(service.on_connect)
+
+    @bp.get("/api/me/preferences")
+    @login_required
+    def get_preferences():  # type: ignore[no-untyped-def]
+        prefs = service.load(svc, current_auth().user_id)
+        return jsonify({"preferences": prefs.as_dict()})
+
+    @bp.patch("/api/me/preferences")
+    @login_required
+    def patch_preferences():  # type: ignore[no-untyped-def]
+        body = json_body(service.PATCH)
+        prefs = service.update(svc, current_auth().user_id, body)
+        return jsonify({"preferences": prefs.as_dict()})
+
+    app.register_blueprint(bp)
