@@ -51,6 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
         "diagnostics_saved": "진단 정보를 저장했습니다: {path}",
         "cert_expiring": "HTTPS 인증서가 {days}일 뒤 만료됩니다. 서버를 다시 시작하면 갱신됩니다.",
         "address_changed": "이 PC의 주소가 바뀌었습니다 ({before} → {now}). 동료들에게 새 주소를 알려 주세요.",
+        "setup_code": "첫 관리자 설정 코드: {code}",
     },
     "en": {
         "app": "Intranet Messenger",
@@ -96,6 +97,7 @@ LABELS: dict[str, dict[str, str]] = {
         "diagnostics_saved": "Diagnostics saved: {path}",
         "cert_expiring": "The HTTPS certificate expires in {days} days; restarting the server renews it.",
         "address_changed": "This PC's address changed ({before} → {now}); tell colleagues the new address.",
+        "setup_code": "First administrator setup code: {code}",
     },
 }
 

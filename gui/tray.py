@@ -103,8 +103,11 @@ class TrayApp:
                 Entry(t("restore_this"), lambda p=b.path: self.submit("restore", lambda: self._restore(p)))])
             for b in list_backups(self.settings.backup_dir)[:RECENT_BACKUPS]
         ] or [Entry(t("no_backups"), enabled=False)]
+        setup = [Entry(t("setup_code", code=self.runner.setup_code), enabled=False)] \
+            if running and self.runner.setup_code else []
         return [
             Entry(self.status_text(), enabled=False),
+            *setup,
             Entry(t("open"), lambda: self.submit("open", self._open_browser), default=True),
             Entry(t("copy"), lambda: self.submit("copy", self._copy_address)),
             Entry(t("stop"), lambda: self.submit("stop", self._stop_server)) if running
@@ -246,6 +249,12 @@ class TrayApp:
         while not self._quit.wait(REFRESH_SECONDS):
             if self.state != "running":
                 continue
+            if self.runner.setup_code:  # the code disappears from the menu once an admin exists
+                try:
+                    if self.runner.current_setup_code() is None:
+                        self.refresh()
+                except Exception:
+                    log.debug("setup code check failed", exc_info=True)
             try:
                 online = int(self.runner.call(lambda: self.runner.services().realtime.online_count(), timeout=5))
             except Exception:
@@ -292,7 +301,10 @@ class TrayApp:
     def _open_browser(self) -> None:
         from gui.desktop import open_url
 
-        open_url(self.runner.local_url if self.runner.port else self.lan_url())
+        if not self.runner.port:
+            open_url(self.lan_url())
+            return
+        open_url(self.runner.setup_url() or self.runner.local_url)  # /setup?code=… until an admin exists
 
     def _copy_address(self) -> None:
         from gui.desktop import copy_text

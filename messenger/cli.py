@@ -111,6 +111,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for url in server_urls(runner.host, runner.public_port, runner.scheme):
         print(f"  {url}", flush=True)
     print(f"  {runner.local_url}  (this PC)", flush=True)
+    if runner.setup_code:
+        print(f"No administrator yet. One-time setup code: {runner.setup_code}\n"
+              f"  Register the first account at {runner.local_url}/setup on this PC, or at <address>/setup "
+              "from another PC with this code.", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
     stop.wait(runner)
     runner.stop()

@@ -91,6 +91,7 @@ class ServerRunner:
         self.settle_gc = settle_gc  # process-wide GC tuning (the launcher's process only, never tests)
         self.address_change: tuple[list[str], list[str]] | None = None  # set by the launcher for the tray
         self._advertiser: Any = None
+        self.setup_code: str | None = None  # the first run's one-time code while no admin exists
 
     # ---- public API (any thread) -------------------------------------------------------------
     @property
@@ -193,6 +194,20 @@ class ServerRunner:
             raise box["error"]
         return box.get("result")
 
+    def current_setup_code(self) -> str | None:
+        """The setup code while no server admin exists (None once one does, or when stopped)."""
+        from messenger.accounts.setup import ensure_setup_code
+
+        if not self.running:
+            return None
+        self.setup_code = self.call(lambda: ensure_setup_code(self.services()), timeout=10)
+        return self.setup_code
+
+    def setup_url(self) -> str | None:
+        """``/setup?code=…`` on this PC while no admin exists, else None."""
+        code = self.current_setup_code()
+        return f"{self.local_url}/setup?code={code}" if code else None
+
     def services(self) -> Any:
         from messenger.app import get_services
 
@@ -208,6 +223,7 @@ class ServerRunner:
         import gevent.event
         from gevent.pywsgi import WSGIServer
 
+        from messenger.accounts.setup import ensure_setup_code
         from messenger.app import create_app, get_services
 
         server = None
@@ -218,6 +234,7 @@ class ServerRunner:
             self._stop_event = gevent.event.Event()
             self.app = create_app(self.settings)
             svc = get_services(self.app)
+            self.setup_code = ensure_setup_code(svc)
             if self.settle_gc:
                 from messenger.memtune import settle_gc
 

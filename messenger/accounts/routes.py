@@ -14,6 +14,7 @@ REGISTER = {
     "username": Field(str, required=True, max_len=64),
     "password": Field(str, required=True, max_len=256, strip=False),
     "display_name": Field(str, max_len=100),
+    "setup_code": Field(str, max_len=32),
 }
 LOGIN = {
     "username": Field(str, required=True, max_len=64),
@@ -49,7 +50,8 @@ def register(app: Flask, svc: Services) -> None:
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_REGISTER)
     def register_route():  # type: ignore[no-untyped-def]
         body = json_body(REGISTER)
-        row = service.register(svc, body["username"], body["password"], body.get("display_name"), client_ip())
+        row = service.register(svc, body["username"], body["password"], body.get("display_name"), client_ip(),
+                               body.get("setup_code"))
         return jsonify({"user": service.user_dict(svc, row)}), 201
 
     @bp.post("/api/login")

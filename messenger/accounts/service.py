@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from messenger.accounts import store
 from messenger.accounts.passwords import hash_password, needs_rehash, verify_password
+from messenger.accounts.setup import check_registration, finish_setup
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
@@ -122,10 +123,17 @@ def create_user(svc: Services, username: str, password: str | None, display_name
         raise ApiError(409, "username_taken", "This username is already taken") from None
 
 
-def register(svc: Services, username: str, password: str, display_name: str | None, client_ip: str | None) -> Any:
-    if registration_state(svc) != "open":
+def register(svc: Services, username: str, password: str, display_name: str | None, client_ip: str | None,
+             setup_code: str | None = None) -> Any:
+    """Self-registration. Until a server admin exists, a registration from another machine needs the
+    one-time setup code (see :mod:`messenger.accounts.setup`); with it, the account is the admin."""
+    setup = check_registration(svc, client_ip, setup_code)
+    if not setup and registration_state(svc) != "open":
         raise ApiError(403, "registration_closed", "Registration is closed; ask an administrator")
-    return create_user(svc, username, password, display_name, client_ip=client_ip)
+    row = create_user(svc, username, password, display_name, is_admin=setup, client_ip=client_ip)
+    if row.is_admin:
+        finish_setup(svc)
+    return row
 
 
 def start_session(svc: Services, user_id: int, client_ip: str | None, user_agent: str | None) -> tuple[str, str]:

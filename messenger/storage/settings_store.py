@@ -20,3 +20,7 @@ def put(conn: Connection, key: str, value: str) -> None:
 
 def all_values(conn: Connection) -> dict[str, str]:
     return {r.key: r.value for r in conn.execute(select(server_settings)).all()}
+
+
+def remove(conn: Connection, key: str) -> None:
+    conn.execute(delete(server_settings).where(server_settings.c.key == key))

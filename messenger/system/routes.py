@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify
 
 from messenger.accounts.service import registration_state
+from messenger.accounts.setup import setup_pending
 from messenger.core.context import Services
 from messenger.version import __version__
 
@@ -17,6 +18,7 @@ def client_config(svc: Services) -> dict[str, Any]:
     body = s.client_config()
     body["features"]["redis"] = bool(s.STATE_STORE_REDIS_URL or s.RATE_LIMIT_STORAGE_URI.startswith("redis"))
     body["registration"] = registration_state(svc)
+    body["setup_required"] = setup_pending(svc)
     body["version"] = __version__
     return body
 

@@ -11,6 +11,7 @@ def register(app: Flask, svc: Services) -> None:
     bp = Blueprint("web", __name__)
 
     @bp.get("/")
+    @bp.get("/setup")  # the first run: the same page opens the registration with the setup code field
     def index():  # type: ignore[no-untyped-def]
         resp = app.make_response(render_template("index.html"))
         resp.headers["Cache-Control"] = "no-cache"

@@ -28,8 +28,10 @@ RAISED_LIMITS = {
 class ServerProcess:
     """Start, stop and restart one launcher subprocess; the data dir and port survive a restart."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None,
+                 host: str = "127.0.0.1") -> None:
         self.data_dir = data_dir
+        self.host = host
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_env = env or {}
@@ -46,7 +48,7 @@ class ServerProcess:
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "launcher.py"), "--headless", "--host", "127.0.0.1",
+            [sys.executable, str(ROOT / "launcher.py"), "--headless", "--host", self.host,
              "--port", str(self.port), "--data-dir", str(self.data_dir)],
             cwd=ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
         )

@@ -147,17 +147,25 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
         assert state["state"] == "running" and _health(port)
         assert state["status"].startswith("실행 중 · http://") and f":{port} · 접속 0명" in state["status"]
         labels = [i.get("text") for i in state["menu"]]
-        assert labels[1:4] == [KO["open"], KO["copy"], KO["stop"]] and labels[-1] == KO["quit"]
-        assert state["menu"][1]["default"] is True
+        # The first run: no admin yet, so the menu shows the one-time setup code, and "open in browser"
+        # opens the registration with the code filled in.
+        setup_prefix = KO["setup_code"].split("{")[0]
+        assert labels[1].startswith(setup_prefix) and state["menu"][1]["enabled"] is False
+        code = labels[1][len(setup_prefix):]
+        assert labels[2:5] == [KO["open"], KO["copy"], KO["stop"]] and labels[-1] == KO["quit"]
+        assert state["menu"][2]["default"] is True
+        assert code in (data / "logs" / "messenger.log").read_text(encoding="utf-8")
         lan_url = state["status"].split(" · ")[1]
+        tray.click(KO["open"])
 
-        kim = LiveUser(f"http://127.0.0.1:{port}", "kim")
+        kim = LiveUser(f"http://127.0.0.1:{port}", "kim")  # from this PC: no code needed; the first admin
+        state = tray.until(lambda s: not s["menu"][1]["text"].startswith(setup_prefix), timeout=15)
+        assert [i.get("text") for i in state["menu"]][1:4] == [KO["open"], KO["copy"], KO["stop"]]
         sock = kim.socket()
         # The status line and the tooltip both show the new count (they are refreshed one after the other).
         state = tray.until(lambda s: "접속 1명" in s["status"] and "접속 1명" in s["title"], timeout=15)
         assert "접속 1명" in state["status"] and "접속 1명" in state["title"]
 
-        tray.click(KO["open"])
         tray.click(KO["copy"])
         clip = subprocess.run([sys.executable, "-c", (
             "import gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk, Gdk; "
@@ -206,7 +214,8 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and len(opened.read_text().splitlines()) < 3:
             time.sleep(0.1)
-        assert opened.read_text().splitlines() == [f"http://127.0.0.1:{port}", str(data), str(data / "logs")]
+        assert opened.read_text().splitlines() == [f"http://127.0.0.1:{port}/setup?code={code}", str(data),
+                                                   str(data / "logs")]
 
         desktop_file = tmp_path / "config" / "autostart" / "intranet-messenger.desktop"
         state = tray.click(KO["autostart"])

@@ -45,6 +45,18 @@ function showAuth(notice) {
   interactive('auth');
 }
 
+// The first run: until a server admin exists, registering from another PC needs the setup code.
+function showSetupCode(code) {
+  $('#setup-code-field').hidden = false;
+  $('#setup-code-hint').hidden = false;
+  if (code) $('#register-form').elements.setup_code.value = code;
+}
+
+function openRegister() {
+  $('#login-form').hidden = true; $('#register-form').hidden = false; $('#auth-notice').hidden = true;
+  $('#register-form').elements.username.focus();
+}
+
 function fail(el, err) { el.textContent = errorText(err); el.hidden = false; }
 
 async function login(username, password) {
@@ -64,15 +76,20 @@ function initAuth() {
     e.preventDefault();
     const f = e.target.elements;
     try {
-      await post('/api/register', { username: f.username.value.trim(), password: f.password.value, display_name: f.display_name.value.trim() || undefined });
+      await post('/api/register', { username: f.username.value.trim(), password: f.password.value, display_name: f.display_name.value.trim() || undefined, setup_code: f.setup_code.value.trim() || undefined });
       await login(f.username.value.trim(), f.password.value);
       e.target.reset();
-    } catch (err) { fail($('#register-error'), err); }
+      if (location.pathname === '/setup') history.replaceState(null, '', '/');
+    } catch (err) {
+      if (err.code === 'setup_required' || err.code === 'setup_code_wrong') {
+        showSetupCode();
+        fail($('#register-error'), { message: t('error.' + err.code) });
+        return;
+      }
+      fail($('#register-error'), err);
+    }
   });
-  $('#register-open').addEventListener('click', () => {
-    $('#login-form').hidden = true; $('#register-form').hidden = false; $('#auth-notice').hidden = true;
-    $('#register-form').elements.username.focus();
-  });
+  $('#register-open').addEventListener('click', openRegister);
   $('#register-back').addEventListener('click', () => { $('#register-form').hidden = true; $('#login-form').hidden = false; });
   $('#auth-lang').value = prefs.lang;
   $('#auth-lang').addEventListener('change', async (e) => { prefs.lang = e.target.value; localStorage.setItem('im.prefs', JSON.stringify(prefs)); await setLang(prefs.lang); });
@@ -272,6 +289,10 @@ async function boot() {
   } else {
     const params = new URLSearchParams(location.search);
     showAuth(params.get('error') ? t('auth.oidcFailed') : null);
+    if (config && config.setup_required) {
+      showSetupCode(params.get('code'));
+      if (location.pathname === '/setup') openRegister();
+    }
   }
   document.body.dataset.ready = '1';
 }
