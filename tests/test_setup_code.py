@@ -66,23 +66,22 @@ def test_the_code_is_stable_until_used(svc: Any) -> None:
 def test_behind_a_trusted_proxy_the_forwarded_address_decides(make_settings: Any) -> None:
     from messenger.app import create_app, get_services
 
-    app = create_app(make_settings(TRUSTED_PROXIES=1))
-    try:
-        r = app.test_client().post(
-            "/api/register", json={"username": "mallory", "password": PASSWORD},
-            headers={"X-Forwarded-For": "10.1.2.3"})
-        assert r.status_code == 403 and r.get_json()["code"] == "setup_required"
-        r = app.test_client().post("/api/register", json={"username": "kim", "password": PASSWORD},
-                                   headers={"X-Forwarded-For": "127.0.0.1"}, environ_base=REMOTE)
-        assert r.status_code == 201 and r.get_json()["user"]["is_admin"] is True
-    finally:
-        get_services(app).db.dispose()
-
     app = create_app(make_settings())  # no trusted proxy: the header from anyone counts for nothing
     try:
         r = app.test_client().post("/api/register", json={"username": "kim", "password": PASSWORD},
                                    headers={"X-Forwarded-For": "127.0.0.1"}, environ_base=REMOTE)
         assert r.status_code == 403 and r.get_json()["code"] == "setup_required"
+    finally:
+        get_services(app).db.dispose()
+
+    app = create_app(make_settings(TRUSTED_PROXIES=1))  # (the same database on PostgreSQL)
+    try:
+        r = app.test_client().post("/api/register", json={"username": "mallory", "password": PASSWORD},
+                                   headers={"X-Forwarded-For": "10.1.2.3"})
+        assert r.status_code == 403 and r.get_json()["code"] == "setup_required"
+        r = app.test_client().post("/api/register", json={"username": "kim", "password": PASSWORD},
+                                   headers={"X-Forwarded-For": "127.0.0.1"}, environ_base=REMOTE)
+        assert r.status_code == 201 and r.get_json()["user"]["is_admin"] is True
     finally:
         get_services(app).db.dispose()
 
