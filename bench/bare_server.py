@@ -6,6 +6,8 @@ that only inserts each message into SQLite and broadcasts it to the room. No acc
 Usage: python bench/bare_server.py --port P --db FILE
 Clients connect with auth {"user_id": N, "rooms": [ids]}; `send_message` {room_id, content,
 client_msg_id} → insert + emit `new_message` {message} to the room; ack {ok, message}.
+`history` {room_id, after_id} → ack {ok, messages} (up to 500 after the id; the load benchmark's
+catch-up after a restart).
 """
 
 from gevent import monkey
@@ -61,6 +63,16 @@ def build(db_path: str) -> tuple[Flask, SocketIO]:
                    "content": data["content"], "client_msg_id": data.get("client_msg_id"), "created_at": now}
         sio.emit("new_message", {"message": message}, to=f"room:{data['room_id']}")
         return {"ok": True, "message": message}
+
+    @sio.on("history")
+    def history(data: Any) -> dict[str, Any]:
+        """Catch-up after a reconnect: the room's messages after ``after_id`` (oldest first)."""
+        rows = conn.execute(
+            "SELECT id, room_id, sender_id, content, client_msg_id, created_at FROM messages "
+            "WHERE room_id = ? AND id > ? ORDER BY id LIMIT 500", (data["room_id"], int(data.get("after_id", 0))),
+        ).fetchall()
+        return {"ok": True, "messages": [{"id": r[0], "room_id": r[1], "sender": {"id": r[2]}, "content": r[3],
+                                          "client_msg_id": r[4], "created_at": r[5]} for r in rows]}
 
     return app, sio
 

@@ -6,12 +6,24 @@ product and, in the same invocation, against the bare stack (bench/bare_server.p
     python bench/load.py --users 100 --rate 100 --duration 5 --targets product
     python bench/load.py --idle 1000          # 1,000 idle connected users: server RSS
     python bench/load.py --repeat 3           # three fresh runs of each; medians
+    python bench/load.py --sweep              # rising rates until each server falls behind
+    python bench/load.py --scenario bigroom   # one room of 1,000: 1, 10, 25 msg/s
+    python bench/load.py --scenario storm     # 1,000 connect (200 in flight) into one room, 100 chat meanwhile
+    python bench/load.py --scenario storm --storm-room-size 20      # the same storm into rooms of 20
+    python bench/load.py --scenario restart --users 1000 --rate 50  # server restart under traffic
 
 Reports connections, messages sent/acked, deliveries expected/received, lost and duplicated
 deliveries, deliveries/s, end-to-end latency p50/p95/p99 (sender's clock to receiver's clock, same
 machine), server CPU seconds and peak RSS, and the product's throughput as a ratio of the bare stack.
 Load comes from --procs client processes (asyncio + python-socketio AsyncClient); their own CPU use
 is printed too, so a saturated load generator is visible.
+
+Users, sessions and rooms of the product are written straight into a fresh data dir through its
+stores before it starts (registering 1,000 users over HTTP costs minutes of Argon2 on a shared CPU).
+`--sweep` keeps one server of each kind up and drives both through rising --rates, interleaved; a
+rate is "sustained" when every send is acknowledged and every delivery arrives within the drain.
+The scenarios run product and bare stack one after the other in the same invocation and print their
+figures side by side; every line starts with the target's name.
 """
 
 from __future__ import annotations
@@ -27,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +66,7 @@ class Target:
     tmp: str
     users: list[dict[str, Any]] = field(default_factory=list)  # {id, room_id, cookie?, auth?}
     room_members: dict[int, list[int]] = field(default_factory=dict)
+    port: int = 0
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -63,6 +75,20 @@ class Target:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+    def restart(self) -> tuple[float, float]:
+        """Stop the server (SIGTERM: the product tells its sockets and closes them) and start it again on
+        the same port and data. Returns (seconds to stop, seconds until it answers again)."""
+        t0 = time.monotonic()
+        self.stop()
+        t1 = time.monotonic()
+        if self.name == "product":
+            self.proc = _launch_product(self.tmp, self.port)
+            _wait_http(self.url + "/api/health", self.proc)
+        else:
+            self.proc = _launch_bare(self.tmp, self.port)
+            _wait_http(self.url + "/socket.io/?EIO=4&transport=polling", self.proc)
+        return t1 - t0, time.monotonic() - t1
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -78,67 +104,112 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
     raise RuntimeError("server did not start")
 
 
-def start_product(n_users: int, room_size: int) -> Target:
-    tmp = tempfile.mkdtemp(prefix="im-bench-")
-    port = free_port()
+def _seed_product(data_dir: str, groups: list[int], out: str) -> None:
+    """Child process: users, sessions and group rooms straight through the product's stores (no HTTP
+    registration: 1,000 Argon2 hashes and logins would take minutes of a shared CPU). ``groups`` are
+    room sizes; every user is in exactly one room."""
+    import secrets
+    from datetime import timedelta
+
+    sys.path.insert(0, str(ROOT))
+    from messenger.accounts import store as accounts_store
+    from messenger.accounts.passwords import hash_password
+    from messenger.accounts.service import SESSION_COOKIE, hash_token
+    from messenger.app import create_app, get_services
+    from messenger.datadir import load_or_create_secret, prepare_data_dir
+    from messenger.rooms import store as rooms_store
+    from messenger.storage.db import utcnow
+
+    path = Path(data_dir)
+    prepare_data_dir(path)
+    from messenger.settings import load_settings
+
+    settings = load_settings(path, overrides={"SECRET_KEY": load_or_create_secret(path)})
+    svc = get_services(create_app(settings))
+    pw_hash = hash_password(PASSWORD)
+    users: list[dict[str, Any]] = []
+    rooms: dict[int, list[int]] = {}
+    expires = utcnow() + timedelta(days=2)
+    with svc.db.begin() as conn:
+        i = 0
+        for g, size in enumerate(groups):
+            ids = []
+            for _ in range(size):
+                uid = accounts_store.create_user(conn, f"u{i:05d}", f"사용자 {i}", pw_hash)
+                token = secrets.token_urlsafe(32)
+                accounts_store.create_session(conn, hash_token(token), uid, secrets.token_urlsafe(24), expires,
+                                              "127.0.0.1", "bench")
+                users.append({"id": uid, "cookie": f"{SESSION_COOKIE}={token}"})
+                ids.append(uid)
+                i += 1
+            room_id = rooms_store.create_room(conn, "group", f"팀 {g}", "", None, created_by=ids[0])
+            rooms_store.add_members(conn, room_id, ids[:1], role="admin")
+            rooms_store.add_members(conn, room_id, ids[1:])
+            rooms[room_id] = ids
+            for u in users[-size:]:
+                u["room_id"] = room_id
+    svc.db.dispose()
+    Path(out).write_text(json.dumps({"users": users, "rooms": rooms}), encoding="utf-8")
+
+
+def _launch_product(tmp: str, port: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update({
         "RATE_LIMIT_REGISTER": "1000000/minute", "RATE_LIMIT_LOGIN": "1000000/minute",
         "SOCKET_SEND_MESSAGE_PER_MINUTE": "1000000", "MESSENGER_DATA_DIR": f"{tmp}/data",
     })
     env.pop("DISPLAY", None)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "launcher.py"), "--headless", "--host", "127.0.0.1",
+    return subprocess.Popen([sys.executable, str(ROOT / "launcher.py"), "--headless", "--host", "127.0.0.1",
                              "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_product(n_users: int, room_size: int, groups: list[int] | None = None) -> Target:
+    """The product on a fresh data dir; ``groups`` (room sizes) overrides rooms of ``room_size``."""
+    tmp = tempfile.mkdtemp(prefix="im-bench-")
+    if groups is None:
+        groups = [min(room_size, n_users - start) for start in range(0, n_users, room_size)]
+    t0 = time.monotonic()
+    seeder = mp.get_context("spawn").Process(target=_seed_product, args=(f"{tmp}/data", groups, f"{tmp}/seed.json"))
+    seeder.start()
+    seeder.join()
+    if seeder.exitcode != 0:
+        raise RuntimeError("seeding the product's database failed")
+    seed = json.loads(Path(f"{tmp}/seed.json").read_text(encoding="utf-8"))
+    port = free_port()
+    proc = _launch_product(tmp, port)
     url = f"http://127.0.0.1:{port}"
     _wait_http(url + "/api/health", proc)
-    target = Target("product", url, proc, tmp)
-
-    def make_user(i: int) -> dict[str, Any]:
-        s = requests.Session()
-        r = s.post(url + "/api/register", json={"username": f"u{i:05d}", "password": PASSWORD,
-                                                 "display_name": f"사용자 {i}"}, timeout=60)
-        r.raise_for_status()
-        r = s.post(url + "/api/login", json={"username": f"u{i:05d}", "password": PASSWORD}, timeout=60)
-        r.raise_for_status()
-        return {"id": r.json()["user"]["id"], "csrf": r.json()["csrf_token"],
-                "cookie": "; ".join(f"{c.name}={c.value}" for c in s.cookies), "session": s}
-
-    t0 = time.monotonic()
-    with ThreadPoolExecutor(8) as pool:
-        users = list(pool.map(make_user, range(n_users)))
-    for start in range(0, n_users, room_size):
-        group = users[start:start + room_size]
-        owner = group[0]
-        r = owner["session"].post(url + "/api/rooms", json={"type": "group", "name": f"팀 {start // room_size}",
-                                                            "member_ids": [u["id"] for u in group[1:]]},
-                                  headers={"X-CSRF-Token": owner["csrf"]}, timeout=30)
-        r.raise_for_status()
-        room_id = r.json()["room"]["id"]
-        target.room_members[room_id] = [u["id"] for u in group]
-        for u in group:
-            u["room_id"] = room_id
-    for u in users:
-        u.pop("session")
-    target.users = users
-    print(f"  product: {n_users} users and {len(target.room_members)} rooms set up in "
+    target = Target("product", url, proc, tmp, port=port)
+    target.users = seed["users"]
+    target.room_members = {int(k): v for k, v in seed["rooms"].items()}
+    print(f"  product: {sum(groups)} users and {len(groups)} rooms set up in "
           f"{time.monotonic() - t0:.1f} s", flush=True)
     return target
 
 
-def start_bare(n_users: int, room_size: int) -> Target:
-    tmp = tempfile.mkdtemp(prefix="im-bare-")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_server.py"), "--port", str(port),
+def _launch_bare(tmp: str, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_server.py"), "--port", str(port),
                              "--db", f"{tmp}/bare.db"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_bare(n_users: int, room_size: int, groups: list[int] | None = None) -> Target:
+    tmp = tempfile.mkdtemp(prefix="im-bare-")
+    port = free_port()
+    proc = _launch_bare(tmp, port)
     url = f"http://127.0.0.1:{port}"
     _wait_http(url + "/socket.io/?EIO=4&transport=polling", proc)
-    target = Target("bare", url, proc, tmp)
-    for i in range(n_users):
-        room_id = i // room_size + 1
-        target.users.append({"id": i + 1, "room_id": room_id, "auth": {"user_id": i + 1, "rooms": [room_id]}})
-        target.room_members.setdefault(room_id, []).append(i + 1)
+    target = Target("bare", url, proc, tmp, port=port)
+    if groups is None:
+        groups = [min(room_size, n_users - start) for start in range(0, n_users, room_size)]
+    uid = 0
+    for g, size in enumerate(groups):
+        room_id = g + 1
+        for _ in range(size):
+            uid += 1
+            target.users.append({"id": uid, "room_id": room_id, "auth": {"user_id": uid, "rooms": [room_id]}})
+            target.room_members.setdefault(room_id, []).append(uid)
     return target
 
 
@@ -388,6 +459,522 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
               f" -> product / bare, drift-corrected: {per_client['bare'] / per_client['product']:.0%}")
 
 
+# ---- sweep ---------------------------------------------------------------------------------------
+def _sustained(r: dict[str, Any], rate: float, duration: float) -> str:
+    """'yes', or why not: the server fell behind, or the load generator could not send the rate."""
+    if r["sent"] < 0.95 * rate * duration:
+        return "generator-limited"
+    if r["acked"] < r["sent"] or r["lost"] or r["duplicated"]:
+        return "no"
+    return "yes"
+
+
+def sweep(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
+    """Rising rates, product and bare interleaved (alternating which goes first), each on one server
+    kept up for the whole sweep; a target leaves the sweep at its first rate it does not sustain."""
+    rates = [float(x) for x in args.rates.split(",") if x.strip()]
+    servers = {name: (start_product(args.users, args.room_size) if name == "product"
+                      else start_bare(args.users, args.room_size)) for name in names}
+    rows: list[dict[str, Any]] = []
+    alive = list(names)
+    print("rate | target | sent | acked | lost | dup | deliv/s | p50 | p99 ms | srv CPU s | client CPU s | sustained",
+          flush=True)
+    try:
+        for step, rate in enumerate(rates):
+            order = alive if step % 2 == 0 else list(reversed(alive))
+            for name in order:
+                r = run_load(servers[name], rate, args.duration, args.procs)
+                r["rate"] = rate
+                r["sustained"] = _sustained(r, rate, args.duration)
+                rows.append(r)
+                lat = r["latency_ms"]
+                print(f"{rate:.0f} | {name} | {r['sent']} | {r['acked']} | {r['lost']} | {r['duplicated']} | "
+                      f"{r['deliveries_per_s']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} | "
+                      f"{r['server_cpu_s_during_load']} | {r['client_cpu_s']} | {r['sustained']}", flush=True)
+            for name in list(alive):
+                last = next(r for r in reversed(rows) if r["target"] == name)
+                if last["sustained"] != "yes":
+                    alive.remove(name)
+            if not alive:
+                break
+    finally:
+        for t in servers.values():
+            t.stop()
+    print()
+    best: dict[str, tuple[float, float, float]] = {}
+    for name in names:
+        ok = [r for r in rows if r["target"] == name and r["sustained"] == "yes"]
+        fast = [r for r in ok if r["latency_ms"]["p99"] < 100]
+        top = max((r["deliveries_per_s"] for r in ok), default=0.0)
+        top_rate = max((r["rate"] for r in ok), default=0.0)
+        fast_rate = max((r["rate"] for r in fast), default=0.0)
+        best[name] = (top, top_rate, fast_rate)
+        stopped = next((r["sustained"] for r in rows if r["target"] == name and r["sustained"] != "yes"), "not reached")
+        print(f"{name}: highest sustained {top_rate:.0f} msg/s ({top:.0f} deliveries/s); highest with p99 < 100 ms: "
+              f"{fast_rate:.0f} msg/s; next step: {stopped}")
+    if len(best) == 2 and best["bare"][0]:
+        print(f"product / bare, highest sustained delivery rate: {best['product'][0] / best['bare'][0]:.0%}")
+    return rows
+
+
+# ---- scenarios: big room, connect storm, restart -------------------------------------------------
+def _scenario_worker(url: str, users: list[dict[str, Any]], wid: int, conn: Any) -> None:
+    asyncio.run(_scenario_async(url, users, wid, conn))
+
+
+async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn: Any) -> None:
+    """A client process that obeys commands from the parent: (tag, command, args).
+
+    Clients reconnect the way the web client does (messenger/web/static/js/socket.js): after the server
+    closed the connection, a first attempt after a random 0.5–5 s; failed attempts back off 0.5 s × 2^n
+    up to 4 s with ±50% jitter. After every reconnect a client catches up with ``after_id`` (HTTP for
+    the product, the bare stack's ``history`` event) from the newest message it holds.
+    """
+    import random
+
+    import aiohttp
+    import socketio
+
+    loop = asyncio.get_running_loop()
+    bare = "cookie" not in users[0] if users else False
+    received: list[tuple[str, int, float, int]] = []  # cmid, receiver, time, 1 = live / 2 = catch-up
+    seen: dict[int, set[int]] = {}  # receiver -> message ids (catch-up overlaps live delivery)
+    presence_events = [0]
+    state: dict[int, dict[str, Any]] = {u["id"]: {"u": u, "c": None, "last": 0, "connected_at": None,
+                                                 "caught_up_at": None, "disconnects": 0, "retry": False}
+                                        for u in users}
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())  # cookies go in headers, per user
+    reply_lock = asyncio.Lock()
+
+    def note(uid: int, msg: dict[str, Any], via: int) -> None:
+        mid = int(msg.get("id") or 0)
+        ids = seen.setdefault(uid, set())
+        if mid in ids and via == 2:
+            return
+        ids.add(mid)
+        st = state[uid]
+        st["last"] = max(st["last"], mid)
+        received.append((msg.get("client_msg_id") or "", uid, time.time(), via))
+
+    async def catch_up(st: dict[str, Any]) -> None:
+        u = st["u"]
+        while True:
+            if bare:
+                ack = await st["c"].call("history", {"room_id": u["room_id"], "after_id": st["last"]}, timeout=30)
+                msgs = sorted(ack.get("messages", []), key=lambda m: m["id"])
+                more = len(msgs) >= 500
+            else:
+                async with http.get(f"{url}/api/rooms/{u['room_id']}/messages",
+                                    params={"after_id": st["last"], "limit": 100},
+                                    headers={"Cookie": u["cookie"]}) as resp:
+                    body = await resp.json()
+                msgs = sorted(body.get("messages", []), key=lambda m: m["id"])
+                more = bool(body.get("has_more"))
+            for m in msgs:
+                note(u["id"], m, 2)
+            if not more or not msgs:
+                return
+
+    async def connect_once(st: dict[str, Any]) -> bool:
+        u = st["u"]
+        c = socketio.AsyncClient(reconnection=False, http_session=http)
+
+        async def on_new(data: dict[str, Any]) -> None:
+            note(u["id"], data.get("message", {}), 1)
+
+        async def on_presence(data: dict[str, Any]) -> None:
+            batch = data.get("updates") if isinstance(data, dict) else None
+            presence_events[0] += len(batch) if isinstance(batch, list) else 1
+
+        async def on_disconnect(*_: Any) -> None:
+            if st["c"] is c:
+                st["c"] = None
+                st["disconnects"] += 1
+                if st["retry"]:
+                    st["caught_up_at"] = None
+                    asyncio.ensure_future(reconnect(st))
+
+        c.on("new_message", on_new)
+        c.on("presence", on_presence)
+        c.on("disconnect", on_disconnect)
+        kwargs: dict[str, Any] = {"transports": ["websocket"], "wait_timeout": 30}
+        if "cookie" in u:
+            kwargs["headers"] = {"Cookie": u["cookie"]}
+        else:
+            kwargs["auth"] = u["auth"]
+        try:
+            await c.connect(url, **kwargs)
+        except Exception:
+            return False
+        st["c"] = c
+        st["connected_at"] = time.time()
+        return True
+
+    async def reconnect(st: dict[str, Any]) -> None:
+        await asyncio.sleep(random.uniform(0.5, 5.0))
+        attempt = 0
+        while not await connect_once(st):
+            await asyncio.sleep(min(4.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.5))
+            attempt += 1
+        try:
+            await catch_up(st)
+            st["caught_up_at"] = time.time()
+        except Exception:
+            st["caught_up_at"] = None
+
+    async def connect_all(ids: list[int], concurrency: int, retry: bool) -> dict[str, Any]:
+        sem = asyncio.Semaphore(max(1, concurrency))
+        t0 = time.time()
+        failed = 0
+
+        async def one(uid: int) -> None:
+            nonlocal failed
+            st = state[uid]
+            st["retry"] = retry
+            async with sem:
+                if not await connect_once(st):
+                    failed += 1
+
+        await asyncio.gather(*(one(uid) for uid in ids))
+        done = [state[uid]["connected_at"] for uid in ids if state[uid]["c"] is not None]
+        return {"t0": t0, "last": max(done, default=t0), "connected": len(done), "failed": failed}
+
+    async def chat(ids: list[int], rate: float, duration: float) -> dict[str, Any]:
+        sent: list[tuple[str, int, int]] = []
+        acked: dict[str, float] = {}
+        skipped = 0
+        pending: set[asyncio.Task[Any]] = set()
+
+        async def send(st: dict[str, Any], seq: int) -> None:
+            u = st["u"]
+            c = st["c"]
+            cmid = f"w{wid}-{seq}-{time.time():.6f}"
+            sent.append((cmid, u["id"], u["room_id"]))
+            t = time.time()
+            try:
+                ack = await c.call("send_message", {"room_id": u["room_id"], "content": f"부하 시험 메시지 {seq}",
+                                                    "client_msg_id": cmid}, timeout=30)
+                if ack and ack.get("ok"):
+                    acked[cmid] = time.time() - t
+            except Exception:
+                pass
+
+        t_start = time.time()
+        seq = 0
+        if rate > 0 and ids:
+            interval = 1.0 / rate
+            while time.time() - t_start < duration:
+                due = int((time.time() - t_start) / interval) + 1
+                while seq < due:
+                    st = state[ids[seq % len(ids)]]
+                    seq += 1
+                    if st["c"] is None or not st["c"].connected:
+                        skipped += 1
+                        continue
+                    task = asyncio.create_task(send(st, seq))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                await asyncio.sleep(min(interval, 0.005))
+        if pending:
+            await asyncio.wait(pending, timeout=30)
+        return {"sent": sent, "acked": acked, "skipped": skipped}
+
+    async def caught_up(timeout: float) -> dict[str, Any]:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if all(st["c"] is not None and (st["caught_up_at"] or not st["disconnects"]) for st in state.values()):
+                break
+            await asyncio.sleep(0.1)
+        return {"caught_up": [st["caught_up_at"] for st in state.values() if st["disconnects"]],
+                "reconnected": [st["connected_at"] for st in state.values() if st["disconnects"]],
+                "missing": sum(1 for st in state.values() if st["c"] is None
+                               or (st["disconnects"] and not st["caught_up_at"]))}
+
+    async def run(tag: str, coro: Any) -> None:
+        result = await coro
+        async with reply_lock:
+            conn.send((tag, result))
+
+    tasks: set[asyncio.Task[Any]] = set()
+    while True:
+        tag, cmd, params = await loop.run_in_executor(None, conn.recv)
+        if cmd == "connect":
+            coro: Any = connect_all(params["ids"], params["concurrency"], params.get("retry", False))
+        elif cmd == "chat":
+            coro = chat(params["ids"], params["rate"], params["duration"])
+        elif cmd == "caught_up":
+            coro = caught_up(params["timeout"])
+        elif cmd == "collect":
+            await asyncio.sleep(params.get("drain", 3.0))
+            conn.send((tag, {"received": received, "presence": presence_events[0]}))
+            received.clear()
+            presence_events[0] = 0
+            continue
+        elif cmd == "quit":
+            for st in state.values():
+                st["retry"] = False
+            await asyncio.gather(*(st["c"].disconnect() for st in state.values() if st["c"] is not None),
+                                 return_exceptions=True)
+            await http.close()
+            conn.send((tag, {"cpu": tuple(psutil.Process().cpu_times())[:2]}))
+            return
+        else:
+            raise ValueError(cmd)
+        task = asyncio.create_task(run(tag, coro))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+
+class Clients:
+    """The scenario's client processes; every user lives in exactly one of them."""
+
+    def __init__(self, target: Target, procs: int) -> None:
+        ctx = mp.get_context("spawn")
+        self.target = target
+        self.shares = [target.users[i::procs] for i in range(procs)]
+        self.owner = {u["id"]: i for i, share in enumerate(self.shares) for u in share}
+        self.pipes: list[Any] = []
+        self.procs: list[Any] = []
+        self.inbox: list[list[tuple[str, Any]]] = [[] for _ in self.shares]
+        self.server = psutil.Process(target.proc.pid)
+        self._n = 0
+        for wid, share in enumerate(self.shares):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=_scenario_worker, args=(target.url, share, wid, child))
+            p.start()
+            self.pipes.append(parent)
+            self.procs.append(p)
+
+    def send(self, cmd: str, params_for: Any) -> str:
+        """Send ``cmd`` to every worker; ``params_for(wid, ids_of_worker)`` gives its parameters."""
+        self._n += 1
+        tag = f"{cmd}-{self._n}"
+        for wid, pipe in enumerate(self.pipes):
+            pipe.send((tag, cmd, params_for(wid, [u["id"] for u in self.shares[wid]])))
+        return tag
+
+    def wait(self, tag: str) -> list[Any]:
+        out = []
+        for wid, pipe in enumerate(self.pipes):
+            box = self.inbox[wid]
+            found = next((m for m in box if m[0] == tag), None)
+            while found is None:
+                msg = pipe.recv()
+                if msg[0] == tag:
+                    found = msg
+                else:
+                    box.append(msg)
+            if found in box:
+                box.remove(found)
+            out.append(found[1])
+        return out
+
+    def call(self, cmd: str, params_for: Any) -> list[Any]:
+        return self.wait(self.send(cmd, params_for))
+
+    def server_cpu(self) -> float:
+        try:
+            t = psutil.Process(self.target.proc.pid).cpu_times()
+            return float(t.user + t.system)
+        except psutil.Error:
+            return 0.0
+
+    def close(self) -> float:
+        cpu = sum(r["cpu"][0] + r["cpu"][1] for r in self.call("quit", lambda w, ids: {}))
+        for p in self.procs:
+            p.join(30)
+        return cpu
+
+
+def _deliveries(target: Target, sent: list[tuple[str, int, int]], acked: dict[str, float],
+                received: list[tuple[str, int, float, int]]) -> dict[str, Any]:
+    """Expected deliveries of the acknowledged messages to every other member: lost, duplicated (live),
+    latency of live deliveries, deliveries that came by catch-up."""
+    sender_room = {cmid: (s, r) for cmid, s, r in sent}
+    live: dict[tuple[str, int], int] = {}
+    caught: set[tuple[str, int]] = set()
+    lat: list[float] = []
+    for cmid, receiver, t, via in received:
+        if cmid not in sender_room or receiver == sender_room[cmid][0]:
+            continue
+        key = (cmid, receiver)
+        if via == 2:
+            caught.add(key)
+            continue
+        live[key] = live.get(key, 0) + 1
+        if live[key] == 1:
+            lat.append(t - float(cmid.rsplit("-", 1)[1]))
+    expected = lost = 0
+    for cmid, s, room in sent:
+        if cmid not in acked:
+            continue
+        for member in target.room_members.get(room, []):
+            if member != s:
+                expected += 1
+                if (cmid, member) not in live and (cmid, member) not in caught:
+                    lost += 1
+    lat.sort()
+
+    def pct(p: float) -> float:
+        return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
+
+    return {"sent": len(sent), "acked": len(acked), "expected": expected, "live": len(live),
+            "caught_up": len(caught - set(live)), "lost": lost,
+            "duplicated": sum(c - 1 for c in live.values() if c > 1),
+            "p50": pct(0.5), "p99": pct(0.99), "max": lat[-1] * 1000 if lat else float("nan")}
+
+
+def _merge_chat(results: list[dict[str, Any]]) -> tuple[list[tuple[str, int, int]], dict[str, float]]:
+    sent: list[tuple[str, int, int]] = []
+    acked: dict[str, float] = {}
+    for r in results:
+        sent += [tuple(x) for x in r["sent"]]  # type: ignore[misc]
+        acked.update(r["acked"])
+    return sent, acked
+
+
+def _collect(clients: Clients, drain: float = 3.0) -> tuple[list[tuple[str, int, float, int]], int]:
+    received: list[tuple[str, int, float, int]] = []
+    presence = 0
+    for r in clients.call("collect", lambda w, ids: {"drain": drain}):
+        received += [tuple(x) for x in r["received"]]  # type: ignore[misc]
+        presence += r["presence"]
+    return received, presence
+
+
+def scenario_bigroom(target: Target, args: argparse.Namespace) -> dict[str, Any]:
+    """One room of ``--big`` members, all connected; then each rate of ``--big-rates`` for --duration s."""
+    clients = Clients(target, args.procs)
+    out: dict[str, Any] = {"target": target.name, "steps": []}
+    try:
+        c = clients.call("connect", lambda w, ids: {"ids": ids, "concurrency": 100})
+        out["connected"] = sum(r["connected"] for r in c)
+        _collect(clients, drain=1.0)
+        for rate in [float(x) for x in args.big_rates.split(",")]:
+            cpu0, t0 = clients.server_cpu(), time.monotonic()
+            res = clients.call("chat", lambda w, ids, rate=rate: {"ids": ids, "rate": rate / args.procs,
+                                                                  "duration": args.duration})
+            cpu1, t1 = clients.server_cpu(), time.monotonic()
+            sent, acked = _merge_chat(res)
+            received, _ = _collect(clients)
+            d = _deliveries(target, sent, acked, received)
+            d.update(rate=rate, server_cpu_pct=round(100 * (cpu1 - cpu0) / (t1 - t0)),
+                     deliveries_per_s=round(d["live"] / args.duration))
+            out["steps"].append(d)
+            print(f"  {target.name}: {rate:g} msg/s into the room of {len(target.users)}: "
+                  f"{d['live']}/{d['expected']} delivered, lost {d['lost']}, dup {d['duplicated']}, "
+                  f"p50 {d['p50']:.0f} ms, p99 {d['p99']:.0f} ms, server CPU {d['server_cpu_pct']}%", flush=True)
+    finally:
+        out["client_cpu_s"] = round(clients.close(), 1)
+    return out
+
+
+def scenario_storm(target: Target, args: argparse.Namespace, n_background: int) -> dict[str, Any]:
+    """Background users (the first ``n_background``, rooms of 20) chat at --background-rate; the rest
+    connect at once (--concurrency in flight) into their room(s)."""
+    clients = Clients(target, args.procs)
+    bg = {u["id"] for u in target.users[:n_background]}
+    out: dict[str, Any] = {"target": target.name}
+    try:
+        clients.call("connect", lambda w, ids: {"ids": [i for i in ids if i in bg], "concurrency": 50})
+        _collect(clients, drain=0.5)
+        # background alone first: its CPU rate is subtracted from the storm's
+        warm = 3.0
+        cpu0, t0 = clients.server_cpu(), time.monotonic()
+        clients.call("chat", lambda w, ids: {"ids": [i for i in ids if i in bg],
+                                             "rate": args.background_rate / args.procs, "duration": warm})
+        bg_cpu_rate = (clients.server_cpu() - cpu0) / (time.monotonic() - t0)
+        _collect(clients, drain=0.5)
+        cpu0, t0 = clients.server_cpu(), time.monotonic()
+        chat_tag = clients.send("chat", lambda w, ids: {"ids": [i for i in ids if i in bg],
+                                                         "rate": args.background_rate / args.procs,
+                                                         "duration": args.duration})
+        storm = clients.call("connect", lambda w, ids: {"ids": [i for i in ids if i not in bg],
+                                                         "concurrency": max(1, args.concurrency // args.procs)})
+        t_storm = max(r["last"] for r in storm) - min(r["t0"] for r in storm)
+        cpu_storm = clients.server_cpu() - cpu0
+        storm_wall = time.monotonic() - t0
+        sent, acked = _merge_chat(clients.wait(chat_tag))
+        received, presence = _collect(clients)
+        d = _deliveries(target, sent, acked, received)
+        n = len(target.users) - n_background
+        out.update(
+            storm_clients=n, connected=sum(r["connected"] for r in storm), failed=sum(r["failed"] for r in storm),
+            all_connected_s=round(t_storm, 2),
+            cpu_per_connect_ms=round(1000 * max(0.0, cpu_storm - bg_cpu_rate * storm_wall) / n, 2),
+            presence_events=presence, background=d)
+        print(f"  {target.name}: {out['connected']}/{n} connected in {t_storm:.2f} s "
+              f"({out['failed']} failed), server CPU per connect {out['cpu_per_connect_ms']} ms, "
+              f"presence events delivered {presence}; background chat during the storm: "
+              f"p99 {d['p99']:.0f} ms (max {d['max']:.0f}), lost {d['lost']}", flush=True)
+    finally:
+        out["client_cpu_s"] = round(clients.close(), 1)
+    return out
+
+
+def scenario_restart(target: Target, args: argparse.Namespace) -> dict[str, Any]:
+    """Everyone connected, --rate msg/s flowing; after 5 s the server restarts; clients come back as
+    the web client does and catch up; every acknowledged message must reach every other member."""
+    clients = Clients(target, args.procs)
+    out: dict[str, Any] = {"target": target.name}
+    try:
+        clients.call("connect", lambda w, ids: {"ids": ids, "concurrency": 100, "retry": True})
+        _collect(clients, drain=0.5)
+        chat_tag = clients.send("chat", lambda w, ids: {"ids": ids, "rate": args.rate / args.procs,
+                                                         "duration": args.duration})
+        time.sleep(min(5.0, args.duration / 3))
+        t_stop = time.time()
+        stop_s, start_s = target.restart()
+        clients.server = psutil.Process(target.proc.pid)
+        t_ready = time.time()
+        sent, acked = _merge_chat(clients.wait(chat_tag))
+        back = clients.call("caught_up", lambda w, ids: {"timeout": 60})
+        received, _ = _collect(clients)
+        d = _deliveries(target, sent, acked, received)
+        caught = [t for r in back for t in r["caught_up"] if t]
+        recon = [t for r in back for t in r["reconnected"] if t]
+        missing = sum(r["missing"] for r in back)
+        out.update(stop_s=round(stop_s, 2), start_s=round(start_s, 2), clients=len(target.users),
+                   reconnected=len(recon), not_back=missing,
+                   all_back_s=round(max(recon) - t_stop, 2) if recon else None,
+                   all_caught_up_s=round(max(caught) - t_stop, 2) if caught else None,
+                   caught_up_after_ready_s=round(max(caught) - t_ready, 2) if caught else None,
+                   messages=d)
+        print(f"  {target.name}: server stopped in {stop_s:.1f} s, answered again {start_s:.1f} s later; "
+              f"{len(recon)} clients reconnected, {missing} not back; all back {out['all_back_s']} s and "
+              f"all caught up {out['all_caught_up_s']} s after the stop began; messages: {d['acked']} acked of "
+              f"{d['sent']}, {d['live']} live + {d['caught_up']} by catch-up of {d['expected']} expected, "
+              f"lost {d['lost']}, dup {d['duplicated']}", flush=True)
+    finally:
+        out["client_cpu_s"] = round(clients.close(), 1)
+    return out
+
+
+def scenarios(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for _run in range(max(1, args.repeat)):
+        for name in names:
+            start = start_product if name == "product" else start_bare
+            print(f"{name}: {args.scenario}", flush=True)
+            if args.scenario == "bigroom":
+                target = start(args.big, args.big, [args.big])
+                runner = lambda t: scenario_bigroom(t, args)  # noqa: E731
+            elif args.scenario == "storm":
+                n_bg = args.background
+                size = min(args.storm_room_size, args.big)
+                groups = [20] * (n_bg // 20) + [size] * (args.big // size)
+                target = start(sum(groups), args.room_size, groups)
+                runner = lambda t, n_bg=n_bg: scenario_storm(t, args, n_bg)  # noqa: E731
+            else:
+                target = start(args.users, args.room_size)
+                runner = lambda t: scenario_restart(t, args)  # noqa: E731
+            try:
+                rows.append(runner(target))
+            finally:
+                target.stop()
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=500)
@@ -399,24 +986,45 @@ def main() -> int:
     parser.add_argument("--idle", type=int, default=0, help="connect this many idle users and report RSS")
     parser.add_argument("--repeat", type=int, default=1, help="runs per target (fresh server each); medians reported")
     parser.add_argument("--json", help="write the results to this file too")
+    parser.add_argument("--sweep", action="store_true", help="rising --rates, product and bare interleaved")
+    parser.add_argument("--rates", default="200,400,600,800,1000,1200,1600,2000", help="msg/s steps of --sweep")
+    parser.add_argument("--scenario", choices=("bigroom", "storm", "restart"))
+    parser.add_argument("--big", type=int, default=1000, help="bigroom/storm: clients in the big room(s)")
+    parser.add_argument("--big-rates", default="1,10,25", help="bigroom: msg/s steps into the room")
+    parser.add_argument("--storm-room-size", type=int, default=1000, help="storm: room size of the storm clients")
+    parser.add_argument("--background", type=int, default=100, help="storm: clients chatting in rooms of 20")
+    parser.add_argument("--background-rate", type=float, default=20.0, help="storm: their msg/s")
+    parser.add_argument("--concurrency", type=int, default=200, help="storm: connects in flight")
     args = parser.parse_args()
-    rows = []
-    n_users = args.idle or args.users
-    for _run in range(max(1, args.repeat)):
-        for name in [t.strip() for t in args.targets.split(",") if t.strip()]:
-            print(f"{name}: starting", flush=True)
-            target = (start_product(n_users, args.room_size) if name == "product"
-                      else start_bare(n_users, args.room_size))
-            try:
-                rows.append(run_load(target, args.rate, args.duration, args.procs, idle=bool(args.idle)))
-            finally:
-                target.stop()
-    if args.idle:
-        for r in rows:
-            print(f"{r['target']}: {r['connections']} idle connections, server RSS {r['server_idle_rss_mb']} MB "
-                  f"(peak {r['server_peak_rss_mb']} MB)")
+    names = [t.strip() for t in args.targets.split(",") if t.strip()]
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cores", flush=True)
+    if args.sweep:
+        rows = sweep(args, names)
+    elif args.scenario:
+        rows = scenarios(args, names)
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
+        return 0
     else:
-        report(rows, args)
+        rows = []
+        n_users = args.idle or args.users
+        for _run in range(max(1, args.repeat)):
+            for name in names:
+                print(f"{name}: starting", flush=True)
+                target = (start_product(n_users, args.room_size) if name == "product"
+                          else start_bare(n_users, args.room_size))
+                try:
+                    rows.append(run_load(target, args.rate, args.duration, args.procs, idle=bool(args.idle)))
+                finally:
+                    target.stop()
+        if args.idle:
+            for r in rows:
+                print(f"{r['target']}: {r['connections']} idle connections, server RSS {r['server_idle_rss_mb']} MB "
+                      f"(peak {r['server_peak_rss_mb']} MB)")
+        else:
+            report(rows, args)
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
     return 0 if all(r["lost"] == 0 and r["duplicated"] == 0 for r in rows) else 1
