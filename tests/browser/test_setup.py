@@ -61,7 +61,7 @@ def test_remote_first_registration_needs_the_setup_code(page: Page, tmp_path: Pa
         page.get_by_test_id("register-submit").click()
         expect(page.locator("#main-view")).to_be_visible()
         expect(page.locator("#admin-open")).to_be_visible()  # the setup account is the server admin
-        assert page.url == remote + "/"
+        expect(page).to_have_url(remote + "/")
         config = requests.get(server.url + "/api/config", timeout=5).json()
         assert config["setup_required"] is False
     except Exception:

@@ -77,9 +77,9 @@ function initAuth() {
     const f = e.target.elements;
     try {
       await post('/api/register', { username: f.username.value.trim(), password: f.password.value, display_name: f.display_name.value.trim() || undefined, setup_code: f.setup_code.value.trim() || undefined });
+      if (location.pathname === '/setup') history.replaceState(null, '', '/');  // the code is spent
       await login(f.username.value.trim(), f.password.value);
       e.target.reset();
-      if (location.pathname === '/setup') history.replaceState(null, '', '/');
     } catch (err) {
       if (err.code === 'setup_required' || err.code === 'setup_code_wrong') {
         showSetupCode();
