@@ -32,6 +32,7 @@ FEATURES = (
     "system",
     "accounts",
     "preferences",
+    "people",
     "rooms",
     "messages",
     "admin",

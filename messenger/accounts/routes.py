@@ -23,6 +23,7 @@ LOGIN = {
 PROFILE = {
     "display_name": Field(str, max_len=100, min_len=1),
     "status_message": Field(str, max_len=200),
+    "availability": Field(str, choices=service.AVAILABILITY),
 }
 PASSWORD = {
     "current_password": Field(str, required=True, max_len=256, strip=False),

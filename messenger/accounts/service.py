@@ -7,7 +7,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ from messenger.accounts.setup import check_registration, finish_setup
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.storage.db import utcnow
+from messenger.storage.db import iso, utcnow
 
 USERNAME_RE = re.compile(r"^[\w.\-]{2,32}$", re.UNICODE)
 MIN_PASSWORD = 8
@@ -63,6 +63,26 @@ def avatar_url(row: Any) -> str | None:
     return f"/files/{row.avatar_file_id}/avatar" if row.avatar_file_id else None
 
 
+AVAILABILITY = ("online", "away", "busy", "dnd")
+
+
+def people_fields(row: Any) -> dict[str, Any]:
+    """The directory fields every ``user`` object carries (docs/API.md, "Me and users")."""
+    return {
+        "department": row.department or "",
+        "title": row.title or "",
+        "extension": row.extension or "",
+        "email": row.email or "",
+        "availability": row.availability or "online",
+        "last_seen_at": _iso(row.last_seen_at),
+    }
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    """ISO time of a column read through plain SQL too (SQLite hands such reads back as text)."""
+    return iso(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
 def user_dict(svc: Services, row: Any) -> dict[str, Any]:
     """The contract's ``user`` object."""
     return {
@@ -74,6 +94,7 @@ def user_dict(svc: Services, row: Any) -> dict[str, Any]:
         "is_admin": bool(row.is_admin),
         "presence": svc.realtime.presence(row.id),
         "must_change_password": bool(row.must_change_password),
+        **people_fields(row),
     }
 
 
@@ -85,6 +106,7 @@ def directory_dict(svc: Services, row: Any) -> dict[str, Any]:
         "avatar_url": avatar_url(row),
         "status_message": row.status_message or "",
         "presence": svc.realtime.presence(row.id),
+        **people_fields(row),
     }
 
 
@@ -259,10 +281,15 @@ def update_profile(svc: Services, user_id: int, changes: dict[str, Any]) -> Any:
         values["display_name"] = display
     if "status_message" in changes:
         values["status_message"] = changes["status_message"]
+    if "availability" in changes:
+        values["availability"] = changes["availability"]
     with svc.db.begin() as conn:
+        before = store.get_user(conn, user_id)
         store.update_user(conn, user_id, **values)
         row = store.get_user(conn, user_id)
     svc.realtime.notify_user_changed(user_id)
+    if (before.availability, before.status_message) != (row.availability, row.status_message):
+        svc.realtime.presence_changed(user_id)
     return row
 
 

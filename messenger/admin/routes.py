@@ -14,7 +14,7 @@ from messenger.core.errors import ApiError
 from messenger.core.http import json_body
 from messenger.core.validation import Field, date_arg, int_arg
 
-USER_PATCH = {"is_active": Field(bool), "is_admin": Field(bool)}
+USER_PATCH = {"is_active": Field(bool), "is_admin": Field(bool), **service.PROFILE_FIELDS}
 SETTINGS_PATCH = {"registration": Field(str, choices=service.SETTING_KEYS["registration"])}
 MAX_JSON_LIMIT = 500
 MAX_CSV_LIMIT = 50_000

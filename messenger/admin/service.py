@@ -20,6 +20,7 @@ from messenger.admin import store
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
+from messenger.core.validation import Field
 from messenger.storage import settings_store
 from messenger.storage.db import iso
 
@@ -27,8 +28,22 @@ log = logging.getLogger("messenger.admin")
 
 DELETED_DISPLAY_NAME = "탈퇴한 사용자"
 SETTING_KEYS = {"registration": ("open", "closed")}
+# Directory fields a server admin sets on an account (PATCH /api/admin/users/<id>, directory import).
+PROFILE_FIELDS = {
+    "department": Field(str, max_len=100),
+    "title": Field(str, max_len=100),
+    "extension": Field(str, max_len=32),
+    "email": Field(str, max_len=255),
+}
 CSV_COLUMNS = ("id", "created_at", "action", "actor_id", "actor_username", "target_user_id",
                "target_username", "target_id", "room_id", "client_ip", "details")
+
+
+def valid_email(value: str) -> bool:
+    """A plausible address (one ``@``, a dot in the domain, no spaces): the directory's only check."""
+    local, at, domain = value.partition("@")
+    return bool(at and local and "." in domain.strip(".") and "@" not in domain
+                and not any(c.isspace() for c in value))
 
 
 def _last_admin() -> ApiError:
@@ -79,7 +94,8 @@ def _keeps_an_admin(conn: Any, user_id: int) -> None:
 
 def update_user(svc: Services, actor_id: int, user_id: int, changes: dict[str, Any],
                 client_ip: str | None = None) -> Any:
-    """Apply ``{is_active?, is_admin?}``; deactivation ends the user's sessions and sockets at once."""
+    """Apply ``{is_active?, is_admin?, department?, title?, extension?, email?}``; deactivation ends the
+    user's sessions and sockets at once."""
     deactivated = False
     with svc.db.begin() as conn:
         row = _live_user(conn, user_id)
@@ -96,10 +112,18 @@ def update_user(svc: Services, actor_id: int, user_id: int, changes: dict[str, A
                 _keeps_an_admin(conn, user_id)
             values["is_admin"] = bool(changes["is_admin"])
             actions.append("admin_granted" if changes["is_admin"] else "admin_revoked")
+        profile = {k: v for k, v in changes.items() if k in PROFILE_FIELDS and getattr(row, k) != v}
+        if "email" in profile and profile["email"] and not valid_email(profile["email"]):
+            raise ApiError(400, "invalid_field", "Field 'email' is not an e-mail address")
+        values.update(profile)
         accounts_store.update_user(conn, user_id, **values)
         for action in actions:
             audit_store.add(conn, "server", action, actor_id=actor_id, target_user_id=user_id,
                             details={"username": row.username}, client_ip=client_ip)
+        if profile:
+            audit_store.add(conn, "server", "profile_changed", actor_id=actor_id, target_user_id=user_id,
+                            details={"username": row.username, "changes": profile,
+                                     "before": {k: getattr(row, k) for k in profile}}, client_ip=client_ip)
         updated = accounts_store.get_user(conn, user_id)
     if deactivated:
         accounts.revoke_all_sessions(svc, user_id, "deactivated")

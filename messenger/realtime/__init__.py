@@ -163,6 +163,10 @@ class Realtime:
             return "offline"
         return "away" if svc.state.get(f"presence:away:{user_id}") else "online"
 
+    def presence_changed(self, user_id: int) -> None:
+        """Tell the presence hooks that what others see of ``user_id``'s presence may have changed."""
+        self._presence_changed(user_id)
+
     def _presence_changed(self, user_id: int) -> None:
         svc = self.svc
         assert svc is not None

@@ -42,7 +42,14 @@ users = Table(
     Column("created_at", DateTime, nullable=False),
     Column("last_seen_at", DateTime, nullable=True),
     Column("deleted_at", DateTime, nullable=True),
+    # 0005_people: directory fields and the manual availability (online | away | busy | dnd)
+    Column("department", String(100), nullable=False, default="", server_default=""),
+    Column("title", String(100), nullable=False, default="", server_default=""),
+    Column("extension", String(32), nullable=False, default="", server_default=""),
+    Column("email", String(255), nullable=False, default="", server_default=""),
+    Column("availability", String(16), nullable=False, default="online", server_default="online"),
     UniqueConstraint("oidc_issuer", "oidc_subject"),
+    Index("ix_users_department", "department"),
 )
 
 sessions = Table(

@@ -4,11 +4,12 @@ import { $, h, clear, toast, errorText, openDialog, presenceDot, closeButton } f
 import { t, fmtDateTime } from './i18n.js';
 import { state } from './state.js';
 import { get, patch, post, del, query } from './api.js';
+import { adminView as directoryView, editFields } from './directory.js';
 
 let tab = 'users';
 
 function tabs() {
-  return h('nav', { class: 'tabs' }, ['users', 'audit'].map((name) => h('button', {
+  return h('nav', { class: 'tabs' }, ['users', 'directory', 'audit'].map((name) => h('button', {
     type: 'button', class: tab === name ? 'active' : '', text: t('admin.' + name), onclick: () => { tab = name; render(); },
   })));
 }
@@ -32,10 +33,12 @@ async function usersView() {
         return box;
       };
       table.append(h('tr', { dataset: { userId: u.id }, class: u.is_active ? '' : 'inactive' },
-        h('td', {}, presenceDot(u.presence), h('strong', { text: ' ' + u.display_name }), h('span', { class: 'sub', text: ' @' + u.username })),
+        h('td', {}, presenceDot(u.presence), h('strong', { text: ' ' + u.display_name }), h('span', { class: 'sub', text: ' @' + u.username }),
+          u.department || u.title ? h('div', { class: 'sub', text: [u.department, u.title, u.extension].filter(Boolean).join(' · ') }) : null),
         h('td', { text: u.last_seen ? fmtDateTime(u.last_seen) : '—' }),
         h('td', {}, toggle('is_active')), h('td', {}, toggle('is_admin')),
-        h('td', {}, me ? null : h('button', { type: 'button', class: 'link', text: t('admin.resetPassword'), onclick: async () => {
+        h('td', {}, h('button', { type: 'button', class: 'link', text: t('admin.editProfile'), dataset: { testid: 'admin-edit-profile' }, onclick: () => editFields(u, render) }),
+          me ? null : h('button', { type: 'button', class: 'link', text: t('admin.resetPassword'), onclick: async () => {
           if (!confirm(t('admin.confirmReset', { name: u.display_name }))) return;
           try { const res = await post(`/api/admin/users/${u.id}/reset-password`); prompt(t('admin.temporaryPassword'), res.temporary_password); } catch (err) { toast(errorText(err)); }
         } }), me ? null : h('button', { type: 'button', class: 'link danger', text: t('admin.deleteUser'), onclick: async () => {
@@ -85,7 +88,7 @@ async function render() {
   const body = clear($('#admin-body'));
   body.append(h('header', { class: 'panel-head' }, h('h3', { text: t('admin.title') }), tabs(),
     closeButton(() => $('#admin-dialog').close(), t('common.close'))));
-  body.append(tab === 'users' ? await usersView() : auditView());
+  body.append(tab === 'users' ? await usersView() : tab === 'directory' ? directoryView() : auditView());
 }
 
 export function open() { openDialog($('#admin-dialog')); render(); }

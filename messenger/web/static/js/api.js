@@ -21,8 +21,10 @@ function lang() { return document.documentElement.lang || 'ko'; }
 async function toError(resp) {
   let body = {};
   try { body = await resp.json(); } catch { /* not JSON */ }
-  return new ApiError(resp.status, body.code || 'http_' + resp.status, body.error || resp.statusText,
+  const err = new ApiError(resp.status, body.code || 'http_' + resp.status, body.error || resp.statusText,
     Number(resp.headers.get('Retry-After')) || 0);
+  err.body = body;
+  return err;
 }
 
 export async function api(method, path, body, { quiet401 = false } = {}) {
@@ -78,6 +80,7 @@ export function upload(path, fields, onProgress) {
       if (xhr.status >= 200 && xhr.status < 300) resolve(body);
       else {
         const err = new ApiError(xhr.status, body.code || 'http_' + xhr.status, body.error || xhr.statusText);
+        err.body = body;
         if (xhr.status === 401) listeners.forEach((fn) => fn(err));
         reject(err);
       }

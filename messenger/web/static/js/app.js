@@ -15,6 +15,8 @@ import * as settings from './settings.js';
 import * as admin from './admin.js';
 import * as polls from './polls.js';
 import * as notify from './notify.js';
+import * as profile from './profile.js';
+import * as directory from './directory.js';
 import { openEmojiPicker } from './emoji.js';
 
 // Time to interactive (bench/web_load.py): the login form is usable, or the room list is shown with
@@ -101,6 +103,7 @@ function renderMe() {
   $('#me-name').textContent = me.display_name;
   $('#me-avatar').replaceWith(Object.assign(avatar(me), { id: 'me-avatar' }));
   $('#admin-open').hidden = !me.is_admin;
+  profile.renderMine();
 }
 
 function renderHeader() {
@@ -257,7 +260,7 @@ async function boot() {
   const meP = get('/api/me', { quiet401: true }).catch(() => null);
   settings.applyTheme();
   initAuth();
-  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify]) mod.init();
+  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, profile, directory]) mod.init();
   wireSocket();
   $('#back').addEventListener('click', () => { if (history.state && history.state.room) history.back(); else closeRoom(); });
   window.addEventListener('popstate', () => { if (document.body.classList.contains('in-room')) closeRoom(); });

@@ -1,5 +1,6 @@
 // Room details (members, roles, invite, kick, leave, files, mute, rename, admin audit log) and the pins panel.
-import { $, h, clear, avatar, presenceDot, toast, errorText, openDialog, debounce, icon, closeButton } from './dom.js';
+import { $, h, clear, avatar, presenceDot, toast, errorText, openDialog, debounce, icon, closeButton, withProfile } from './dom.js';
+import { shownPresence } from './profile.js';
 import { t, fmtDateTime, fmtSize } from './i18n.js';
 import { state, on, emit, isMuted, setMuted } from './state.js';
 import { get, post, patch, del, query } from './api.js';
@@ -30,8 +31,9 @@ function membersSection(room, admin) {
   for (const mb of room.members) {
     const u = mb.user; const me = u.id === state.me.id;
     list.append(h('li', { class: 'member', dataset: { userId: u.id } },
-      h('span', { class: 'avatar-wrap' }, avatar(u), presenceDot(state.presence.get(u.id) || u.presence)),
-      h('span', { class: 'member-name ellipsis' }, h('strong', { text: u.display_name }), h('span', { class: 'sub', text: ' @' + u.username })),
+      h('span', { class: 'avatar-wrap' }, withProfile(avatar(u), u), presenceDot(shownPresence(u))),
+      h('span', { class: 'member-name ellipsis' }, withProfile(h('strong', { text: u.display_name }), u), h('span', { class: 'sub', text: ' @' + u.username }),
+        u.title || u.department ? h('span', { class: 'sub', text: ' · ' + [u.department, u.title].filter(Boolean).join(' ') }) : null),
       mb.role === 'admin' ? h('span', { class: 'role', text: t('room.admin') }) : null,
       admin && !me && room.type === 'group' ? h('span', { class: 'member-actions' },
         h('button', { type: 'button', class: 'link', text: mb.role === 'admin' ? t('room.makeMember') : t('room.makeAdmin'),

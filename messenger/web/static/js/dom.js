@@ -68,6 +68,12 @@ export function avatar(user, size = '') {
   return el;
 }
 
+// Make an avatar or a name open that person's profile card (profile.js listens for data-profile).
+export function withProfile(el, user) {
+  if (user && user.id) { el.dataset.profile = String(user.id); el.tabIndex = 0; el.setAttribute('role', 'button'); el.classList.add('profile-link'); }
+  return el;
+}
+
 export function presenceDot(presence) {
   return h('span', { class: 'presence ' + (presence || 'offline'), title: t('presence.' + (presence || 'offline')) });
 }

@@ -1,6 +1,6 @@
 // One message as DOM: header (grouped by sender and minute), reply quote, text/file/poll body,
 // reactions, meta (edited, read count, pending/failed), and hover actions.
-import { h, avatar, icon } from './dom.js';
+import { h, avatar, icon, withProfile } from './dom.js';
 import { formatText } from './format.js';
 import { t, fmtTime, fmtSize } from './i18n.js';
 import { state } from './state.js';
@@ -93,9 +93,9 @@ export function messageNode(m, { header = true } = {}) {
     return el;
   }
   if (m.mentions && state.me && m.mentions.includes(state.me.id)) el.classList.add('mentions-me');
-  el.append(header && !mine ? avatar(m.sender) : h('span', { class: 'avatar-gap' }));
+  el.append(header && !mine ? withProfile(avatar(m.sender), m.sender) : h('span', { class: 'avatar-gap' }));
   const main = h('div', { class: 'msg-main' });
-  if (header && !mine) main.append(h('div', { class: 'msg-head' }, h('span', { class: 'sender', text: m.sender ? m.sender.display_name : '' })));
+  if (header && !mine) main.append(h('div', { class: 'msg-head' }, withProfile(h('span', { class: 'sender', text: m.sender ? m.sender.display_name : '' }), m.sender)));
   if (m.reply_to && !m.deleted) main.append(replyQuote(m.reply_to));
   const bubble = h('div', { class: 'bubble' });
   if (m.deleted) bubble.append(h('span', { class: 'deleted-text', text: t('messages.deleted') }));

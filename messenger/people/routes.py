@@ -1,0 +1,52 @@
+"""HTTP routes of the people feature: the org directory, and the directory import/export for admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Flask, Response, jsonify, request
+
+from messenger.accounts.auth import admin_required, client_ip, current_auth, login_required
+from messenger.core.context import Services
+from messenger.core.errors import ApiError
+from messenger.people import service
+
+
+def register(app: Flask, svc: Services) -> None:
+    bp = Blueprint("people", __name__)
+
+    @bp.get("/api/directory")
+    @login_required
+    def directory():  # type: ignore[no-untyped-def]
+        department = request.args.get("department")
+        if department is not None and len(department) > 100:
+            raise ApiError(400, "invalid_field", "department is at most 100 characters")
+        return jsonify(service.org_directory(svc, request.args.get("q") or "", department))
+
+    @bp.get("/api/users/<int:user_id>")
+    @login_required
+    def user(user_id: int):  # type: ignore[no-untyped-def]
+        return jsonify({"user": service.profile(svc, user_id)})
+
+    @bp.post("/api/admin/directory/import")
+    @admin_required
+    def import_directory():  # type: ignore[no-untyped-def]
+        upload = request.files.get("file")
+        if upload is None:
+            raise ApiError(400, "missing_field", "Missing field: file (multipart)")
+        report = service.import_directory(svc, current_auth().user_id, upload.read(service.MAX_FILE_BYTES + 1),
+                                          client_ip())
+        if "errors" in report:
+            return jsonify({"error": f"{len(report['errors'])} row(s) have errors; nothing was imported",
+                            "code": "invalid_rows", "params": {"count": len(report["errors"])},
+                            "errors": report["errors"]}), 400
+        return jsonify(report)
+
+    @bp.get("/api/admin/directory/export")
+    @admin_required
+    def export_directory():  # type: ignore[no-untyped-def]
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+        return Response(service.export_directory(svc), mimetype="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="directory-{stamp}.csv"'})
+
+    app.register_blueprint(bp)

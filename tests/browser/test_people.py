@@ -1,0 +1,140 @@
+"""People in the browser: the profile card (from a message's avatar and name, from the org directory)
+with its "1:1 대화" button, the org directory by 초성 and department, the admin's directory import,
+and the phone layout of the new panels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.server import ServerProcess
+from tests.browser.ui import PASSWORD, login, message, new_page, open_direct, register, send, unique
+from tests.helpers import LiveUser
+
+
+@pytest.fixture(scope="module")
+def people_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, LiveUser]]:
+    """A server of its own whose first account (the server admin) is driven over HTTP."""
+    proc = ServerProcess(tmp_path_factory.mktemp("people") / "data")
+    proc.start()
+    admin = LiveUser(proc.url, "boss", "대표", password=PASSWORD)
+    yield proc, admin
+    proc.stop()
+
+
+def _set_fields(admin: LiveUser, username: str, **fields: str) -> None:
+    user = next(u for u in admin.get("/api/admin/users").json()["users"] if u["username"] == username)
+    r = admin.patch(f"/api/admin/users/{user['id']}", json=fields)
+    assert r.status_code == 200, r.text
+
+
+def test_profile_card_from_a_message_and_from_the_directory(browser: Browser, people_server) -> None:  # type: ignore[no-untyped-def]
+    proc, admin = people_server
+    ca, cb = browser.new_context(), browser.new_context()
+    a, b = new_page(ca), new_page(cb)
+    errors: list[str] = []
+    for p in (a, b):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    alice, bob = unique("kim"), unique("lee")
+    register(a, proc.url, alice, "김민지")
+    register(b, proc.url, bob, "이서준")
+    _set_fields(admin, bob, department="품질보증팀", title="선임연구원", extension="2041", email=f"{bob}@example.com")
+    b.get_by_test_id("availability").select_option("busy")
+    expect(b.get_by_test_id("availability")).to_have_value("busy")
+    # A message from B: its author's name opens the card.
+    room_id = open_direct(b, alice)
+    send(b, "자료 공유드립니다")
+    a.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]').click()
+    message(a, "자료 공유드립니다").locator(".avatar.profile-link").click()
+    card = a.get_by_test_id("profile-card")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("이서준")
+    expect(card).to_contain_text("품질보증팀 · 선임연구원")
+    expect(card).to_contain_text("2041")
+    expect(card).to_contain_text(f"{bob}@example.com")
+    expect(card).to_contain_text("다른 용무 중")
+    card.press("Escape")
+    expect(card).to_be_hidden()
+    # The directory: browse by department, find by 초성, open the card, start a 1:1 conversation.
+    carol = unique("park")
+    LiveUser(proc.url, carol, "박지훈")
+    _set_fields(admin, carol, department="품질보증팀")
+    a.get_by_test_id("directory-open").click()
+    a.get_by_test_id("directory-department").filter(has_text="품질보증팀").click()
+    people = a.get_by_test_id("directory-person")
+    expect(people).to_have_count(2)
+    a.locator("#directory-q").fill("ㅂㅈㅎ")
+    expect(people).to_have_count(1)
+    expect(people).to_contain_text("박지훈")
+    people.click()
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("박지훈")
+    card.get_by_test_id("profile-dm").click()
+    expect(card).to_be_hidden()
+    expect(a.locator("#room-name")).to_have_text("박지훈")
+    expect(a.get_by_test_id("composer-input")).to_be_visible()
+    assert errors == []
+    ca.close()
+    cb.close()
+
+
+def test_admin_imports_the_directory_and_sees_row_errors(browser: Browser, people_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    proc, _admin = people_server
+    ctx = browser.new_context()
+    page = new_page(ctx)
+    login(page, proc.url, "boss")
+    page.locator("#admin-open").click()
+    page.locator("#admin-body .tabs button", has_text="조직도").click()
+    name = unique("imp")
+    good = tmp_path / "good.csv"
+    good.write_bytes(("\ufeffusername,display_name,department\r\n"
+                      f"{name},한지민,재무팀\r\n").encode())
+    page.get_by_test_id("directory-import-file").set_input_files(str(good))
+    result = page.get_by_test_id("directory-import-result")
+    expect(result).to_contain_text("새 계정 1명")
+    password = result.locator("code").inner_text()
+    assert len(password) >= 12
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(("username,display_name,email\r\n"
+                     f"{unique('ok')},정상,\r\n"
+                     "x,짧은아이디,\r\n"
+                     f"{unique('mail')},메일,not-mail\r\n").encode())
+    page.get_by_test_id("directory-import-file").set_input_files(str(bad))
+    expect(result).to_contain_text("아무것도 가져오지 않았습니다")
+    rows = page.get_by_test_id("directory-import-errors").locator("tr")
+    expect(rows).to_have_count(3)  # header + two rows
+    expect(rows.nth(1)).to_contain_text("3")
+    expect(rows.nth(2)).to_contain_text("이메일 주소가 올바르지 않습니다")
+    # The new account logs in with the temporary password shown once.
+    other = new_page(browser.new_context())
+    login(other, proc.url, name, password)
+    expect(other.locator("#toast")).to_be_visible()
+    ctx.close()
+
+
+def test_phone_layout_of_profile_card_and_directory(browser: Browser, people_server) -> None:  # type: ignore[no-untyped-def]
+    proc, admin = people_server
+    ctx = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page: Page = new_page(ctx)
+    me = unique("phone")
+    register(page, proc.url, me, "최유나")
+    _set_fields(admin, me, department="아주아주긴이름의경영지원실전략기획팀", title="수석")
+
+    def fits(testid: str) -> None:
+        box = page.get_by_test_id(testid).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 375, f"horizontal overflow: {width}px"
+
+    expect(page.get_by_test_id("availability")).to_be_visible()
+    page.get_by_test_id("directory-open").tap()
+    expect(page.get_by_test_id("directory")).to_be_visible()
+    fits("directory")
+    page.locator("#directory-q").fill("최유")
+    page.get_by_test_id("directory-person").first.tap()
+    expect(page.get_by_test_id("profile-card")).to_be_visible()
+    fits("profile-card")
+    ctx.close()
