@@ -19,7 +19,7 @@ from messenger.core.context import Services
 from messenger.core.jobs import Jobs
 from messenger.core.validation import MAX_ID
 from messenger.datadir import prepare_data_dir
-from messenger.realtime import NoCookieSessionForSockets, Realtime
+from messenger.realtime import NoCookieSessionForSockets, PacketJson, Realtime
 from messenger.settings import Settings
 from messenger.state import build_state_store
 from messenger.storage import Database
@@ -114,6 +114,7 @@ def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
         ping_timeout=20,
         max_http_buffer_size=1_000_000,
         cookie=None,
+        json=PacketJson,
     )
     realtime = Realtime(socketio)
     svc = Services(
@@ -128,7 +129,7 @@ def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
     )
     app.extensions["messenger"] = svc
     realtime.bind(svc)
-    http.install(app)
+    http.install(app, settings.ALLOWED_ORIGINS)
     for name in FEATURES:
         importlib.import_module(f"messenger.{name}").register(app, svc)
     return app

@@ -30,6 +30,9 @@ class ApiError(Exception):
 
 _KO_DEFAULTS = {
     "invalid_json": "요청 본문이 올바른 JSON이 아닙니다.",
+    "invalid_text": "올바르지 않은 유니코드 문자가 있습니다.",
+    "unsupported_media_type": "본문은 Content-Type: application/json 인 JSON으로 보내야 합니다.",
+    "origin_rejected": "다른 사이트에서 보낸 요청은 받을 수 없습니다.",
     "missing_field": "필수 항목이 빠졌습니다.",
     "invalid_field": "입력값이 올바르지 않습니다.",
     "unknown_field": "알 수 없는 항목이 있습니다.",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from messenger.core.errors import ApiError
-from messenger.core.validation import Field, parse
+from messenger.core.validation import Field, check_json_value, loads, parse
 
 log = logging.getLogger("messenger.http")
 
@@ -18,6 +19,8 @@ CSP = (
     "font-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -49,17 +52,71 @@ def error_response(err: ApiError) -> Response:
     return resp
 
 
+def _not_json() -> ApiError:
+    return ApiError(400, "invalid_json", "Request body must be a JSON object", "요청 본문이 올바른 JSON 객체가 아닙니다.")
+
+
 def json_body(spec: dict[str, Field], allow_unknown: bool = False) -> dict[str, Any]:
-    """The request's JSON object checked against ``spec`` (400 on anything malformed)."""
-    payload = request.get_json(silent=True, force=True) if request.get_data(cache=True) else None
-    if payload is None:
-        raise ApiError(400, "invalid_json", "Request body must be a JSON object",
-                       "요청 본문이 올바른 JSON 객체가 아닙니다.")
+    """The request's JSON object checked against ``spec`` (400 on anything malformed).
+
+    The body must be sent as ``Content-Type: application/json`` (415 ``unsupported_media_type``
+    otherwise): a cross-site HTML form can only send ``text/plain``, ``multipart/form-data`` or
+    ``application/x-www-form-urlencoded``, so it can never reach a JSON route."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise _not_json()
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json",
+                       "본문은 Content-Type: application/json 인 JSON으로 보내야 합니다.")
+    try:
+        payload = loads(raw)
+    except ValueError:  # malformed, or not UTF-8/16/32
+        raise _not_json() from None
+    check_json_value(payload)
     return parse(payload, spec, allow_unknown=allow_unknown)
 
 
-def install(app: Flask) -> None:
-    """Error handlers and security headers for the whole app."""
+def _origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of a URL, lower-cased; None when it has none (e.g. ``null``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_origin(extra_origins: tuple[str, ...] = ()) -> None:
+    """403 ``origin_rejected`` for a state-changing request sent from another site's page.
+
+    The request's ``Origin`` (or, without one, its ``Referer``) must be this server as the client
+    reached it (scheme and ``Host``; so every name and address of the server on the LAN works) or one
+    of ``ALLOWED_ORIGINS``. Browsers send ``Origin`` with every cross-site POST/PUT/PATCH/DELETE
+    (``null`` from sandboxed or privacy-stripped contexts, which is refused). A request with neither
+    header is not from a web page (curl, scripts, bots) and is let through to the CSRF-token check."""
+    if request.method not in STATE_CHANGING:
+        return
+    sent = request.headers.get("Origin")
+    if sent is None:
+        referer = request.headers.get("Referer")
+        if not referer:
+            return
+        sent = referer
+    origin = _origin_of(sent)
+    own = f"{request.scheme}://{request.host}".lower()
+    if origin is not None and (origin == own or origin in {o.lower() for o in extra_origins}):
+        return
+    raise ApiError(403, "origin_rejected", "Cross-site request refused: Origin/Referer is not this server",
+                   "다른 사이트에서 보낸 요청은 받을 수 없습니다.")
+
+
+def install(app: Flask, extra_origins: tuple[str, ...] = ()) -> None:
+    """Error handlers, the Origin check and security headers for the whole app."""
+
+    @app.before_request
+    def _same_origin_only() -> None:
+        check_origin(extra_origins)
 
     @app.before_request
     def _reject_nul_in_query() -> Response | None:

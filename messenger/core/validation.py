@@ -2,11 +2,18 @@
 
 Missing JSON → ``invalid_json``; a required field absent → ``missing_field``; a wrong type or value
 → ``invalid_field``; a field the endpoint does not know → ``unknown_field``. All are 400.
+
+Before any spec is applied, :func:`check_json_value` looks at the whole decoded value once, for HTTP
+bodies (``core.http.json_body``) and Socket.IO payloads (``realtime``) alike: nesting deeper than
+``MAX_DEPTH`` → ``invalid_json``; a string (value or key) that is not valid Unicode, such as a lone
+surrogate from a ``"\ud800"`` escape → ``invalid_text``; an integer beyond ``±MAX_ID`` anywhere, list
+items included → ``invalid_field``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +22,68 @@ from messenger.core.errors import ApiError
 from messenger.storage.db import parse_iso
 
 MAX_ID = 2**31 - 1  # ids and integers from clients beyond this are refused before reaching SQL
+MAX_DEPTH = 16  # nesting of arrays/objects in a client payload (the deepest request needs 3)
+
+
+class DeepJson:
+    """Stands for a JSON document nested too deeply to decode (the decoder hit Python's recursion
+    limit); :func:`check_json_value` answers it with ``invalid_json``."""
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads`` that never raises RecursionError: a too deeply nested document → :class:`DeepJson`.
+    Other malformed input raises ``ValueError`` as usual."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return DeepJson()
+
+
+def _too_deep() -> ApiError:
+    return ApiError(400, "invalid_json", f"JSON nested more than {MAX_DEPTH} levels deep",
+                    f"JSON이 {MAX_DEPTH}단계보다 깊게 중첩되어 있습니다.")
+
+
+def _bad_text(where: str) -> ApiError:
+    return ApiError(400, "invalid_text", f"Text in '{where}' is not valid Unicode (lone surrogate)",
+                    f"'{where}' 항목에 올바르지 않은 유니코드 문자가 있습니다.")
+
+
+def _valid_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_json_value(value: Any) -> None:
+    """Refuse what no field may hold, anywhere in a decoded client payload (see the module docstring).
+
+    Iterative, so a deep document cannot exhaust the stack here either."""
+    if isinstance(value, DeepJson):
+        raise _too_deep()
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    while stack:
+        item, depth, where = stack.pop()
+        if isinstance(item, str):
+            if not _valid_unicode(item):
+                raise _bad_text(where or "body")
+        elif isinstance(item, bool) or item is None or isinstance(item, float):
+            continue
+        elif isinstance(item, int):
+            if abs(item) > MAX_ID:
+                raise _invalid(where or "body", f"must be between -{MAX_ID} and {MAX_ID}")
+        elif isinstance(item, (list, dict)):
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+            if isinstance(item, dict):
+                for key, sub in item.items():
+                    if not _valid_unicode(str(key)):
+                        raise _bad_text("key")
+                    stack.append((sub, depth + 1, where or str(key)[:40]))
+            else:
+                stack.extend((sub, depth + 1, where) for sub in item)
 
 
 @dataclass(frozen=True)
@@ -26,7 +95,7 @@ class Field:
     minimum: int | None = None
     maximum: int | None = None
     choices: tuple[Any, ...] | None = None
-    item_kind: type | None = None  # for lists
+    item_kind: type | None = None  # for lists (minimum/maximum then bound each int item)
     nullable: bool = False
     strip: bool = True
     check: Callable[[Any], bool] | None = None
@@ -112,6 +181,14 @@ def _check_value(name: str, field: Field, value: Any) -> Any:
             raise _invalid(name, f"must have at most {field.max_len} items")
         if field.item_kind is not None and not all(_type_ok(field.item_kind, v) for v in value):
             raise _invalid(name, f"items must be of type {field.item_kind.__name__}")
+        for item in value:
+            if isinstance(item, int) and not isinstance(item, bool):
+                low = -MAX_ID if field.minimum is None else field.minimum
+                high = MAX_ID if field.maximum is None else min(field.maximum, MAX_ID)
+                if not low <= item <= high:
+                    raise _invalid(name, f"items must be from {low} to {high}")
+            elif isinstance(item, str) and "\x00" in item:
+                raise _invalid(name, "must not contain NUL characters")
     if field.choices is not None and value not in field.choices:
         raise _invalid(name, f"must be one of {', '.join(map(str, field.choices))}")
     if field.check is not None and not field.check(value):

@@ -106,8 +106,13 @@ def _clean_options(raw: list[str]) -> list[str]:
 def create_poll(svc: Services, user_id: int, room_id: int, question: str, options: list[str], *,
                 multiple_choice: bool = False, anonymous: bool = False,
                 ends_at: dt.datetime | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Create a poll and post it to the room as a ``poll`` message; (poll for the creator, message)."""
+    """Create a poll and post it to the room as a ``poll`` message; (poll for the creator, message).
+
+    Posting a poll spends the same per-user send budget as a text or file message (429 ``rate_limited``)."""
     from messenger.messages import service as messages
+    from messenger.messages.ratelimit import check_send_rate
+
+    check_send_rate(svc, user_id)
 
     question = question.strip()
     if not question:

@@ -7,16 +7,19 @@ the handler's result or :class:`ApiError` into the ``{ok: ...}`` acknowledgement
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engineio import json as engineio_json
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_socketio import SocketIO, disconnect, join_room
 
 from messenger.core.errors import ApiError
+from messenger.core.validation import DeepJson, check_json_value
 
 if TYPE_CHECKING:
     from messenger.core.context import Services
@@ -59,6 +62,33 @@ class NoCookieSessionForSockets(SecureCookieSessionInterface):
         if request.path.startswith("/socket.io"):
             return self.make_null_session(app)
         return super().open_session(app, request)
+
+
+class PacketJson:
+    """The JSON module of the Socket.IO server (``SocketIO(json=...)``).
+
+    An event packet nested too deeply for Python's decoder would otherwise raise RecursionError inside
+    python-socketio, and the client would never get its acknowledgement. Here the event name is read
+    on its own and the payload becomes :class:`DeepJson`, which the event dispatch answers with
+    ``invalid_json`` like any other bad payload."""
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(text: str, **kwargs: Any) -> Any:
+        try:
+            return engineio_json.loads(text, **kwargs)
+        except RecursionError:
+            pass
+        decoder = json.JSONDecoder()
+        start = len(text) - len(text.lstrip())
+        if not text[start:start + 1] == "[":
+            raise ValueError("packet nested too deeply")
+        rest = text[start + 1:]
+        name, _end = decoder.raw_decode(rest.lstrip())
+        if not isinstance(name, str):
+            raise ValueError("packet nested too deeply")
+        return [name, DeepJson()]
 
 
 Handler = Callable[["Services", SocketUser, Any], "dict[str, Any] | None"]
@@ -145,6 +175,7 @@ class Realtime:
             disconnect()
             return {"ok": False, "error": "This session was ended; please log in again", "code": "session_revoked"}
         try:
+            check_json_value(data)  # lone surrogates, nesting, huge integers: one check for every event
             result = fn(svc, user, {} if data is None else data)
         except ApiError as err:
             return {"ok": False, "error": err.text(user.lang), "code": err.code}

@@ -17,10 +17,11 @@ CREATE = {
     "user_id": ID,
     "name": Field(str, max_len=100),
     "topic": Field(str, max_len=500),
-    "member_ids": Field(list, item_kind=int, max_len=service.MAX_GROUP_MEMBERS),
+    "member_ids": Field(list, item_kind=int, minimum=1, max_len=service.MAX_GROUP_MEMBERS),
 }
 UPDATE = {"name": Field(str, max_len=100, min_len=1), "topic": Field(str, max_len=500)}
-MEMBERS = {"user_ids": Field(list, required=True, item_kind=int, min_len=1, max_len=service.MAX_GROUP_MEMBERS)}
+MEMBERS = {"user_ids": Field(list, required=True, item_kind=int, minimum=1, min_len=1,
+                                max_len=service.MAX_GROUP_MEMBERS)}
 ROLE = {"role": Field(str, required=True, choices=("admin", "member"))}
 SETTINGS = {"muted": Field(bool), "pinned": Field(bool)}
 

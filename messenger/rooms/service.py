@@ -238,9 +238,12 @@ def create_group(svc: Services, user_id: int, name: str, member_ids: list[int], 
 # ---- changing rooms ---------------------------------------------------------------------------
 def update_room(svc: Services, user_id: int, room_id: int, changes: dict[str, Any],
                 client_ip: str | None = None) -> dict[str, Any]:
+    from messenger.messages.ratelimit import check_send_rate
     from messenger.messages.service import broadcast_new, insert_system
 
     msg_id = None
+    if changes.get("name") is not None:
+        check_send_rate(svc, user_id)  # a rename posts the new name as a message: the send budget pays
     with svc.db.begin() as conn:
         require_room_admin(conn, room_id, user_id)
         room = store.get_room(conn, room_id)
