@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,9 +17,21 @@ log = logging.getLogger("messenger.http")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "font-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; object-src 'none'; "
+    "font-src 'self'; connect-src {connect}; media-src 'self' blob:; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+_HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def csp() -> str:
+    """The page policy. ``connect-src`` is this server only: 'self' plus the WebSocket origin of the
+    host the browser used (CSP3 'self' covers same-host ws/wss in current browsers, older Safari needs
+    it spelled out). Any name or address of the server on the LAN works; no other host can be reached."""
+    host = request.host
+    if not _HOST_RE.match(host):
+        return CSP.format(connect="'self'")
+    ws = "wss" if request.scheme == "https" else "ws"
+    return CSP.format(connect=f"'self' {ws}://{host}")
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -155,7 +168,7 @@ def install(app: Flask, extra_origins: tuple[str, ...] = ()) -> None:
 
     @app.after_request
     def _headers(resp: Response) -> Response:
-        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("Content-Security-Policy", csp())
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
