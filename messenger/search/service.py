@@ -109,6 +109,7 @@ def search(svc: Services, viewer_id: int, q: str | None, filters: dict[str, Any]
         if filters.get("room_id") is not None:
             _check_room(conn, filters["room_id"], viewer_id)
         ids, total = find_ids(conn, viewer_id, norm_q, filters, limit, offset)
+        capped = bool(norm_q) and not store.is_sqlite(conn) and total > store.TOTAL_CAP
         suggestion = None
         if total == 0 and norm_q and offset == 0:
             for alt in hangul.layout_alternatives(raw):
@@ -130,7 +131,8 @@ def search(svc: Services, viewer_id: int, q: str | None, filters: dict[str, Any]
         if file_obj and norm_q:
             item["file_highlights"] = highlight_ranges(file_obj.get("name") or "", norm_q)
         results.append(item)
-    out: dict[str, Any] = {"results": results, "total": total}
+    out: dict[str, Any] = {"results": results, "total": store.TOTAL_CAP if capped else total,
+                           "total_capped": capped}
     if suggestion:
         out["suggestion"] = suggestion
     if room_matches is not None:

@@ -129,3 +129,37 @@ def test_highlight_ranges_point_into_the_original_text() -> None:
     [r] = highlight_ranges(nfd, normalize("적서"))
     assert unicodedata.normalize("NFC", nfd[r["start"]:r["end"]]) == "적서"
     assert highlight_ranges("a    b", normalize("a b")) == [{"start": 0, "end": 6}]
+
+
+def test_total_is_exact_up_to_the_cap_and_capped_beyond_on_postgres(svc: Any, corpus: Any) -> None:
+    """PostgreSQL counts at most TOTAL_CAP matches ("1,000+"); below the cap the total is exact, and
+    matches in a room the caller is not in never count. SQLite always counts exactly."""
+    cap = store.TOTAL_CAP
+    first = corpus(SHARED, "분기 예산 0")
+
+    def add_many(mids: range) -> None:
+        with svc.db.begin() as conn:  # one transaction: a thousand corpus() calls would be slow
+            for mid in mids:
+                room = PRIVATE if mid % 10 == 0 else SHARED
+                store.bulk_insert(conn, "messages", [{"id": mid, "room_id": room, "sender_id": BOB, "type": "text",
+                                                      "content": f"분기 예산 {mid}", "created_at": utcnow()}])
+                index.index_message(conn, mid, room, f"분기 예산 {mid}")
+
+    add_many(range(first + 1, first + cap))
+    shared = [m for m in range(first, first + cap) if m % 10 != 0]
+    body = service.search(svc, ALICE, "예산", {}, limit=5)
+    assert (body["total"], body["total_capped"]) == (len(shared), False)  # 900: exact, PRIVATE not counted
+    assert [r["message"]["id"] for r in body["results"]] == shared[::-1][:5]
+    body = service.search(svc, BOB, "예산", {}, limit=5)
+    assert (body["total"], body["total_capped"]) == (cap, False)  # exactly the cap is still exact
+    beyond = first + cap + 1  # a shared one: Bob now sees cap + 1
+    add_many(range(beyond, beyond + 1))
+    body = service.search(svc, BOB, "예산", {}, limit=5, offset=1)
+    with svc.db.read() as conn:
+        sqlite = store.is_sqlite(conn)
+    if sqlite:
+        assert (body["total"], body["total_capped"]) == (cap + 1, False)
+    else:
+        assert (body["total"], body["total_capped"]) == (cap, True)
+    newest = [beyond, *range(first + cap - 1, first - 1, -1)]
+    assert [r["message"]["id"] for r in body["results"]] == newest[1:6]  # paging still newest first

@@ -92,10 +92,11 @@ async function run(q, offset = 0) {
       : await get('/api/search' + query({ q, limit: LIMIT, offset }));
     if (current.q !== q) return;
     list.append(...body.results.map(resultNode));
-    let summary = t('search.total', { n: body.total });
+    let summary = body.total_capped ? t('search.total_capped', { n: body.total.toLocaleString() })
+      : t('search.total', { n: body.total });
     if (body.suggestion) summary += ' · ' + t('search.suggestion', { q: body.suggestion });
     $('#search-summary').textContent = summary;
-    $('#search-more').hidden = offset + LIMIT >= body.total;
+    $('#search-more').hidden = body.total_capped ? body.results.length < LIMIT : offset + LIMIT >= body.total;
   } catch (err) {
     $('#search-summary').textContent = errorText(err);
   }
