@@ -543,7 +543,9 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
     state: dict[int, dict[str, Any]] = {u["id"]: {"u": u, "c": None, "last": 0, "connected_at": None,
                                                  "caught_up_at": None, "disconnects": 0, "retry": False}
                                         for u in users}
-    http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())  # cookies go in headers, per user
+    # One HTTP session for all clients of this process (cookies go in headers, per user); no limit on
+    # its connection pool: every WebSocket holds one of its connections.
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), connector=aiohttp.TCPConnector(limit=0))
     reply_lock = asyncio.Lock()
 
     def note(uid: int, msg: dict[str, Any], via: int) -> None:
