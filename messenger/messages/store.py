@@ -14,9 +14,10 @@ from messenger.storage.hot import HotStatement
 from messenger.storage.tables import message_mentions, messages, reactions, room_members, users
 
 _INSERT_MESSAGE = HotStatement(
-    "INSERT INTO messages (room_id, sender_id, type, content, reply_to_id, file_id, poll_id, client_msg_id, "
-    "created_at) VALUES (:room_id, :sender_id, :type, :content, :reply_to_id, :file_id, :poll_id, "
-    ":client_msg_id, :created_at) RETURNING id")
+    insert(messages)
+    .values({name: bindparam(name) for name in ("room_id", "sender_id", "type", "content", "reply_to_id", "file_id",
+                                                 "poll_id", "client_msg_id", "created_at")})
+    .returning(messages.c.id))
 
 
 def insert_message(conn: Connection, room_id: int, sender_id: int | None, type_: str, content: str,
@@ -30,7 +31,8 @@ def insert_message(conn: Connection, room_id: int, sender_id: int | None, type_:
     return int(row[0]), now
 
 
-_SENDER = HotStatement("SELECT username, display_name, avatar_file_id FROM users WHERE id = :id")
+_SENDER = HotStatement(
+    select(users.c.username, users.c.display_name, users.c.avatar_file_id).where(users.c.id == bindparam("id")))
 
 
 def new_message_row(conn: Connection, msg_id: int, created_at: dt.datetime, room_id: int, sender_id: int,

@@ -1,7 +1,7 @@
 """SQL for rooms and room membership (the room list is one statement).
 
-Statements on the send path are :class:`~messenger.storage.hot.HotStatement` s (one SQL text, straight
-to the SQLite driver).
+Statements on the send path are :class:`~messenger.storage.hot.HotStatement` s (Core statements compiled
+once and sent straight to the SQLite driver).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, literal_column, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal_column, or_, select, update
 
 from messenger.storage.db import utcnow
 from messenger.storage.hot import HotStatement
@@ -44,7 +44,8 @@ def member_ids(conn: Connection, room_id: int) -> list[int]:
     return [int(r.user_id) for r in rows]
 
 
-_MEMBER_ROLES = HotStatement("SELECT user_id, role FROM room_members WHERE room_id = :room")
+_MEMBER_ROLES = HotStatement(
+    select(room_members.c.user_id, room_members.c.role).where(room_members.c.room_id == bindparam("room")))
 
 
 def member_roles(conn: Connection, room_id: int) -> dict[int, str]:
@@ -128,8 +129,10 @@ def update_room(conn: Connection, room_id: int, **values: Any) -> None:
 
 
 _TOUCH_ROOM = HotStatement(
-    "UPDATE rooms SET last_message_id = :msg, last_activity_at = :at "
-    "WHERE id = :room AND (last_message_id IS NULL OR last_message_id < :msg)")
+    update(rooms)
+    .values(last_message_id=bindparam("msg"), last_activity_at=bindparam("at"))
+    .where(rooms.c.id == bindparam("room"),
+           or_(rooms.c.last_message_id.is_(None), rooms.c.last_message_id < bindparam("msg"))))
 
 
 def touch_room(conn: Connection, room_id: int, message_id: int, at: dt.datetime) -> None:
@@ -187,8 +190,10 @@ def users_sharing_a_room(conn: Connection, user_id: int) -> list[int]:
 
 
 _ADVANCE_READ = HotStatement(
-    "UPDATE room_members SET last_read_message_id = :msg "
-    "WHERE room_id = :room AND user_id = :user AND last_read_message_id < :msg")
+    update(room_members)
+    .values(last_read_message_id=bindparam("msg"))
+    .where(room_members.c.room_id == bindparam("room"), room_members.c.user_id == bindparam("user"),
+           room_members.c.last_read_message_id < bindparam("msg")))
 
 
 def advance_read(conn: Connection, room_id: int, user_id: int, message_id: int) -> bool:

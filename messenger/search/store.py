@@ -14,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, column, insert, table, text
 
 from messenger.search.text import char_token, doc_tokens, room_prefix
 from messenger.storage.hot import HotStatement
+from messenger.storage.tables import search_docs
 
 CHUNK = 500
+# The contentless FTS5 table (created by migration 0002_search only), for the statements built from Core.
+search_fts = table("search_fts", column("rowid"), column("tokens"))
 
 
 def is_sqlite(conn: Connection) -> bool:
@@ -86,9 +89,10 @@ def delete_docs(conn: Connection, message_ids: Sequence[int]) -> None:
 
 
 # The send path indexes every message.
-_INSERT_DOC = HotStatement("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm) "
-                           "VALUES (:id, :room, :sender, :file, :norm)")
-_INSERT_FTS = HotStatement("INSERT INTO search_fts(rowid, tokens) VALUES (:id, :t)")
+_INSERT_DOC = HotStatement(insert(search_docs).values(
+    message_id=bindparam("id"), room_id=bindparam("room"), sender_id=bindparam("sender"), has_file=bindparam("file"),
+    norm=bindparam("norm")))
+_INSERT_FTS = HotStatement(insert(search_fts).values(rowid=bindparam("id"), tokens=bindparam("t")))
 _INSERT_PG_DOC = text("INSERT INTO search_docs (message_id, room_id, sender_id, has_file, norm, grams) "
                       "VALUES (:id, :room, :sender, :file, :norm, :grams)")
 
@@ -105,8 +109,8 @@ def insert_docs(conn: Connection, docs: Sequence[Doc]) -> None:
             _INSERT_DOC(conn, rows[0])
             _INSERT_FTS(conn, {"id": docs[0].message_id, "t": _fts_doc(docs[0])})
         else:  # bulk (re-index): executemany through SQLAlchemy
-            conn.execute(_INSERT_DOC.clause, rows)
-            conn.execute(_INSERT_FTS.clause, [{"id": d.message_id, "t": _fts_doc(d)} for d in docs])
+            conn.execute(_INSERT_DOC.statement, rows)
+            conn.execute(_INSERT_FTS.statement, [{"id": d.message_id, "t": _fts_doc(d)} for d in docs])
     else:
         for row, doc in zip(rows, docs, strict=True):
             row["grams"] = _pg_grams(doc)
