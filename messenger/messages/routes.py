@@ -1,4 +1,4 @@
-"""HTTP routes for messages: history, send (for scripts), edit, delete, read marker, reactions."""
+"""HTTP routes for messages: history, send (for scripts), edit, delete, read marker and who read, reactions."""
 
 from __future__ import annotations
 
@@ -60,6 +60,11 @@ def register(app: Flask, svc: Services) -> None:
     @login_required
     def delete(message_id: int):  # type: ignore[no-untyped-def]
         return jsonify({"message": service.delete(svc, current_auth().user_id, message_id, client_ip())})
+
+    @bp.get("/api/messages/<int:message_id>/reads")
+    @login_required
+    def reads(message_id: int):  # type: ignore[no-untyped-def]
+        return jsonify(service.who_read(svc, current_auth().user_id, message_id))
 
     @bp.post("/api/messages/<int:message_id>/reactions")
     @login_required

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from messenger.accounts.service import avatar_url
 from messenger.core.context import Services
 from messenger.messages import store
+from messenger.messages.reads import RoomReads, by_room
 from messenger.storage.db import iso
 
 EXCERPT_LENGTH = 100
@@ -52,16 +53,27 @@ def _mentions(packed: str | None) -> list[int]:
     return sorted(int(x) for x in packed.split(",")) if packed else []
 
 
-def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewer_id: int) -> dict[int, dict[str, Any]]:
+def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewer_id: int,
+                  reads: dict[int, RoomReads] | None = None) -> dict[int, dict[str, Any]]:
     """Message objects for ``message_ids`` (missing ids are left out). No query per message."""
     ids = sorted({int(i) for i in message_ids})
     if not ids:
         return {}
-    return rows_to_dicts(svc, conn, store.load_messages(conn, ids), viewer_id)
+    return rows_to_dicts(svc, conn, store.load_messages(conn, ids), viewer_id, reads)
 
 
-def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: int) -> dict[int, dict[str, Any]]:
-    """Message objects from rows of ``store.load_messages``/``store.page``."""
+def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: int,
+                  reads: dict[int, RoomReads] | None = None,
+                  counts: dict[int, tuple[int, int]] | None = None) -> dict[int, dict[str, Any]]:
+    """Message objects from rows of ``store.load_messages``/``store.page``/``store.new_message_row``.
+
+    Read counts: ``counts`` (``{id: (read_count, unread_count)}``, the send path knows them), else from
+    ``reads`` (the rooms' read markers when the caller has them), else read here in one statement for
+    all the rows' rooms."""
+    counts = counts or {}
+    need = {int(r.room_id) for r in rows if r.id not in counts} - set(reads or {})
+    if need:
+        reads = {**(reads or {}), **by_room(store.read_markers(conn, sorted(need)))}
     file_ids = [r.file_id for r in rows if r.file_id is not None and r.deleted_at is None]
     files: dict[int, dict[str, Any]] = {}
     if file_ids:
@@ -92,8 +104,13 @@ def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: i
             "deleted": deleted,
             "created_at": iso(r.created_at),
             "client_msg_id": r.client_msg_id,
-            "read_count": int(r.read_count or 0),
         }
+        if r.id in counts:
+            msg["read_count"], msg["unread_count"] = counts[r.id]
+        else:
+            room_reads = (reads or {}).get(int(r.room_id))
+            msg["read_count"], msg["unread_count"] = (
+                room_reads.counts(int(r.id), r.sender_id, r.created_at) if room_reads else (0, 0))
         if r.reply_to_id is not None and r.reply_room_id == r.room_id:
             msg["reply_to"] = {
                 "id": r.reply_to_id,

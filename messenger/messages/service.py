@@ -16,6 +16,7 @@ from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.messages import store
+from messenger.messages.reads import RoomReads, by_room
 from messenger.messages.serialize import message_dicts, rows_to_dicts
 from messenger.rooms import store as rooms_store
 from messenger.rooms.live import stop_typing_after_send
@@ -24,7 +25,7 @@ from messenger.storage.db import utcnow
 
 __all__ = [
     "send", "send_from_client", "edit", "delete", "post_system_message", "insert_system", "broadcast_new",
-    "message_dicts", "history", "mark_read",
+    "message_dicts", "history", "mark_read", "who_read",
 ]
 
 CLIENT_TYPES = ("text", "file")
@@ -151,7 +152,7 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
         # answered with the stored message below.
         # Membership, @all and the delivery list come from one read inside this transaction.
         with svc.db.begin() as conn:
-            role, members = require_member_of(conn, room_id, sender_id)
+            role, members, inactive = require_member_of(conn, room_id, sender_id)
             if type != "file":
                 _check_reply(conn, room_id, reply_to_id)
             mentions = _resolve_mentions(conn, room_id, sender_id, role, content, members) if type != "poll" else []
@@ -164,7 +165,8 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
             if reply_to_id is None:  # what the full select would return, without running it
                 row = store.new_message_row(conn, msg_id, created_at, room_id, sender_id, type, content, mentions,
                                             file_id, poll_id, client_msg_id or None)
-                message = rows_to_dicts(svc, conn, [row], sender_id)[msg_id]
+                unread = len(members) - len(inactive | {sender_id})  # every other active member
+                message = rows_to_dicts(svc, conn, [row], sender_id, counts={msg_id: (0, unread)})[msg_id]
             else:
                 message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
     except IntegrityError:
@@ -312,22 +314,59 @@ def history(svc: Services, user_id: int, room_id: int, before_id: int | None = N
     """Messages newest first and ``has_more``; ``after_id`` pages forward from it (catch-up)."""
     limit = max(1, min(int(limit), HISTORY_MAX))
     with svc.db.read() as conn:
-        require_member(conn, room_id, user_id)
+        # The room's read markers give membership and every read/unread count of the page: one read.
+        reads = by_room(store.read_markers(conn, [room_id]))
+        if user_id not in (room_reads := reads.get(room_id) or RoomReads()).members:
+            require_member(conn, room_id, user_id)  # raises: no room (404) or not a member (403)
         rows, has_more = store.page(conn, room_id, before_id, after_id, limit)
-        dicts = rows_to_dicts(svc, conn, rows, user_id)
+        dicts = rows_to_dicts(svc, conn, rows, user_id, {room_id: room_reads})
     return [dicts[r.id] for r in rows], has_more
 
 
 def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dict[str, Any]:
     """Move the caller's read marker forward (never back); ``read_updated`` to the room when it moved."""
     with svc.db.begin() as conn:
-        require_member(conn, room_id, user_id)
+        membership = rooms_store.get_membership(conn, room_id, user_id)
+        if membership is None:
+            require_member(conn, room_id, user_id)  # raises: no room (404) or not a member (403)
         if store.message_in_room(conn, message_id, room_id) is None:
             raise ApiError(400, "invalid_message", "That message is not in this room",
                            "이 대화방의 메시지가 아닙니다.")
+        previous = int(membership.last_read_message_id)
         moved = rooms_store.advance_read(conn, room_id, user_id, message_id)
-        current = int(rooms_store.get_membership(conn, room_id, user_id).last_read_message_id)
+        current = message_id if moved else int(rooms_store.get_membership(conn, room_id, user_id).last_read_message_id)
     if moved:
-        emit_to_members(svc, "read_updated", {"room_id": room_id, "user_id": user_id, "message_id": current},
-                               room_id)
+        # ``previous_message_id``: clients lower the unread counts of (previous, message_id] without a refetch.
+        emit_to_members(svc, "read_updated", {"room_id": room_id, "user_id": user_id, "message_id": current,
+                                              "previous_message_id": previous}, room_id)
     return {"room_id": room_id, "message_id": current}
+
+
+def who_read(svc: Services, user_id: int, message_id: int) -> dict[str, Any]:
+    """``{read:[user], unread:[user]}`` of a message: the members its ``unread_count`` waits for (not the
+    sender, active accounts, members when it was sent), by whether their marker reached it. Room members
+    only; each list ordered by display name."""
+    from messenger.accounts import store as accounts_store
+    from messenger.accounts.service import directory_dict
+
+    with svc.db.read() as conn:
+        row = store.get_message(conn, message_id)
+        if row is None:
+            raise ApiError(404, "not_found", "Message not found", "메시지를 찾을 수 없습니다.")
+        room_id = int(row.room_id)
+        room_reads = by_room(store.read_markers(conn, [room_id])).get(room_id) or RoomReads()
+        if user_id not in room_reads.members:
+            require_member(conn, room_id, user_id)  # raises 403 (or 404)
+        eligible = room_reads.eligible(row.sender_id, row.created_at)
+        users = {u.id: u for u in accounts_store.get_users(conn, [m.user_id for m in eligible])}
+    read: list[dict[str, Any]] = []
+    unread: list[dict[str, Any]] = []
+    for m in eligible:
+        if m.user_id in users:
+            (read if m.last_read >= message_id else unread).append(directory_dict(svc, users[m.user_id]))
+    return {"message_id": message_id, "room_id": room_id, "read": sorted(read, key=_by_name),
+            "unread": sorted(unread, key=_by_name)}
+
+
+def _by_name(user: dict[str, Any]) -> tuple[str, int]:
+    return user["display_name"], user["id"]

@@ -35,12 +35,13 @@ def require_member(conn: Connection, room_id: int, user_id: int) -> str:
     return str(row.role)
 
 
-def require_member_of(conn: Connection, room_id: int, user_id: int) -> tuple[str, dict[int, str]]:
-    """Like :func:`require_member`, and every member's role (``{user_id: role}``) from the same read."""
-    members = store.member_roles(conn, room_id)
+def require_member_of(conn: Connection, room_id: int, user_id: int) -> tuple[str, dict[int, str], set[int]]:
+    """Like :func:`require_member`, and every member's role (``{user_id: role}``) and the inactive
+    accounts among them, from the same read."""
+    members, inactive = store.member_states(conn, room_id)
     if user_id in members:
-        return members[user_id], members
-    return require_member(conn, room_id, user_id), members  # raises: no room (404) or not a member (403)
+        return members[user_id], members, inactive
+    return require_member(conn, room_id, user_id), members, inactive  # raises: no room (404) or not a member (403)
 
 
 def require_room_admin(conn: Connection, room_id: int, user_id: int) -> None:

@@ -45,12 +45,26 @@ def member_ids(conn: Connection, room_id: int) -> list[int]:
 
 
 _MEMBER_ROLES = HotStatement(
-    select(room_members.c.user_id, room_members.c.role).where(room_members.c.room_id == bindparam("room")))
+    select(room_members.c.user_id, room_members.c.role, users.c.is_active)
+    .join(users, users.c.id == room_members.c.user_id)
+    .where(room_members.c.room_id == bindparam("room")))
 
 
 def member_roles(conn: Connection, room_id: int) -> dict[int, str]:
-    """``{user_id: role}`` of the room's members (the send path: membership, @all and delivery in one read)."""
-    return {int(user_id): str(role) for user_id, role in _MEMBER_ROLES(conn, {"room": room_id}).fetchall()}
+    """``{user_id: role}`` of the room's members."""
+    return member_states(conn, room_id)[0]
+
+
+def member_states(conn: Connection, room_id: int) -> tuple[dict[int, str], set[int]]:
+    """``{user_id: role}`` of the room's members and the ids among them whose account is inactive (the
+    send path: membership, @all, delivery and the new message's unread count in one read)."""
+    roles: dict[int, str] = {}
+    inactive: set[int] = set()
+    for user_id, role, active in _MEMBER_ROLES(conn, {"room": room_id}).fetchall():
+        roles[int(user_id)] = str(role)
+        if not active:
+            inactive.add(int(user_id))
+    return roles, inactive
 
 
 def room_ids_of_user(conn: Connection, user_id: int) -> list[int]:

@@ -76,3 +76,16 @@ def edit(page: Page, old_text: str, new_text: str) -> None:
 
 def message(page: Page, text: str):  # type: ignore[no-untyped-def]
     return page.locator('[data-testid="message"]', has_text=text)
+
+
+def create_group(page: Page, name: str, usernames: list[str]) -> int:
+    """Make a group room with these people from the new-room dialog; returns its id (it opens)."""
+    page.get_by_test_id("new-room").click()
+    page.locator('input[name="type"][value="group"]').check()
+    page.locator('input[name="name"]').fill(name)
+    for user in usernames:
+        page.locator("#user-search").fill(user)
+        page.locator(f'[data-testid="user-result"]:has-text("@{user}")').click()
+    page.locator("#new-room-create").click()
+    expect(page.get_by_test_id("composer-input")).to_be_visible()
+    return int(page.evaluate("() => window.__im.state.currentRoomId"))

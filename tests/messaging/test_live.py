@@ -33,7 +33,7 @@ def test_two_users_exchange_messages(live_server: Any) -> None:
         ack = a.call("mark_read", {"room_id": room["id"], "message_id": r["id"]})
         assert ack == {"ok": True, "room_id": room["id"], "message_id": r["id"]}
         upd = b.wait_for("read_updated", lambda d: d["user_id"] == kim.id)
-        assert upd == {"room_id": room["id"], "user_id": kim.id, "message_id": r["id"]}
+        assert upd == {"room_id": room["id"], "user_id": kim.id, "message_id": r["id"], "previous_message_id": msg["id"]}
         # Moving backwards is a no-op.
         assert a.call("mark_read", {"room_id": room["id"], "message_id": msg["id"]})["message_id"] == r["id"]
         history = kim.get(f"/api/rooms/{room['id']}/messages").json()["messages"]

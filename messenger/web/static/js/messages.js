@@ -5,8 +5,9 @@ import { t, fmtDate } from './i18n.js';
 import { state, conv, on, emit } from './state.js';
 import * as store from './msgstore.js';
 import { messageNode, dateSeparator, startsGroup, dayKey } from './msgnode.js';
-import { get, post, del } from './api.js';
+import { post, del } from './api.js';
 import { call } from './socket.js';
+import { showReads } from './reads.js';
 
 const MAX_DOM = 150;
 const STEP = 50;
@@ -322,6 +323,7 @@ async function onAction(e) {
     else if (act === 'react') emit('pick-emoji', { anchor: btn, onPick: (emoji) => toggleReaction(m, emoji) });
     else if (act === 'pin') { await post(`/api/rooms/${m.room_id}/pins`, { message_id: m.id }); toast(t('pins.pinned')); }
     else if (act === 'edit') editInline(node, m);
+    else if (act === 'reads') showReads(m);
     else if (act === 'delete') {
       if (!confirm(t('messages.confirmDelete'))) return;
       await call('delete_message', { message_id: m.id }).catch((err) => {
@@ -360,23 +362,6 @@ function editInline(node, m) {
   box.focus();
 }
 
-// Read counts from the server for the newest page (when we cannot tell which messages a read covers).
-const refreshReads = (() => {
-  let timer = null;
-  return (roomId) => {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      try {
-        const body = await get(`/api/rooms/${roomId}/messages?limit=${store.PAGE}`);
-        for (const m of body.messages) {
-          const held = conv(roomId).byId.get(m.id);
-          if (held && held.read_count !== m.read_count) { held.read_count = m.read_count; if (view.roomId === roomId) replaceNode(held); }
-        }
-      } catch { /* next event retries */ }
-    }, 300);
-  };
-})();
-
 export function init() {
   listEl = $('#message-list'); itemsEl = $('#message-items'); jumpBtn = $('#jump-latest');
   listEl.addEventListener('scroll', onScroll, { passive: true });
@@ -395,18 +380,19 @@ export function init() {
     if (!view.roomId) return;
     for (const m of conv(view.roomId).list) if (m.type === 'poll' && ((m.poll && m.poll.id === poll.id) || m.poll_id === poll.id)) { m.poll = poll; replaceNode(m); }
   });
-  on('sio:read_updated', ({ room_id: roomId, user_id: userId, message_id: upTo }) => {
-    const c = conv(roomId);
-    const last = c.readUpTo || (c.readUpTo = new Map());
-    const from = last.get(userId);
-    last.set(userId, Math.max(upTo, from || 0));
-    if (roomId !== view.roomId || (from !== undefined && upTo <= from)) return;
-    if (from === undefined) { refreshReads(roomId); return; }
-    for (let i = view.lo; i < view.hi; i++) {
+  // Someone's read marker moved from previous_message_id to message_id: every message in between that
+  // they did not send has one reader more and one unread less (no refetch).
+  on('sio:read_updated', ({ room_id: roomId, user_id: userId, message_id: upTo, previous_message_id: from }) => {
+    const c = state.convs.get(roomId);
+    if (!c || typeof from !== 'number') return;
+    for (let i = c.list.length - 1; i >= 0; i--) {
       const m = c.list[i];
-      if (typeof m.id === 'number' && m.id > from && m.id <= upTo && m.sender && m.sender.id !== userId) {
-        m.read_count = (m.read_count || 0) + 1; replaceNode(m);
-      }
+      if (typeof m.id !== 'number' || m.id > upTo) continue;
+      if (m.id <= from) break;
+      if (m.sender && m.sender.id === userId) continue;
+      m.read_count = (m.read_count || 0) + 1;
+      if (m.unread_count > 0) m.unread_count -= 1;
+      if (view.roomId === roomId) replaceNode(m);
     }
   });
 }

@@ -1,5 +1,5 @@
 // One message as DOM: header (grouped by sender and minute), reply quote, text/file/poll body,
-// reactions, meta (edited, read count, pending/failed), and hover actions.
+// reactions, meta (edited, unread count, pending/failed), and hover actions.
 import { h, avatar, icon, withProfile } from './dom.js';
 import { formatText } from './format.js';
 import { t, fmtTime, fmtSize } from './i18n.js';
@@ -62,7 +62,11 @@ function meta(m) {
   } else if (typeof m.id !== 'number') {
     parts.push(h('span', { class: 'pending-mark', text: t('messages.sending') }));
   } else {
-    if (m.read_count > 0) parts.push(h('span', { class: 'reads', text: t('messages.reads', { n: m.read_count }) }));
+    // The familiar yellow number: members who have not read it yet (hidden at 0); a click shows who read it.
+    if (m.unread_count > 0 && m.type !== 'system') {
+      parts.push(h('button', { type: 'button', class: 'unread-count', dataset: { act: 'reads', testid: 'unread-count' },
+        title: t('reads.title'), 'aria-label': t('reads.unreadLabel', { n: m.unread_count }), text: String(m.unread_count) }));
+    }
     if (m.edited_at && !m.deleted) parts.push(h('span', { class: 'edited', text: t('messages.edited') }));
   }
   parts.push(h('time', { datetime: m.created_at, text: fmtTime(m.created_at) }));
@@ -75,6 +79,7 @@ function actions(m) {
   const b = (act, name, title) => h('button', { type: 'button', class: 'icon', dataset: { act }, title: t(title), 'aria-label': t(title) }, icon(name));
   return h('div', { class: 'msg-actions' },
     b('reply', 'reply', 'messages.reply'), b('react', 'smile', 'messages.react'), b('pin', 'pin', 'pins.pin'),
+    b('reads', 'users', 'reads.title'),
     mine && m.type === 'text' ? b('edit', 'edit', 'messages.edit') : null,
     b('delete', 'trash', 'common.delete'));
 }
