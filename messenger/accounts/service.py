@@ -20,7 +20,12 @@ from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.storage.db import iso, utcnow
 
-USERNAME_RE = re.compile(r"^[\w.\-]{2,32}$", re.UNICODE)
+# Usernames are a safe set: lower-case ASCII letters and digits, '.', '-', '_', and Hangul syllables
+# (가-힣), 2-32 of them after NFKC and lower-casing. No other script can register, so a Cyrillic "аlice"
+# beside "alice" is impossible; look-alikes inside the set are caught by ``username_skeleton``.
+USERNAME_RE = re.compile(r"^[a-z0-9._\-\uac00-\ud7a3]{2,32}$")
+# UTS #39 confusables that remain inside the set (sequences first): rn→m, vv→w, cl→d, 1→l, 0→o.
+_LOOKALIKES = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("1", "l"), ("0", "o"))
 MIN_PASSWORD = 8
 SESSION_COOKIE = "im_session"
 
@@ -46,9 +51,34 @@ def normalise_username(raw: str) -> str:
     name = unicodedata.normalize("NFKC", raw).strip().lower()
     if not USERNAME_RE.match(name):
         raise ApiError(400, "invalid_username",
-                       "Username must be 2-32 letters, digits, '.', '-' or '_'",
-                       "아이디는 2~32자의 글자, 숫자, '.', '-', '_'만 쓸 수 있습니다.")
+                       "Username must be 2-32 of a-z, 0-9, '.', '-', '_' or Hangul syllables",
+                       "아이디는 2~32자의 영문 소문자, 숫자, 한글, '.', '-', '_'만 쓸 수 있습니다.")
     return name
+
+
+def username_skeleton(name: str) -> str:
+    """What a username looks like: two usernames with the same skeleton are look-alikes (UTS #39's
+    skeleton idea, for the characters a username may hold)."""
+    out = name
+    for seq, proto in _LOOKALIKES:
+        out = out.replace(seq, proto)
+    return out
+
+
+def lookalike_of(name: str, existing: Any) -> str | None:
+    """The first of ``existing`` usernames that looks like ``name`` without being it, else None."""
+    skeleton = username_skeleton(name)
+    for other in existing:
+        if other != name and username_skeleton(other) == skeleton:
+            return str(other)
+    return None
+
+
+def _check_lookalike(conn: Any, name: str) -> None:
+    other = lookalike_of(name, store.live_usernames(conn))
+    if other is not None:
+        raise ApiError(409, "username_confusable", f"This username looks like the existing username '{other}'",
+                       f"기존 아이디 '{other}'와(과) 너무 비슷합니다.")
 
 
 def check_password_strength(password: str) -> None:
@@ -133,6 +163,7 @@ def create_user(svc: Services, username: str, password: str | None, display_name
             first = store.count_users(conn) == 0
             if store.get_user_by_username(conn, name) is not None:
                 raise ApiError(409, "username_taken", "This username is already taken")
+            _check_lookalike(conn, name)
             user_id = store.create_user(
                 conn, name, display, pw_hash, is_admin=is_admin or first,
                 oidc_issuer=oidc[0] if oidc else None, oidc_subject=oidc[1] if oidc else None,

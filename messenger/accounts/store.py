@@ -70,6 +70,11 @@ def update_user(conn: Connection, user_id: int, **values: Any) -> None:
         conn.execute(update(users).where(users.c.id == user_id).values(**values))
 
 
+def live_usernames(conn: Connection) -> list[str]:
+    """Every username not deleted (the look-alike check on a new account; registration is rare)."""
+    return [r.username for r in conn.execute(select(users.c.username).where(users.c.deleted_at.is_(None))).all()]
+
+
 def replace_password_hash(conn: Connection, user_id: int, old_hash: str, new_hash: str) -> None:
     """Store a re-made hash of the same password, unless the password was changed meanwhile."""
     conn.execute(update(users).where(users.c.id == user_id, users.c.password_hash == old_hash)

@@ -69,7 +69,7 @@ def _base_username(claims: dict[str, Any], claim: str) -> str:
         email = claims.get("email")
         raw = email.split("@", 1)[0] if isinstance(email, str) and "@" in email else ""
     name = unicodedata.normalize("NFKC", raw).strip().lower()
-    name = re.sub(r"[^\w.\-]+", "-", name, flags=re.UNICODE).strip("-.")[:28]
+    name = re.sub(r"[^a-z0-9._\-\uac00-\ud7a3]+", "-", name).strip("-.")[:28]  # the username set
     return name if len(name) >= 2 else "user"
 
 
@@ -77,9 +77,11 @@ def unique_username(svc: Services, claims: dict[str, Any]) -> str:
     """The username claim (or the e-mail's local part), made valid and unique (``kim``, ``kim-2``, ...)."""
     base = _base_username(claims, svc.settings.OIDC_USERNAME_CLAIM)
     with svc.db.read() as conn:
+        taken = accounts_store.live_usernames(conn)
         for n in range(1, 1000):
             candidate = base if n == 1 else f"{base}-{n}"
-            if accounts_store.get_user_by_username(conn, candidate) is None:
+            if (accounts_store.get_user_by_username(conn, candidate) is None
+                    and accounts.lookalike_of(candidate, taken) is None):
                 return candidate
     raise SsoError("provision_failed", 500, "no free username")
 

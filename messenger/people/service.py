@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from messenger.accounts import service as accounts
+from messenger.accounts import store as accounts_store
 from messenger.accounts.passwords import hash_temporary_passwords
 from messenger.admin.service import _cell, valid_email
 from messenger.audit import store as audit_store
@@ -132,10 +133,16 @@ def plan_import(svc: Services, data: bytes) -> ImportPlan:
             checked.append((line, username, values))
     with svc.db.read() as conn:
         existing = store.users_by_username(conn, [u for _line, u, _v in checked])
+        taken = accounts_store.live_usernames(conn)
     for line, username, values in checked:
         given = {c: values[c] for c in columns if c != "username"}
         row = existing.get(username)
         if row is None:
+            similar = accounts.lookalike_of(username, taken)
+            if similar is not None:  # a look-alike of an existing or earlier row's username (#18)
+                _row_error(plan.errors, line, "username", "username_confusable", similar_to=similar)
+                continue
+            taken.append(username)
             plan.create.append({"username": username, "display_name": given.get("display_name") or username,
                                 "department": given.get("department", ""), "title": given.get("title", ""),
                                 "extension": given.get("extension", ""), "email": given.get("email", "")})
