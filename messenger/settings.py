@@ -312,6 +312,8 @@ class Settings:
                                                          client=("upload", "allowed_extensions"))
     MESSAGE_MAX_LENGTH: int = setting(10000, Int(1, 1_000_000), restart=False, console=True,
                                       client=("message_max_length",))
+    PRESENCE_IDLE_SECONDS: int = setting(600, Int(0, 24 * 3600), restart=False, console=True,
+                                         client=("presence", "idle_seconds"))
     TLS_CERT_FILE: str = setting("")
     TLS_KEY_FILE: str = setting("")
     HTTPS_MODE: str = setting("off", Choice(("off", "local-ca")), console=True)

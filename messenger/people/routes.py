@@ -23,6 +23,11 @@ def register(app: Flask, svc: Services) -> None:
             raise ApiError(400, "invalid_field", "department is at most 100 characters")
         return jsonify(service.org_directory(svc, request.args.get("q") or "", department))
 
+    @bp.get("/api/people/online")
+    @login_required
+    def online():  # type: ignore[no-untyped-def]
+        return jsonify({"users": service.online_now(svc, current_auth().user_id)})
+
     @bp.get("/api/users/<int:user_id>")
     @login_required
     def user(user_id: int):  # type: ignore[no-untyped-def]

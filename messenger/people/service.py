@@ -22,6 +22,7 @@ from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.people import store
+from messenger.rooms import store as rooms_store
 from messenger.search import hangul
 from messenger.search.directory import search_users
 
@@ -214,6 +215,19 @@ def profile(svc: Services, user_id: int) -> dict[str, Any]:
     out["is_active"] = bool(row.is_active) and row.deleted_at is None
     out["deleted"] = row.deleted_at is not None
     return out
+
+
+def online_now(svc: Services, user_id: int) -> list[dict[str, Any]]:
+    """The people whose presence the caller sees live (sharing a room with them, the same rule as the
+    ``presence`` event) who are connected now, by name."""
+    with svc.db.read() as conn:
+        peers = set(rooms_store.users_sharing_a_room(conn, user_id)) - {user_id}
+        rows = store.users_by_id(conn, sorted(peers))
+    out = []
+    for row in rows:
+        if row.deleted_at is None and row.is_active and svc.realtime.presence(row.id) != "offline":
+            out.append(accounts.directory_dict(svc, row))
+    return sorted(out, key=lambda u: (u["display_name"], u["id"]))
 
 
 # ---- org directory ----------------------------------------------------------------------------------

@@ -55,3 +55,10 @@ def active_users(conn: Connection) -> list[Any]:
 
 def user(conn: Connection, user_id: int) -> Any:
     return conn.execute(select(users).where(users.c.id == user_id)).first()
+
+
+def users_by_id(conn: Connection, user_ids: list[int]) -> list[Any]:
+    out: list[Any] = []
+    for start in range(0, len(user_ids), 500):
+        out += conn.execute(select(users).where(users.c.id.in_(user_ids[start:start + 500]))).all()
+    return out

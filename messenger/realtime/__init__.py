@@ -39,6 +39,7 @@ class SocketUser:
     username: str
     display_name: str
     lang: str = "ko"  # the user's stored language (messenger.preferences), kept current on this node
+    idle: bool = False  # the client reported no input for the idle time (set_presence "away")
 
 
 def user_room(user_id: int) -> str:
@@ -142,8 +143,8 @@ class Realtime:
         for hook in self.connect_hooks:
             hook(svc, user)
         count = svc.state.incr(f"presence:conn:{user.user_id}", 1, ttl=PRESENCE_TTL)
-        if count == 1:
-            svc.state.delete(f"presence:away:{user.user_id}")
+        active = svc.state.incr(f"presence:active:{user.user_id}", 1, ttl=PRESENCE_TTL)
+        if count == 1 or active == 1:  # came online, or back from away on a new tab
             self._presence_changed(user.user_id)
 
     def _on_disconnect(self, *args: Any) -> None:
@@ -158,8 +159,14 @@ class Realtime:
             except Exception:
                 log.exception("disconnect hook failed")
         count = svc.state.incr(f"presence:conn:{user.user_id}", -1, ttl=PRESENCE_TTL)
+        active = 1
+        if not user.idle:
+            active = svc.state.incr(f"presence:active:{user.user_id}", -1, ttl=PRESENCE_TTL)
         if count <= 0:
             svc.state.delete(f"presence:conn:{user.user_id}")
+            svc.state.delete(f"presence:active:{user.user_id}")
+            self._presence_changed(user.user_id)
+        elif active <= 0:  # the last active tab closed; the others are idle
             self._presence_changed(user.user_id)
 
     def _dispatch(self, name: str, fn: Handler, data: Any) -> dict[str, Any]:
@@ -186,13 +193,19 @@ class Realtime:
 
     # ---- presence ---------------------------------------------------------------------------
     def presence(self, user_id: int) -> str:
+        """``offline`` (no socket), ``away`` (every socket idle) or ``online``.
+
+        Counted in the state store across nodes: ``presence:conn:<id>`` sockets connected,
+        ``presence:active:<id>`` those whose client has not reported itself idle.
+        """
         svc = self.svc
         if svc is None:
             return "offline"
         count = svc.state.get(f"presence:conn:{user_id}")
         if not count or int(count) <= 0:
             return "offline"
-        return "away" if svc.state.get(f"presence:away:{user_id}") else "online"
+        active = svc.state.get(f"presence:active:{user_id}")
+        return "online" if active and int(active) > 0 else "away"
 
     def presence_changed(self, user_id: int) -> None:
         """Tell the presence hooks that what others see of ``user_id``'s presence may have changed."""
@@ -262,11 +275,11 @@ def _set_presence(svc: "Services", user: SocketUser, data: Any) -> dict[str, Any
     from messenger.core.validation import Field, parse
 
     body = parse(data, {"presence": Field(str, required=True, choices=("online", "away"))})
-    key = f"presence:away:{user.user_id}"
-    if body["presence"] == "away":
-        svc.state.set(key, "1", ttl=PRESENCE_TTL)
-    else:
-        svc.state.delete(key)
+    idle = body["presence"] == "away"
     assert svc.realtime is not None
-    svc.realtime._presence_changed(user.user_id)
+    if idle != user.idle:  # this socket's client went idle, or came back
+        user.idle = idle
+        active = svc.state.incr(f"presence:active:{user.user_id}", -1 if idle else 1, ttl=PRESENCE_TTL)
+        if active == (0 if idle else 1):
+            svc.realtime._presence_changed(user.user_id)
     return {"presence": svc.realtime.presence(user.user_id)}

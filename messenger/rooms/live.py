@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from messenger.accounts import store as accounts_store
 from messenger.core.context import Services
 from messenger.core.validation import Field, parse
 from messenger.realtime import SocketUser, chat_room
@@ -98,11 +99,19 @@ def stop_typing_of_socket(svc: Services, user: SocketUser) -> None:
 
 
 def broadcast_presence(svc: Services, user_id: int, presence: str) -> None:
-    """Presence hook: ``presence`` to every user who shares a room with ``user_id`` (and to themselves)."""
+    """Presence hook, the ONE place presence events are sent from (connect, disconnect, idle, and the
+    user's own availability or status message changing).
+
+    Who hears it (docs/API.md, "Presence"): the user's own sockets and every user sharing a room with
+    them. ``{user_id, presence, availability, status_message}``.
+    """
     with svc.db.read() as conn:
         peers = set(store.users_sharing_a_room(conn, user_id))
+        row = accounts_store.get_user(conn, user_id)
     peers.add(user_id)
-    payload = {"user_id": user_id, "presence": presence}
+    payload = {"user_id": user_id, "presence": presence,
+               "availability": (row.availability if row else None) or "online",
+               "status_message": (row.status_message if row else "") or ""}
     for peer in sorted(peers):
         svc.realtime.emit_user("presence", payload, peer)
 

@@ -149,7 +149,9 @@ def list_rooms(svc: Services, user_id: int) -> list[dict[str, Any]]:
                 item["name"] = r.peer_display_name
                 item["peer"] = {"id": r.peer_id, "username": r.peer_username, "display_name": r.peer_display_name,
                                 "avatar_url": avatar_url(SimpleNamespace(avatar_file_id=r.peer_avatar_file_id)),
-                                "presence": svc.realtime.presence(r.peer_id)}
+                                "presence": svc.realtime.presence(r.peer_id),
+                                "availability": r.peer_availability or "online",
+                                "status_message": r.peer_status_message or ""}
         out.append(item)
     return out
 

@@ -260,6 +260,7 @@ def list_rooms(conn: Connection, user_id: int) -> list[Any]:
             unread_count.label("unread_count"),
             peer.c.id.label("peer_id"), peer.c.username.label("peer_username"),
             peer.c.display_name.label("peer_display_name"), peer.c.avatar_file_id.label("peer_avatar_file_id"),
+            peer.c.availability.label("peer_availability"), peer.c.status_message.label("peer_status_message"),
             last.c.id.label("last_id"), last.c.type.label("last_type"), last.c.content.label("last_content"),
             last.c.created_at.label("last_created_at"), last.c.deleted_at.label("last_deleted_at"),
             last.c.sender_id.label("last_sender_id"), sender.c.display_name.label("last_sender_name"),

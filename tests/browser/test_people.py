@@ -1,6 +1,7 @@
 """People in the browser: the profile card (from a message's avatar and name, from the org directory)
 with its "1:1 대화" button, the org directory by 초성 and department, the admin's directory import,
-and the phone layout of the new panels."""
+presence seen by another person (automatic away after the idle time, manual busy, the online-now
+panel), and the phone layout of the new panels. The server's idle time is 3 s here."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.helpers import LiveUser
 @pytest.fixture(scope="module")
 def people_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, LiveUser]]:
     """A server of its own whose first account (the server admin) is driven over HTTP."""
-    proc = ServerProcess(tmp_path_factory.mktemp("people") / "data")
+    proc = ServerProcess(tmp_path_factory.mktemp("people") / "data", env={"PRESENCE_IDLE_SECONDS": "3"})
     proc.start()
     admin = LiveUser(proc.url, "boss", "대표", password=PASSWORD)
     yield proc, admin
@@ -130,6 +131,8 @@ def test_phone_layout_of_profile_card_and_directory(browser: Browser, people_ser
         assert width <= 375, f"horizontal overflow: {width}px"
 
     expect(page.get_by_test_id("availability")).to_be_visible()
+    fits("online-panel")
+    fits("availability")
     page.get_by_test_id("directory-open").tap()
     expect(page.get_by_test_id("directory")).to_be_visible()
     fits("directory")
@@ -138,3 +141,38 @@ def test_phone_layout_of_profile_card_and_directory(browser: Browser, people_ser
     expect(page.get_by_test_id("profile-card")).to_be_visible()
     fits("profile-card")
     ctx.close()
+
+
+def test_auto_away_and_manual_busy_seen_by_another_person(browser: Browser, people_server) -> None:  # type: ignore[no-untyped-def]
+    proc, _admin = people_server
+    ca, cb = browser.new_context(), browser.new_context()
+    a, b = new_page(ca), new_page(cb)
+    errors: list[str] = []
+    for p in (a, b):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    alice, bob = unique("kim"), unique("lee")
+    register(a, proc.url, alice, "김민지")
+    register(b, proc.url, bob, "이서준")
+    room_id = open_direct(b, alice)
+    item = a.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]')
+    expect(item).to_be_visible()
+    dot = item.locator(".presence")
+    panel = a.get_by_test_id("online-panel")
+    person = panel.locator('[data-testid="online-person"]', has_text="이서준")
+    expect(person).to_be_visible()
+    # B does nothing for the idle time: A sees B away, in the room list and the online panel.
+    expect(dot).to_have_class("presence away", timeout=15000)
+    expect(person.locator(".presence")).to_have_class("presence away")
+    # B sets busy with a message: A sees it at once.
+    b.get_by_test_id("availability").select_option("busy")
+    expect(dot).to_have_class("presence busy")
+    expect(person.locator(".presence")).to_have_class("presence busy")
+    item.click()
+    expect(a.locator("#room-sub")).to_contain_text("다른 용무 중")
+    # B leaves: offline, and out of the online panel.
+    b.close()
+    expect(dot).to_have_class("presence offline", timeout=15000)
+    expect(person).to_have_count(0)
+    assert errors == []
+    ca.close()
+    cb.close()

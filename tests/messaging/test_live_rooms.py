@@ -44,9 +44,9 @@ def test_typing_relays_and_expires_and_presence_reaches_room_peers(live_server: 
     e = eve.socket()
     a = kim.socket()
     try:
-        b.wait_for("presence", lambda d: d == {"user_id": kim.id, "presence": "online"})
+        b.wait_for("presence", lambda d: d == {"user_id": kim.id, "presence": "online", "availability": "online", "status_message": ""})
         assert a.call("set_presence", {"presence": "away"})["ok"]
-        b.wait_for("presence", lambda d: d == {"user_id": kim.id, "presence": "away"})
+        b.wait_for("presence", lambda d: (d["user_id"], d["presence"]) == (kim.id, "away"))
         assert a.call("typing", {"room_id": room["id"], "is_typing": True}) == {"ok": True}
         started = time.monotonic()
         got = b.wait_for("typing", lambda d: d["is_typing"] is True)
@@ -59,7 +59,7 @@ def test_typing_relays_and_expires_and_presence_reaches_room_peers(live_server: 
         assert a.of("typing") == []  # never echoed to the typist
         a.call("typing", {"room_id": room["id"], "is_typing": True})
         a.disconnect()  # closing the tab stops typing at once
-        stops = b.wait_for("presence", lambda d: d == {"user_id": kim.id, "presence": "offline"})
+        stops = b.wait_for("presence", lambda d: (d["user_id"], d["presence"]) == (kim.id, "offline"))
         assert stops
         assert len([d for d in b.of("typing") if d["is_typing"] is False]) == 2
         time.sleep(0.2)

@@ -17,6 +17,7 @@ import * as polls from './polls.js';
 import * as notify from './notify.js';
 import * as profile from './profile.js';
 import * as directory from './directory.js';
+import * as presence from './presence.js';
 import { openEmojiPicker } from './emoji.js';
 
 // Time to interactive (bench/web_load.py): the login form is usable, or the room list is shown with
@@ -114,7 +115,7 @@ function renderHeader() {
   let sub = room.topic || (room.type === 'group' ? t('room.membersCount', { n: room.members_count || '' }) : '');
   if (room.type === 'direct' && det) {
     const peer = det.members.find((m) => m.user.id !== state.me.id);
-    if (peer) sub = t('presence.' + (state.presence.get(peer.user.id) || peer.user.presence || 'offline'));
+    if (peer) sub = [t('presence.' + profile.shownPresence(peer.user)), peer.user.status_message].filter(Boolean).join(' · ');
   }
   $('#room-sub').textContent = sub;
   const muted = room.muted || prefs.muted.includes(room.id);
@@ -260,7 +261,7 @@ async function boot() {
   const meP = get('/api/me', { quiet401: true }).catch(() => null);
   settings.applyTheme();
   initAuth();
-  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, profile, directory]) mod.init();
+  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, profile, directory, presence]) mod.init();
   wireSocket();
   $('#back').addEventListener('click', () => { if (history.state && history.state.room) history.back(); else closeRoom(); });
   window.addEventListener('popstate', () => { if (document.body.classList.contains('in-room')) closeRoom(); });

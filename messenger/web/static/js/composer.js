@@ -1,6 +1,7 @@
 // The composer: Enter sends, Shift+Enter new line, pending bubbles with retry until acked, replies,
 // paste/drop/attach uploads with progress and a size check against /api/config, @ autocomplete, typing.
-import { $, h, clear, toast, errorText, randomId } from './dom.js';
+import { $, h, clear, toast, errorText, randomId, presenceDot } from './dom.js';
+import { shownPresence } from './profile.js';
 import { t } from './i18n.js';
 import { state, on } from './state.js';
 import { upload, get } from './api.js';
@@ -169,7 +170,7 @@ function updateMentions() {
   mentionIndex = 0;
   clear(menu).append(...mentionItems.map((u, i) => h('li', {
     role: 'option', class: i === 0 ? 'active' : '', onmousedown: (e) => { e.preventDefault(); pickMention(u); },
-  }, h('strong', { text: u.display_name }), h('span', { class: 'sub', text: ' @' + u.username }))));
+  }, presenceDot(shownPresence(u), u.id), h('strong', { text: ' ' + u.display_name }), h('span', { class: 'sub', text: ' @' + u.username }))));
   menu.hidden = !mentionItems.length;
 }
 

@@ -31,7 +31,7 @@ function membersSection(room, admin) {
   for (const mb of room.members) {
     const u = mb.user; const me = u.id === state.me.id;
     list.append(h('li', { class: 'member', dataset: { userId: u.id } },
-      h('span', { class: 'avatar-wrap' }, withProfile(avatar(u), u), presenceDot(shownPresence(u))),
+      h('span', { class: 'avatar-wrap' }, withProfile(avatar(u), u), presenceDot(shownPresence(u), u.id)),
       h('span', { class: 'member-name ellipsis' }, withProfile(h('strong', { text: u.display_name }), u), h('span', { class: 'sub', text: ' @' + u.username }),
         u.title || u.department ? h('span', { class: 'sub', text: ' · ' + [u.department, u.title].filter(Boolean).join(' ') }) : null),
       mb.role === 'admin' ? h('span', { class: 'role', text: t('room.admin') }) : null,

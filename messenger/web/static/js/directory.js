@@ -10,7 +10,7 @@ let department = null; // null: everyone
 function person(u) {
   const role = [u.department, u.title].filter(Boolean).join(' · ');
   return withProfile(h('li', { class: 'person', dataset: { testid: 'directory-person', userId: u.id } },
-    h('span', { class: 'avatar-wrap' }, avatar(u), presenceDot(shownPresence(u))),
+    h('span', { class: 'avatar-wrap' }, avatar(u), presenceDot(shownPresence(u), u.id)),
     h('span', { class: 'person-main' }, h('strong', { class: 'ellipsis', text: u.display_name }),
       h('span', { class: 'sub ellipsis', text: role || '@' + u.username })),
     u.extension ? h('span', { class: 'sub', text: u.extension }) : null), u);

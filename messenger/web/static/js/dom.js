@@ -74,8 +74,9 @@ export function withProfile(el, user) {
   return el;
 }
 
-export function presenceDot(presence) {
-  return h('span', { class: 'presence ' + (presence || 'offline'), title: t('presence.' + (presence || 'offline')) });
+// userId lets live presence events re-colour the dot (presence.js).
+export function presenceDot(presence, userId) {
+  return h('span', { class: 'presence ' + (presence || 'offline'), title: t('presence.' + (presence || 'offline')), dataset: userId ? { user: userId } : undefined });
 }
 
 export function openDialog(dlg) {

@@ -1,5 +1,6 @@
 // The room list (unread badges, last message, filter, mute marks) and the new direct/group room dialog.
 import { $, h, clear, avatar, presenceDot, toast, errorText, openDialog, debounce, icon } from './dom.js';
+import { shownPresence } from './profile.js';
 import { t, fmtShort } from './i18n.js';
 import { state, on, emit, isMuted } from './state.js';
 import { get, post, query } from './api.js';
@@ -42,7 +43,7 @@ export function render() {
       onclick: () => emit('open-room', { roomId: r.id }),
       onkeydown: (e) => { if (e.key === 'Enter') emit('open-room', { roomId: r.id }); },
     },
-    r.peer ? h('span', { class: 'avatar-wrap' }, avatar(r.peer), presenceDot(state.presence.get(r.peer.id) || r.peer.presence))
+    r.peer ? h('span', { class: 'avatar-wrap' }, avatar(r.peer), presenceDot(shownPresence(r.peer), r.peer.id))
       : avatar({ id: r.id, display_name: roomName(r) }),
     h('div', { class: 'room-main' },
       h('div', { class: 'room-top' },
@@ -73,6 +74,10 @@ export function upsert(room) {
   if (room.members) {
     merged.members_count = room.members.length;
     state.details.set(room.id, room);
+    if (merged.type === 'direct' && !merged.peer && state.me) {  // a room_updated carries members, not peer
+      const other = room.members.find((mb) => mb.user.id !== state.me.id);
+      if (other) merged.peer = other.user;
+    }
   }
   state.rooms.set(room.id, merged);
   render();
