@@ -27,12 +27,12 @@ from messenger.ops.common import (
     UPLOADS,
     OpsError,
     Progress,
+    checksum_line,
     copy_hashed,
     database_exists,
     human_size,
     record_audit,
     say,
-    sha256_bytes,
     sha256_file,
     sqlite_revision,
     sqlite_table_counts,
@@ -111,7 +111,7 @@ def create_backup(settings: Settings, label: str | None = None, output_dir: Path
         }
         raw = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
         (work / MANIFEST).write_bytes(raw)
-        (work / MANIFEST_SUM).write_text(f"{sha256_bytes(raw)}  {MANIFEST}\n", encoding="ascii")
+        (work / MANIFEST_SUM).write_bytes(checksum_line(raw))
         work.rename(final)
     except OpsError:
         shutil.rmtree(work, ignore_errors=True)

@@ -51,6 +51,11 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def checksum_line(manifest: bytes) -> bytes:
+    """The whole content of ``manifest.json.sha256`` for a manifest (``sha256sum -c`` format)."""
+    return f"{sha256_bytes(manifest)}  {MANIFEST}\n".encode("ascii")
+
+
 def sha256_file(path: Path) -> tuple[str, int]:
     """(hex digest, size) of a file."""
     digest = hashlib.sha256()

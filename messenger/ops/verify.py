@@ -24,12 +24,12 @@ from messenger.ops.common import (
     MANIFEST_SUM,
     UPLOADS,
     Progress,
+    checksum_line,
     copy_hashed,
     say,
     sha256_bytes,
     sqlite_revision,
     sqlite_table_counts,
-    walk_files,
 )
 
 
@@ -107,6 +107,9 @@ def _check_manifest(path: Path, report: VerifyReport) -> dict[str, Any] | None:
     if expected is not None:
         if sha256_bytes(raw) != expected:
             report.problems.append(f"{MANIFEST} was changed or damaged: its SHA-256 does not match {MANIFEST_SUM}.")
+        elif (path / MANIFEST_SUM).read_bytes() != checksum_line(raw):
+            # The whole file is what backup wrote, byte for byte, not only the hash at its start.
+            report.problems.append(f"{MANIFEST_SUM} was changed: it is not exactly the line backup writes.")
         else:
             report.checks.append(f"{MANIFEST} matches its checksum")
     try:
@@ -165,10 +168,31 @@ def _restore_files(path: Path, scratch: Path, manifest: dict[str, Any], report: 
     (scratch / UPLOADS).mkdir(parents=True, exist_ok=True)
     if not bad:
         report.checks.append(f"all {len(listed)} files present with the right size and SHA-256")
-    extra = [p for p in walk_files(path / UPLOADS) if p.relative_to(path).as_posix() not in listed]
+    _check_unlisted(path, listed, report)
+
+
+# Files a desktop's file manager leaves in any folder it shows; never part of a backup, never restored.
+DESKTOP_CLUTTER = {".DS_Store", "Thumbs.db", "desktop.ini", "ehthumbs.db"}
+
+
+def _check_unlisted(path: Path, listed: set[str], report: VerifyReport) -> None:
+    """A backup holds exactly the files its manifest lists plus the manifest and its checksum. Anything
+    else (anywhere in the folder; symbolic links included) is a problem: it is not what backup wrote.
+    File-manager clutter (``.DS_Store``, ``Thumbs.db``, ``desktop.ini``, ``._*``) is only a note.
+    Restore copies listed files only, so nothing unlisted ever reaches the data folder."""
+    expected = listed | {MANIFEST, MANIFEST_SUM}
+    unlisted = [p for p in sorted(path.rglob("*"))
+                if (p.is_symlink() or not p.is_dir()) and p.relative_to(path).as_posix() not in expected]
+    clutter = [p for p in unlisted if not p.is_symlink() and (p.name in DESKTOP_CLUTTER or p.name.startswith("._"))]
+    extra = [p.relative_to(path).as_posix() for p in unlisted if p not in clutter]
     if extra:
-        report.problems.append(f"{len(extra)} files in {UPLOADS}/ are not in the manifest "
-                               f"(for example {extra[0].relative_to(path).as_posix()}).")
+        shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        report.problems.append(f"{len(extra)} files in the backup folder are not in the manifest: {shown}.")
+    else:
+        report.checks.append("no files beside those in the manifest")
+    if clutter:
+        report.warnings.append(f"{len(clutter)} file-manager files ignored (not part of the backup): "
+                               + ", ".join(p.relative_to(path).as_posix() for p in clutter[:5]) + ".")
 
 
 def _check_database(scratch: Path, manifest: dict[str, Any], report: VerifyReport) -> None:

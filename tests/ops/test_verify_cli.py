@@ -63,6 +63,14 @@ def test_one_flipped_byte_anywhere_fails_verification(sqlite_data: Any, tmp_path
         "checksum-file": lambda p: _flip(p / "manifest.json.sha256", 3),
         "upload-missing": lambda p: next((p / "uploads").rglob("*.bin")).unlink(),
         "upload-added": lambda p: (p / "uploads" / "extra.txt").write_text("x"),
+        # The checksum file is compared whole, not only the hash at its start (#18 item 12).
+        "checksum-name": lambda p: _flip(p / "manifest.json.sha256", 70),
+        "checksum-appended": lambda p: (p / "manifest.json.sha256").write_bytes(
+            (p / "manifest.json.sha256").read_bytes() + b"0" * 64 + b"  evil.json\n"),
+        # Unlisted files anywhere in the backup fail it (#18 item 13).
+        "top-level-added": lambda p: (p / "notes.txt").write_text("x"),
+        "folder-added": lambda p: (p / "extra" / "x.bin").parent.mkdir() or (p / "extra" / "x.bin").write_bytes(b"x"),
+        "symlink-added": lambda p: (p / "passwd").symlink_to("/etc/passwd"),
     }
     for name, damage in cases.items():
         copy = tmp_path / name
@@ -71,6 +79,21 @@ def test_one_flipped_byte_anywhere_fails_verification(sqlite_data: Any, tmp_path
         report = verify_backup(copy)
         assert not report.ok, f"{name}: {report.text()}"
         assert report.problems and "FAILED" in report.text()
+
+
+def test_unlisted_files_are_named_and_file_manager_clutter_is_only_a_note(sqlite_data: Any, tmp_path: Path) -> None:
+    good = create_backup(sqlite_data)
+    copy = tmp_path / "copy"
+    shutil.copytree(good, copy)
+    (copy / "notes.txt").write_text("x")
+    report = verify_backup(copy)
+    assert not report.ok and "notes.txt" in report.problems[0], report.text()
+    (copy / "notes.txt").unlink()
+    for name in (".DS_Store", "Thumbs.db", "uploads/desktop.ini", "._messenger.db"):
+        (copy / name).write_bytes(b"clutter")
+    report = verify_backup(copy)
+    assert report.ok, report.text()
+    assert any("Thumbs.db" in w for w in report.warnings), report.text()
 
 
 def test_cli_backup_verify_and_restore(sqlite_data: Any, tmp_path: Path) -> None:
