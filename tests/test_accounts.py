@@ -132,12 +132,18 @@ def test_directory_search(app: Any) -> None:
     assert set(users[0]) >= {"id", "username", "display_name", "avatar_url", "presence"}
 
 
-def test_error_messages_follow_accept_language(app: Any) -> None:
+def test_errors_are_language_free_codes_with_params(app: Any) -> None:
+    """The server answers every client alike (English text for scripts, a code and its parameters);
+    the web client words the error in the user's language from its catalog."""
     c = app.test_client()
     en = c.get("/api/me", headers={"Accept-Language": "en-US"}).get_json()
     ko = c.get("/api/me", headers={"Accept-Language": "ko-KR"}).get_json()
-    assert en["code"] == ko["code"] == "unauthorized"
-    assert en["error"] != ko["error"]
+    assert en == ko == {"error": "Login required", "code": "unauthorized"}
+    kim = TestUser(app, "kim")
+    r = kim.patch("/api/me", json={"display_name": "x" * 101}, headers={"Accept-Language": "ko"})
+    assert r.status_code == 400
+    assert r.get_json() == {"error": "Field 'display_name' must be at most 100 characters", "code": "invalid_field",
+                            "params": {"field": "display_name", "reason": "max_len", "max": 100}}
 
 
 def test_security_headers(app: Any) -> None:

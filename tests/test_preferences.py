@@ -94,7 +94,7 @@ def test_quiet_hours_window_in_the_users_time_zone() -> None:
     assert not Preferences(quiet_enabled=False).in_quiet_hours(dt.datetime(2026, 12, 2, 13, 30, tzinfo=utc))
 
 
-def test_socket_replies_follow_the_stored_language_not_accept_language(live_server: Any) -> None:
+def test_socket_replies_are_language_free_and_sockets_follow_the_stored_language(live_server: Any) -> None:
     kim = LiveUser(live_server.url, "kim")
     assert kim.patch("/api/me/preferences", json={"language": "en"}).status_code == 200
     # The browser says Korean; the stored preference says English.
@@ -103,14 +103,15 @@ def test_socket_replies_follow_the_stored_language_not_accept_language(live_serv
                        transports=["websocket"], wait_timeout=10)
     try:
         bad = rec.call("set_presence", {"presence": "dancing"})
-        assert bad["ok"] is False and bad["code"] == "invalid_field"
-        assert bad["error"].startswith("Field 'presence'"), bad
+        assert bad == {"ok": False, "code": "invalid_field", "error": "Field 'presence' must be one of online, away",
+                       "params": {"field": "presence", "reason": "choices", "choices": "online, away"}}
+        assert [s.lang for s in live_server.svc.realtime.sockets_of(kim.id)] == ["en"]
         # Switching to Korean applies to the open socket at once, and every socket hears the change.
         r = kim.patch("/api/me/preferences", json={"language": "ko"})
         assert r.status_code == 200
         event = rec.wait_for("preferences")
         assert event["preferences"]["language"] == "ko"
-        bad = rec.call("set_presence", {"presence": "dancing"})
-        assert "항목이 올바르지 않습니다" in bad["error"], bad
+        assert [s.lang for s in live_server.svc.realtime.sockets_of(kim.id)] == ["ko"]
+        assert rec.call("set_presence", {"presence": "dancing"}) == bad  # still no words in the reply
     finally:
         rec.disconnect()

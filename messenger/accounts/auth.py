@@ -64,7 +64,7 @@ def admin_required(view: F) -> F:
         auth = current_auth()
         check_csrf(auth)
         if not auth.user.is_admin:
-            raise ApiError(403, "forbidden", "Server administrators only")
+            raise ApiError(403, "forbidden", "Server administrators only", {"reason": "server_admin"})
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -51,8 +51,7 @@ def normalise_username(raw: str) -> str:
     name = unicodedata.normalize("NFKC", raw).strip().lower()
     if not USERNAME_RE.match(name):
         raise ApiError(400, "invalid_username",
-                       "Username must be 2-32 of a-z, 0-9, '.', '-', '_' or Hangul syllables",
-                       "아이디는 2~32자의 영문 소문자, 숫자, 한글, '.', '-', '_'만 쓸 수 있습니다.")
+                       "Username must be 2-32 of a-z, 0-9, '.', '-', '_' or Hangul syllables")
     return name
 
 
@@ -78,15 +77,14 @@ def _check_lookalike(conn: Any, name: str) -> None:
     other = lookalike_of(name, store.live_usernames(conn))
     if other is not None:
         raise ApiError(409, "username_confusable", f"This username looks like the existing username '{other}'",
-                       f"기존 아이디 '{other}'와(과) 너무 비슷합니다.")
+                       {"username": other})
 
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise ApiError(400, "weak_password", f"Password must be at least {MIN_PASSWORD} characters",
-                       f"비밀번호는 {MIN_PASSWORD}자 이상이어야 합니다.")
+        raise ApiError(400, "weak_password", f"Password must be at least {MIN_PASSWORD} characters", {"min": MIN_PASSWORD})
     if len(password) > 256:
-        raise ApiError(400, "invalid_field", "Password is too long (at most 256 characters)")
+        raise ApiError(400, "invalid_field", "Password is too long (at most 256 characters)", {"field": "password", "reason": "max_len", "max": 256})
 
 
 def avatar_url(row: Any) -> str | None:
@@ -156,7 +154,7 @@ def create_user(svc: Services, username: str, password: str | None, display_name
         check_password_strength(password)
     display = (display_name or "").strip() or name
     if len(display) > 100:
-        raise ApiError(400, "invalid_field", "display_name must be at most 100 characters")
+        raise ApiError(400, "invalid_field", "display_name must be at most 100 characters", {"field": "display_name", "reason": "max_len", "max": 100})
     pw_hash = hash_password(password) if password is not None else None
     try:
         with svc.db.begin() as conn:
@@ -308,7 +306,7 @@ def update_profile(svc: Services, user_id: int, changes: dict[str, Any]) -> Any:
     if "display_name" in changes:
         display = changes["display_name"]
         if not display:
-            raise ApiError(400, "invalid_field", "display_name must not be empty")
+            raise ApiError(400, "invalid_field", "display_name must not be empty", {"field": "display_name", "reason": "empty"})
         values["display_name"] = display
     if "status_message" in changes:
         values["status_message"] = changes["status_message"]
@@ -337,7 +335,7 @@ def change_password(svc: Services, auth: Auth, current: str, new: str, client_ip
     with svc.db.read() as conn:
         row = store.get_user(conn, auth.user_id)
     if row.password_hash and not verify_password(row.password_hash, current):
-        raise ApiError(400, "invalid_credentials", "Current password is wrong", "현재 비밀번호가 올바르지 않습니다.")
+        raise ApiError(400, "invalid_credentials", "Current password is wrong", {"reason": "current_password"})
     new_hash = hash_password(new)
     with svc.db.begin() as conn:
         store.update_user(conn, auth.user_id, password_hash=new_hash, must_change_password=False)

@@ -67,7 +67,7 @@ def register(app: Flask, svc: Services) -> None:
     def patch_settings():  # type: ignore[no-untyped-def]
         body = json_body(SETTINGS_PATCH)
         if not body:
-            raise ApiError(400, "missing_field", "Nothing to change: send e.g. {\"registration\": \"closed\"}")
+            raise ApiError(400, "missing_field", "Nothing to change: send e.g. {\"registration\": \"closed\"}", {"reason": "nothing_to_change"})
         return jsonify({"settings": service.update_settings(svc, current_auth().user_id, body, client_ip())})
 
     @bp.get("/api/admin/audit-logs")
@@ -75,7 +75,7 @@ def register(app: Flask, svc: Services) -> None:
     def audit_logs():  # type: ignore[no-untyped-def]
         fmt = request.args.get("format", "json")
         if fmt not in ("json", "csv"):
-            raise ApiError(400, "invalid_field", "format must be json or csv")
+            raise ApiError(400, "invalid_field", "format must be json or csv", {"field": "format", "reason": "choices", "choices": "json, csv"})
         cap = MAX_CSV_LIMIT if fmt == "csv" else MAX_JSON_LIMIT
         limit = int_arg(request.args, "limit", 100 if fmt == "json" else cap, 1, cap) or 100
         action = (request.args.get("action") or "").strip()[:64] or None

@@ -47,12 +47,11 @@ def valid_email(value: str) -> bool:
 
 
 def _last_admin() -> ApiError:
-    return ApiError(400, "last_admin", "The last active server administrator cannot be removed or deactivated",
-                    "마지막 서버 관리자는 해제하거나 비활성화할 수 없습니다.")
+    return ApiError(400, "last_admin", "The last active server administrator cannot be removed or deactivated", {"reason": "server"})
 
 
 def _not_found() -> ApiError:
-    return ApiError(404, "not_found", "User not found", "사용자를 찾을 수 없습니다.")
+    return ApiError(404, "not_found", "User not found", {"reason": "user"})
 
 
 def admin_user_dict(svc: Services, row: Any) -> dict[str, Any]:
@@ -135,8 +134,7 @@ def update_user(svc: Services, actor_id: int, user_id: int, changes: dict[str, A
 def reset_password(svc: Services, actor_id: int, user_id: int, client_ip: str | None = None) -> tuple[Any, str]:
     """A new temporary password (shown once); the user must change it at the next login."""
     if user_id == actor_id:
-        raise ApiError(400, "invalid_field", "Change your own password with POST /api/me/password",
-                       "자신의 비밀번호는 내 정보에서 변경하세요.")
+        raise ApiError(400, "invalid_field", "Change your own password with POST /api/me/password", {"field": "password", "reason": "own_password"})
     temporary = secrets.token_urlsafe(9)
     pw_hash = hash_password(temporary)
     with svc.db.begin() as conn:

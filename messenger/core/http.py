@@ -50,7 +50,7 @@ _HTTP_CODES = {
 
 
 def lang() -> str:
-    """'ko' or 'en' from Accept-Language; Korean is the default."""
+    """'ko' or 'en' from Accept-Language; Korean is the default (pages served before login only)."""
     try:
         return request.accept_languages.best_match(["ko", "en"], default="ko") or "ko"
     except RuntimeError:
@@ -58,7 +58,7 @@ def lang() -> str:
 
 
 def error_response(err: ApiError) -> Response:
-    resp = jsonify(err.body(lang()))
+    resp = jsonify(err.body())
     resp.status_code = err.status
     for key, value in err.headers.items():
         resp.headers[key] = value
@@ -66,7 +66,7 @@ def error_response(err: ApiError) -> Response:
 
 
 def _not_json() -> ApiError:
-    return ApiError(400, "invalid_json", "Request body must be a JSON object", "요청 본문이 올바른 JSON 객체가 아닙니다.")
+    return ApiError(400, "invalid_json", "Request body must be a JSON object")
 
 
 def json_body(spec: dict[str, Field], allow_unknown: bool = False) -> dict[str, Any]:
@@ -79,8 +79,7 @@ def json_body(spec: dict[str, Field], allow_unknown: bool = False) -> dict[str, 
     if not raw:
         raise _not_json()
     if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json",
-                       "본문은 Content-Type: application/json 인 JSON으로 보내야 합니다.")
+        raise ApiError(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json")
     try:
         payload = loads(raw)
     except ValueError:  # malformed, or not UTF-8/16/32
@@ -120,8 +119,7 @@ def check_origin(extra_origins: tuple[str, ...] = ()) -> None:
     own = f"{request.scheme}://{request.host}".lower()
     if origin is not None and (origin == own or origin in {o.lower() for o in extra_origins}):
         return
-    raise ApiError(403, "origin_rejected", "Cross-site request refused: Origin/Referer is not this server",
-                   "다른 사이트에서 보낸 요청은 받을 수 없습니다.")
+    raise ApiError(403, "origin_rejected", "Cross-site request refused: Origin/Referer is not this server")
 
 
 def install(app: Flask, extra_origins: tuple[str, ...] = ()) -> None:
@@ -135,7 +133,8 @@ def install(app: Flask, extra_origins: tuple[str, ...] = ()) -> None:
     def _reject_nul_in_query() -> Response | None:
         for key, value in request.args.items(multi=True):
             if "\x00" in key or "\x00" in value:
-                return error_response(ApiError(400, "invalid_field", f"Query parameter '{key[:40]}' contains a NUL byte"))
+                return error_response(ApiError(400, "invalid_field", f"Query parameter '{key[:40]}' contains a NUL byte",
+                                               {"field": key[:40], "reason": "nul"}))
         return None
 
     @app.errorhandler(ApiError)
@@ -152,7 +151,8 @@ def install(app: Flask, extra_origins: tuple[str, ...] = ()) -> None:
             message = f"Request too large (limit {limit} bytes)"
         if status == 429:
             message = f"Too many requests: {exc.description}"
-        err = ApiError(status, code, message)
+        params = {"limit": app.config.get("MAX_CONTENT_LENGTH")} if status == 413 else None
+        err = ApiError(status, code, message, params)
         resp = error_response(err)
         if status == 429:
             retry = getattr(exc, "retry_after", None)

@@ -41,12 +41,11 @@ def loads(text: str | bytes) -> Any:
 
 def _too_deep() -> ApiError:
     return ApiError(400, "invalid_json", f"JSON nested more than {MAX_DEPTH} levels deep",
-                    f"JSON이 {MAX_DEPTH}단계보다 깊게 중첩되어 있습니다.")
+                    {"reason": "depth", "max": MAX_DEPTH})
 
 
 def _bad_text(where: str) -> ApiError:
-    return ApiError(400, "invalid_text", f"Text in '{where}' is not valid Unicode (lone surrogate)",
-                    f"'{where}' 항목에 올바르지 않은 유니코드 문자가 있습니다.")
+    return ApiError(400, "invalid_text", f"Text in '{where}' is not valid Unicode (lone surrogate)", {"field": where})
 
 
 def _valid_unicode(text: str) -> bool:
@@ -73,7 +72,7 @@ def check_json_value(value: Any) -> None:
             continue
         elif isinstance(item, int):
             if abs(item) > MAX_ID:
-                raise _invalid(where or "body", f"must be between -{MAX_ID} and {MAX_ID}")
+                raise _invalid(where or "body", "range", f"must be between -{MAX_ID} and {MAX_ID}", min=-MAX_ID, max=MAX_ID)
         elif isinstance(item, (list, dict)):
             if depth > MAX_DEPTH:
                 raise _too_deep()
@@ -115,8 +114,9 @@ def _type_ok(kind: Any, value: Any) -> bool:
     return isinstance(value, kind)
 
 
-def _invalid(name: str, why: str) -> ApiError:
-    return ApiError(400, "invalid_field", f"Field '{name}' {why}", f"'{name}' 항목이 올바르지 않습니다: {why}")
+def _invalid(name: str, reason: str, why: str, **params: Any) -> ApiError:
+    """400 ``invalid_field`` with ``params`` {field, reason, ...}: the client words it from ``reason``."""
+    return ApiError(400, "invalid_field", f"Field '{name}' {why}", {"field": name, "reason": reason, **params})
 
 
 def parse(payload: Any, spec: dict[str, Field], allow_unknown: bool = False) -> dict[str, Any]:
@@ -126,13 +126,13 @@ def parse(payload: Any, spec: dict[str, Field], allow_unknown: bool = False) -> 
     if not allow_unknown:
         unknown = sorted(set(payload) - set(spec))
         if unknown:
-            raise ApiError(400, "unknown_field", f"Unknown field(s): {', '.join(map(str, unknown))[:200]}",
-                           f"알 수 없는 항목: {', '.join(map(str, unknown))[:200]}")
+            names = ", ".join(map(str, unknown))[:200]
+            raise ApiError(400, "unknown_field", f"Unknown field(s): {names}", {"fields": names})
     out: dict[str, Any] = {}
     for name, field in spec.items():
         if name not in payload:
             if field.required:
-                raise ApiError(400, "missing_field", f"Missing field: {name}", f"필수 항목이 빠졌습니다: {name}")
+                raise ApiError(400, "missing_field", f"Missing field: {name}", {"field": name})
             continue
         value = payload[name]
         if value is None:
@@ -140,7 +140,7 @@ def parse(payload: Any, spec: dict[str, Field], allow_unknown: bool = False) -> 
                 out[name] = None
                 continue
             if field.required:
-                raise ApiError(400, "missing_field", f"Missing field: {name}", f"필수 항목이 빠졌습니다: {name}")
+                raise ApiError(400, "missing_field", f"Missing field: {name}", {"field": name})
             continue
         out[name] = _check_value(name, field, value)
     return out
@@ -149,50 +149,52 @@ def parse(payload: Any, spec: dict[str, Field], allow_unknown: bool = False) -> 
 def _check_value(name: str, field: Field, value: Any) -> Any:
     if field.kind == "datetime":
         if not isinstance(value, str):
-            raise _invalid(name, "must be an ISO 8601 date-time string")
+            raise _invalid(name, "datetime", "must be an ISO 8601 date-time string")
         try:
             value = parse_iso(value)
         except ValueError:
-            raise _invalid(name, "must be an ISO 8601 date-time string") from None
+            raise _invalid(name, "datetime", "must be an ISO 8601 date-time string") from None
         return value
     if not _type_ok(field.kind, value):
         kind_name = getattr(field.kind, "__name__", str(field.kind))
-        raise _invalid(name, f"must be of type {kind_name}")
+        raise _invalid(name, "type", f"must be of type {kind_name}", type=kind_name)
     if isinstance(value, str):
         if field.strip:
             value = value.strip()
         if "\x00" in value:
-            raise _invalid(name, "must not contain NUL characters")
+            raise _invalid(name, "nul", "must not contain NUL characters")
         if field.min_len is not None and len(value) < field.min_len:
-            raise _invalid(name, f"must be at least {field.min_len} characters")
+            raise _invalid(name, "min_len", f"must be at least {field.min_len} characters", min=field.min_len)
         if field.max_len is not None and len(value) > field.max_len:
-            raise _invalid(name, f"must be at most {field.max_len} characters")
+            raise _invalid(name, "max_len", f"must be at most {field.max_len} characters", max=field.max_len)
     if isinstance(value, int) and not isinstance(value, bool):
         if abs(value) > MAX_ID and (field.maximum is None or field.maximum <= MAX_ID):
-            raise _invalid(name, f"must be between -{MAX_ID} and {MAX_ID}")
+            raise _invalid(name, "range", f"must be between -{MAX_ID} and {MAX_ID}", min=-MAX_ID, max=MAX_ID)
         if field.minimum is not None and value < field.minimum:
-            raise _invalid(name, f"must be >= {field.minimum}")
+            raise _invalid(name, "minimum", f"must be >= {field.minimum}", min=field.minimum)
         if field.maximum is not None and value > field.maximum:
-            raise _invalid(name, f"must be <= {field.maximum}")
+            raise _invalid(name, "maximum", f"must be <= {field.maximum}", max=field.maximum)
     if isinstance(value, list):
         if field.min_len is not None and len(value) < field.min_len:
-            raise _invalid(name, f"must have at least {field.min_len} items")
+            raise _invalid(name, "min_items", f"must have at least {field.min_len} items", min=field.min_len)
         if field.max_len is not None and len(value) > field.max_len:
-            raise _invalid(name, f"must have at most {field.max_len} items")
+            raise _invalid(name, "max_items", f"must have at most {field.max_len} items", max=field.max_len)
         if field.item_kind is not None and not all(_type_ok(field.item_kind, v) for v in value):
-            raise _invalid(name, f"items must be of type {field.item_kind.__name__}")
+            raise _invalid(name, "item_type", f"items must be of type {field.item_kind.__name__}",
+                           type=field.item_kind.__name__)
         for item in value:
             if isinstance(item, int) and not isinstance(item, bool):
                 low = -MAX_ID if field.minimum is None else field.minimum
                 high = MAX_ID if field.maximum is None else min(field.maximum, MAX_ID)
                 if not low <= item <= high:
-                    raise _invalid(name, f"items must be from {low} to {high}")
+                    raise _invalid(name, "item_range", f"items must be from {low} to {high}", min=low, max=high)
             elif isinstance(item, str) and "\x00" in item:
-                raise _invalid(name, "must not contain NUL characters")
+                raise _invalid(name, "nul", "must not contain NUL characters")
     if field.choices is not None and value not in field.choices:
-        raise _invalid(name, f"must be one of {', '.join(map(str, field.choices))}")
+        choices = ", ".join(map(str, field.choices))
+        raise _invalid(name, "choices", f"must be one of {choices}", choices=choices)
     if field.check is not None and not field.check(value):
-        raise _invalid(name, "has an invalid value")
+        raise _invalid(name, "invalid", "has an invalid value")
     return value
 
 
@@ -205,13 +207,13 @@ def int_arg(args: Any, name: str, default: int | None = None, minimum: int | Non
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise _invalid(name, "must be an integer") from None
+        raise _invalid(name, "type", "must be an integer", type="int") from None
     if abs(value) > MAX_ID:
-        raise _invalid(name, f"must be between -{MAX_ID} and {MAX_ID}")
+        raise _invalid(name, "range", f"must be between -{MAX_ID} and {MAX_ID}", min=-MAX_ID, max=MAX_ID)
     if minimum is not None and value < minimum:
-        raise _invalid(name, f"must be >= {minimum}")
+        raise _invalid(name, "minimum", f"must be >= {minimum}", min=minimum)
     if maximum is not None and value > maximum:
-        raise _invalid(name, f"must be <= {maximum}")
+        raise _invalid(name, "maximum", f"must be <= {maximum}", max=maximum)
     return value
 
 
@@ -222,4 +224,4 @@ def date_arg(args: Any, name: str) -> dt.datetime | None:
     try:
         return parse_iso(raw)
     except ValueError:
-        raise _invalid(name, "must be an ISO 8601 date or date-time") from None
+        raise _invalid(name, "date", "must be an ISO 8601 date or date-time") from None

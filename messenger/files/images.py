@@ -30,8 +30,7 @@ class ImageInfo:
 
 def _too_large() -> ApiError:
     return ApiError(400, "image_too_large",
-                    f"Image has too many pixels (at most {MAX_PIXELS:,}); it may be a decompression bomb",
-                    "이미지의 픽셀 수가 너무 많습니다.")
+                    f"Image has too many pixels (at most {MAX_PIXELS:,}); it may be a decompression bomb", {"max_pixels": MAX_PIXELS})
 
 
 def _open(path: Path) -> Image.Image:
@@ -97,5 +96,4 @@ def make_thumbnail(source: Path, target_stem: Path) -> Path:
     except ApiError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise ApiError(400, "invalid_image", "The image could not be decoded",
-                       "이미지를 읽을 수 없습니다.") from None
+        raise ApiError(400, "invalid_image", "The image could not be decoded") from None

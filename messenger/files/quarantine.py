@@ -129,10 +129,8 @@ def scan_now(svc: Services, path: Path, user_id: int, name: str, sha256: str) ->
         _audit_rejected(conn, action, user_id, None, None,
                         {"file_name": name, "sha256": sha256, "detail": result.detail, "purpose": "avatar"})
     if result.status == "infected":
-        raise ApiError(400, "infected_file", "The virus scanner found a threat in this file",
-                       "바이러스 검사에서 위협이 발견되었습니다.")
-    raise ApiError(503, "av_unavailable", "The virus scanner is not available; try again later",
-                   "바이러스 검사를 할 수 없습니다. 잠시 후 다시 시도해 주세요.")
+        raise ApiError(400, "infected_file", "The virus scanner found a threat in this file")
+    raise ApiError(503, "av_unavailable", "The virus scanner is not available; try again later")
 
 
 def job_status(svc: Services, user_id: int, job_id: str) -> dict[str, Any]:
@@ -142,7 +140,7 @@ def job_status(svc: Services, user_id: int, job_id: str) -> dict[str, Any]:
         if job is None:
             raise not_found("upload job")
         if job.uploader_id != user_id:
-            raise ApiError(403, "forbidden", "Only the uploader can see this upload job")
+            raise ApiError(403, "forbidden", "Only the uploader can see this upload job", {"reason": "upload_job"})
         row = store.get_file(conn, job.file_id) if job.file_id else None
     out: dict[str, Any] = {"job_id": job.id, "status": job.status}
     if job.status == "clean" and row is not None:

@@ -22,13 +22,13 @@ DOWNLOAD_CSP = ("default-src 'none'; img-src 'self'; media-src 'self'; style-src
 def _room_id_field() -> int:
     raw = request.form.get("room_id")
     if raw is None or not raw.strip():
-        raise ApiError(400, "missing_field", "Missing field: room_id", "필수 항목이 빠졌습니다: room_id")
+        raise ApiError(400, "missing_field", "Missing field: room_id", {"field": "room_id"})
     try:
         value = int(raw.strip())
     except ValueError:
-        raise ApiError(400, "invalid_field", "Field 'room_id' must be an integer") from None
+        raise ApiError(400, "invalid_field", "Field 'room_id' must be an integer", {"field": "room_id", "reason": "type", "type": "integer"}) from None
     if not 1 <= value <= MAX_ID:
-        raise ApiError(400, "invalid_field", f"Field 'room_id' must be from 1 to {MAX_ID}")
+        raise ApiError(400, "invalid_field", f"Field 'room_id' must be from 1 to {MAX_ID}", {"field": "room_id", "reason": "range", "min": 1, "max": MAX_ID})
     return value
 
 

@@ -46,8 +46,7 @@ class Prepared:
 
 
 def invalid_token() -> ApiError:
-    return ApiError(400, "invalid_upload_token", "The upload token is invalid, expired or already used",
-                    "업로드 토큰이 올바르지 않거나 만료되었거나 이미 사용되었습니다.")
+    return ApiError(400, "invalid_upload_token", "The upload token is invalid, expired or already used")
 
 
 def file_url(file_id: int, name: str) -> str:
@@ -97,7 +96,7 @@ def remove_quietly(*paths: Path | None) -> None:
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "file_too_large", f"File too large (limit {limit} bytes)", "파일이 너무 큽니다.")
+    return ApiError(413, "file_too_large", f"File too large (limit {limit} bytes)", {"limit": limit})
 
 
 def _save_stream(svc: Services, stream: IO[bytes], rel: str) -> tuple[Path, int, str]:
@@ -127,34 +126,30 @@ def check_extension(svc: Services, name: str) -> str:
     blocked = svc.settings.UPLOAD_BLOCKED_EXTENSIONS
     allowed = svc.settings.UPLOAD_ALLOWED_EXTENSIONS
     if ext and ext in blocked:
-        raise ApiError(400, "file_type_blocked", f"Files of type .{ext} are not allowed",
-                       f".{ext} 형식의 파일은 올릴 수 없습니다.")
+        raise ApiError(400, "file_type_blocked", f"Files of type .{ext} are not allowed", {"ext": ext})
     if allowed and ext not in allowed:
         raise ApiError(400, "file_type_not_allowed",
-                       f"Only these file types are allowed: {', '.join(allowed)}",
-                       f"올릴 수 있는 파일 형식: {', '.join(allowed)}")
+                       f"Only these file types are allowed: {', '.join(allowed)}", {"allowed": ", ".join(allowed)})
     return ext
 
 
 def prepare_upload(svc: Services, upload: Any, *, quarantine: bool, image_only: bool = False) -> Prepared:
     """Check the name, store the bytes under a random name and work out what they are."""
     if upload is None or not getattr(upload, "filename", None):
-        raise ApiError(400, "missing_field", "Missing field: file", "필수 항목이 빠졌습니다: file")
+        raise ApiError(400, "missing_field", "Missing field: file", {"field": "file"})
     name = detect.sanitise_name(upload.filename)
     ext = check_extension(svc, name)
     rel = new_rel_path(quarantine)
     path, size, sha = _save_stream(svc, upload.stream, rel)
     try:
         if size == 0:
-            raise ApiError(400, "empty_file", "The file is empty", "빈 파일은 올릴 수 없습니다.")
+            raise ApiError(400, "empty_file", "The file is empty")
         mime, executable = detect.sniff(path, ext)
         if executable and EXECUTABLE_EXTENSIONS & set(svc.settings.UPLOAD_BLOCKED_EXTENSIONS):
-            raise ApiError(400, "file_type_blocked", "Executable programs are not allowed",
-                           "실행 파일은 올릴 수 없습니다.")
+            raise ApiError(400, "file_type_blocked", "Executable programs are not allowed", {"reason": "executable"})
         info = images.inspect(path)
         if image_only and info is None:
-            raise ApiError(400, "not_an_image", "Please choose a JPEG, PNG, GIF or WebP image",
-                           "JPEG, PNG, GIF, WebP 이미지만 올릴 수 있습니다.")
+            raise ApiError(400, "not_an_image", "Please choose a JPEG, PNG, GIF or WebP image")
     except BaseException:
         remove_quietly(path)
         raise
@@ -258,7 +253,7 @@ def readable_file(svc: Services, user_id: int, file_id: int) -> Any:
             return row
         if row.room_id is None:
             if row.uploader_id != user_id:
-                raise ApiError(403, "forbidden", "You are not allowed to read this file")
+                raise ApiError(403, "forbidden", "You are not allowed to read this file", {"reason": "file"})
             return row
         _require_member(conn, row.room_id, user_id)
     return row

@@ -61,8 +61,7 @@ def register(app: Flask, svc: Services) -> None:
 
         paths = certs.cert_paths(svc.settings.data_dir)
         if not paths.ca_cert.exists():
-            raise ApiError(404, "not_found", "HTTPS is not set up on this server yet",
-                           "이 서버에는 아직 HTTPS가 설정되지 않았습니다.")
+            raise ApiError(404, "not_found", "HTTPS is not set up on this server yet", {"reason": "https"})
         return send_file(paths.ca_cert, mimetype="application/x-x509-ca-cert", as_attachment=True,
                          download_name="intranet-messenger-ca.crt", max_age=0)
 

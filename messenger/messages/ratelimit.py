@@ -50,6 +50,5 @@ def check_send_rate(svc: Services, user_id: int) -> None:
     """Raise 429 ``rate_limited`` (with ``Retry-After``) when the user sent too much this minute."""
     wait = limiter_of(svc).hit(user_id, svc.settings.SOCKET_SEND_MESSAGE_PER_MINUTE)
     if wait is not None:
-        raise ApiError(429, "rate_limited", "You are sending messages too fast; wait a moment",
-                       "메시지를 너무 빨리 보내고 있습니다. 잠시 후 다시 보내 주세요.",
+        raise ApiError(429, "rate_limited", "You are sending messages too fast; wait a moment", {"reason": "send_message"},
                        headers={"Retry-After": str(math.ceil(wait))})

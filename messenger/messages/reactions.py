@@ -42,7 +42,7 @@ def _pictographic(cp: int) -> bool:
 
 def valid_emoji(text: Any) -> str:
     """The emoji normalised (NFC), or 400 ``invalid_emoji``."""
-    bad = ApiError(400, "invalid_emoji", "Field 'emoji' must be an emoji", "이모지만 사용할 수 있습니다.")
+    bad = ApiError(400, "invalid_emoji", "Field 'emoji' must be an emoji")
     if not isinstance(text, str):
         raise bad
     emoji = unicodedata.normalize("NFC", text.strip())
@@ -72,17 +72,15 @@ def toggle(svc: Services, user_id: int, message_id: int, emoji: str) -> dict[str
             with svc.db.begin() as conn:
                 row = store.get_message(conn, message_id)
                 if row is None:
-                    raise ApiError(404, "not_found", "Message not found", "메시지를 찾을 수 없습니다.")
+                    raise ApiError(404, "not_found", "Message not found", {"reason": "message"})
                 require_member(conn, int(row.room_id), user_id)
                 if row.deleted_at is not None or row.type == "system":
-                    raise ApiError(400, "not_reactable", "This message cannot take reactions",
-                                   "이 메시지에는 반응을 남길 수 없습니다.")
+                    raise ApiError(400, "not_reactable", "This message cannot take reactions")
                 if store.has_reaction(conn, message_id, user_id, emoji):
                     store.remove_reaction(conn, message_id, user_id, emoji)
                 else:
                     if store.count_user_reactions(conn, message_id, user_id) >= MAX_REACTIONS_PER_USER:
-                        raise ApiError(400, "too_many_reactions", "Too many reactions on this message",
-                                       "이 메시지에 남긴 반응이 너무 많습니다.")
+                        raise ApiError(400, "too_many_reactions", "Too many reactions on this message")
                     store.add_reaction(conn, message_id, user_id, emoji)
                 reactions = group_reactions(store.reactions_for(conn, [message_id])).get(message_id, [])
             break

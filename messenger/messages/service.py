@@ -37,15 +37,14 @@ HISTORY_DEFAULT = 50
 # ---- validation -------------------------------------------------------------------------------
 def _check_content(svc: Services, content: Any, type_: str) -> str:
     if not isinstance(content, str):
-        raise ApiError(400, "invalid_field", "Field 'content' must be a string")
+        raise ApiError(400, "invalid_field", "Field 'content' must be a string", {"field": "content", "reason": "type", "type": "string"})
     if "\x00" in content:
-        raise ApiError(400, "invalid_field", "Field 'content' must not contain NUL characters")
+        raise ApiError(400, "invalid_field", "Field 'content' must not contain NUL characters", {"field": "content", "reason": "nul"})
     limit = svc.settings.MESSAGE_MAX_LENGTH
     if len(content) > limit:
-        raise ApiError(400, "message_too_long", f"A message can be at most {limit} characters ({len(content)} given)",
-                       f"메시지는 최대 {limit:,}자까지 보낼 수 있습니다. (현재 {len(content):,}자)")
+        raise ApiError(400, "message_too_long", f"A message can be at most {limit} characters ({len(content)} given)", {"max": limit, "length": len(content)})
     if type_ == "text" and not content.strip():
-        raise ApiError(400, "empty_message", "The message is empty", "메시지 내용을 입력해 주세요.")
+        raise ApiError(400, "empty_message", "The message is empty")
     return content
 
 
@@ -73,8 +72,7 @@ def _resolve_mentions(conn: Connection, room_id: int, sender_id: int, role: str,
 
 def _check_reply(conn: Connection, room_id: int, reply_to_id: int | None) -> None:
     if reply_to_id is not None and store.message_in_room(conn, reply_to_id, room_id) is None:
-        raise ApiError(400, "invalid_reply", "The replied-to message is not in this room",
-                       "답장할 메시지가 이 대화방에 없습니다.")
+        raise ApiError(400, "invalid_reply", "The replied-to message is not in this room")
 
 
 def _index_new(conn: Connection, message_id: int, room_id: int, sender_id: int, file_id: int | None,
@@ -110,7 +108,7 @@ def send_from_client(svc: Services, sender_id: int, room_id: int, body: dict[str
 
     type_ = body.get("type") or "text"
     if type_ not in CLIENT_TYPES:
-        raise ApiError(400, "invalid_field", "Field 'type' must be 'text' or 'file'")
+        raise ApiError(400, "invalid_field", "Field 'type' must be 'text' or 'file'", {"field": "type", "reason": "choices", "choices": "text, file"})
     check_send_rate(svc, sender_id)
     return _send(svc, sender_id, room_id, body.get("content") or "", type_, body.get("upload_token"),
                  body.get("reply_to_id"), body.get("client_msg_id"), None)
@@ -126,14 +124,14 @@ def send(svc: Services, sender_id: int, room_id: int, content: str, *, type: str
 def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, upload_token: str | None,
           reply_to_id: int | None, client_msg_id: str | None, poll_id: int | None) -> tuple[dict[str, Any], bool]:
     if type not in ("text", "file", "poll"):
-        raise ApiError(400, "invalid_field", "Messages of this type cannot be sent")
+        raise ApiError(400, "invalid_field", "Messages of this type cannot be sent", {"field": "type", "reason": "not_sendable"})
     content = _check_content(svc, content, type)
     if type == "file" and not upload_token:
-        raise ApiError(400, "missing_field", "A file message needs an upload_token", "업로드 토큰이 필요합니다.")
+        raise ApiError(400, "missing_field", "A file message needs an upload_token", {"field": "upload_token"})
     if type == "poll" and poll_id is None:
-        raise ApiError(400, "missing_field", "A poll message needs a poll_id")
+        raise ApiError(400, "missing_field", "A poll message needs a poll_id", {"field": "poll_id"})
     if client_msg_id is not None and (not client_msg_id or len(client_msg_id) > 64):
-        raise ApiError(400, "invalid_field", "Field 'client_msg_id' must be 1-64 characters")
+        raise ApiError(400, "invalid_field", "Field 'client_msg_id' must be 1-64 characters", {"field": "client_msg_id", "reason": "length", "min": 1, "max": 64})
     file_id = None
     if type == "file":
         # Check everything first: the upload token is spent only for a message that will be stored.
@@ -187,8 +185,7 @@ def _existing(conn: Connection, sender_id: int, client_msg_id: str, room_id: int
     if row is None:
         return None
     if row.room_id != room_id:
-        raise ApiError(409, "client_msg_id_conflict", "This client_msg_id was already used in another room",
-                       "이미 다른 대화방에서 사용한 client_msg_id입니다.")
+        raise ApiError(409, "client_msg_id_conflict", "This client_msg_id was already used in another room")
     return int(row.id)
 
 
@@ -222,7 +219,7 @@ def post_system_message(svc: Services, room_id: int, content: str, details: dict
     """Store and broadcast a ``system`` message. ``details`` travels with the live event only."""
     with svc.db.begin() as conn:
         if rooms_store.get_room(conn, room_id) is None:
-            raise ApiError(404, "not_found", "Room not found")
+            raise ApiError(404, "not_found", "Room not found", {"reason": "room"})
         msg_id = insert_system(conn, room_id, content)
         message = message_dicts(svc, conn, [msg_id], 0)[msg_id]
     if details:
@@ -235,7 +232,7 @@ def post_system_message(svc: Services, room_id: int, content: str, details: dict
 def _load_for_change(conn: Connection, message_id: int, user_id: int) -> tuple[Any, str]:
     row = store.get_message(conn, message_id)
     if row is None:
-        raise ApiError(404, "not_found", "Message not found", "메시지를 찾을 수 없습니다.")
+        raise ApiError(404, "not_found", "Message not found", {"reason": "message"})
     role = require_member(conn, int(row.room_id), user_id)
     return row, role
 
@@ -245,11 +242,11 @@ def edit(svc: Services, user_id: int, message_id: int, content: str) -> dict[str
     with svc.db.begin() as conn:
         row, role = _load_for_change(conn, message_id, user_id)
         if row.sender_id != user_id:
-            raise ApiError(403, "forbidden", "Only the sender can edit a message", "보낸 사람만 수정할 수 있습니다.")
+            raise ApiError(403, "forbidden", "Only the sender can edit a message", {"reason": "edit_not_sender"})
         if row.deleted_at is not None:
-            raise ApiError(400, "message_deleted", "This message was deleted", "삭제된 메시지입니다.")
+            raise ApiError(400, "message_deleted", "This message was deleted")
         if row.type not in CLIENT_TYPES:
-            raise ApiError(400, "not_editable", "This message cannot be edited", "이 메시지는 수정할 수 없습니다.")
+            raise ApiError(400, "not_editable", "This message cannot be edited")
         content = _check_content(svc, content, row.type)
         if content != row.content:
             store.update_content(conn, message_id, content)
@@ -268,10 +265,9 @@ def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None =
         row, role = _load_for_change(conn, message_id, user_id)
         own = row.sender_id == user_id
         if not own and role != "admin":
-            raise ApiError(403, "forbidden", "Only the sender or a room administrator can delete a message",
-                           "보낸 사람이나 대화방 관리자만 삭제할 수 있습니다.")
+            raise ApiError(403, "forbidden", "Only the sender or a room administrator can delete a message", {"reason": "delete_not_allowed"})
         if row.type == "system":
-            raise ApiError(400, "not_deletable", "System messages cannot be deleted", "시스템 메시지는 삭제할 수 없습니다.")
+            raise ApiError(400, "not_deletable", "System messages cannot be deleted")
         fresh = row.deleted_at is None
         unpinned = False
         file_ids = [int(row.file_id)] if fresh and row.file_id is not None else []
@@ -330,8 +326,7 @@ def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dic
         if membership is None:
             require_member(conn, room_id, user_id)  # raises: no room (404) or not a member (403)
         if store.message_in_room(conn, message_id, room_id) is None:
-            raise ApiError(400, "invalid_message", "That message is not in this room",
-                           "이 대화방의 메시지가 아닙니다.")
+            raise ApiError(400, "invalid_message", "That message is not in this room")
         previous = int(membership.last_read_message_id)
         moved = rooms_store.advance_read(conn, room_id, user_id, message_id)
         current = message_id if moved else int(rooms_store.get_membership(conn, room_id, user_id).last_read_message_id)
@@ -352,7 +347,7 @@ def who_read(svc: Services, user_id: int, message_id: int) -> dict[str, Any]:
     with svc.db.read() as conn:
         row = store.get_message(conn, message_id)
         if row is None:
-            raise ApiError(404, "not_found", "Message not found", "메시지를 찾을 수 없습니다.")
+            raise ApiError(404, "not_found", "Message not found", {"reason": "message"})
         room_id = int(row.room_id)
         room_reads = by_room(store.read_markers(conn, [room_id])).get(room_id) or RoomReads()
         if user_id not in room_reads.members:

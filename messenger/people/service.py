@@ -79,7 +79,8 @@ def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]],
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown or "username" not in columns or len(set(columns)) != len(columns):
         raise ApiError(400, "invalid_header",
-                       f"The first row must name the columns ({', '.join(COLUMNS)}); username is required")
+                       f"The first row must name the columns ({', '.join(COLUMNS)}); username is required",
+                       {"columns": ", ".join(COLUMNS)})
     rows: list[tuple[int, dict[str, str]]] = []
     errors: list[dict[str, Any]] = []
     try:
@@ -88,7 +89,7 @@ def parse_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]],
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise ApiError(400, "too_many_rows", f"At most {MAX_ROWS} rows per import")
+                raise ApiError(400, "too_many_rows", f"At most {MAX_ROWS} rows per import", {"max": MAX_ROWS})
             if len(cells) != len(columns):
                 _row_error(errors, line, None, "wrong_column_count", expected=len(columns), found=len(cells))
                 continue

@@ -63,7 +63,7 @@ def list_pins(svc: Services, user_id: int, room_id: int) -> list[dict[str, Any]]
 def _message_of_room(conn: Connection, room_id: int, message_id: int) -> Any:
     msg = store.message_in_room(conn, message_id)
     if msg is None or int(msg.room_id) != room_id:  # never reveal another room's message
-        raise ApiError(404, "not_found", "No such message in this room", "이 대화방에 없는 메시지입니다.")
+        raise ApiError(404, "not_found", "No such message in this room", {"reason": "message_in_room"})
     return msg
 
 
@@ -73,12 +73,11 @@ def pin(svc: Services, user_id: int, room_id: int, message_id: int) -> tuple[lis
         _require_member(conn, room_id, user_id)
         msg = _message_of_room(conn, room_id, message_id)
         if msg.deleted_at is not None:
-            raise bad_request("message_deleted", "A deleted message cannot be pinned", "삭제된 메시지는 고정할 수 없습니다.")
+            raise bad_request("message_deleted", "A deleted message cannot be pinned", {"reason": "pin"})
         created = store.get(conn, room_id, message_id) is None
         if created:
             if store.count(conn, room_id) >= MAX_PINS_PER_ROOM:
-                raise bad_request("too_many_pins", f"A room can have at most {MAX_PINS_PER_ROOM} pinned messages",
-                                  f"고정 메시지는 대화방당 {MAX_PINS_PER_ROOM}개까지입니다.")
+                raise bad_request("too_many_pins", f"A room can have at most {MAX_PINS_PER_ROOM} pinned messages", {"max": MAX_PINS_PER_ROOM})
             created = store.add(conn, room_id, message_id, user_id, utcnow())
         if created:
             audit_store.add(conn, "room", "pin", user_id, room_id=room_id, target_user_id=msg.sender_id,
@@ -95,7 +94,7 @@ def unpin(svc: Services, user_id: int, room_id: int, message_id: int) -> list[di
         msg = _message_of_room(conn, room_id, message_id)
         row = store.get(conn, room_id, message_id)
         if row is None:
-            raise ApiError(404, "not_found", "This message is not pinned", "고정되지 않은 메시지입니다.")
+            raise ApiError(404, "not_found", "This message is not pinned", {"reason": "not_pinned"})
         if role != "admin" and row.pinned_by != user_id:
             raise forbidden("Only the member who pinned it or a room admin can unpin it")
         store.remove(conn, room_id, message_id)

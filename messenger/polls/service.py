@@ -88,18 +88,16 @@ def _clean_options(raw: list[str]) -> list[str]:
     for text in raw:
         text = text.strip()
         if not text:
-            raise bad_request("invalid_field", "Poll options must not be empty", "투표 항목은 비어 있을 수 없습니다.")
+            raise bad_request("invalid_field", "Poll options must not be empty", {"field": "options", "reason": "empty"})
         if len(text) > MAX_OPTION_LEN or "\x00" in text:
-            raise bad_request("invalid_field", f"A poll option is at most {MAX_OPTION_LEN} characters",
-                              f"투표 항목은 {MAX_OPTION_LEN}자 이하여야 합니다.")
+            raise bad_request("invalid_field", f"A poll option is at most {MAX_OPTION_LEN} characters", {"field": "options", "reason": "max_len", "max": MAX_OPTION_LEN})
         key = text.casefold()
         if key in seen:
-            raise bad_request("invalid_field", f"Duplicate poll option: {text[:50]}", f"중복된 투표 항목: {text[:50]}")
+            raise bad_request("invalid_field", f"Duplicate poll option: {text[:50]}", {"field": "options", "reason": "duplicate", "value": text[:50]})
         seen.add(key)
         options.append(text)
     if not 2 <= len(options) <= MAX_OPTIONS:
-        raise bad_request("invalid_field", f"A poll needs 2 to {MAX_OPTIONS} options",
-                          f"투표 항목은 2~{MAX_OPTIONS}개여야 합니다.")
+        raise bad_request("invalid_field", f"A poll needs 2 to {MAX_OPTIONS} options", {"field": "options", "reason": "poll_option_count", "min": 2, "max": MAX_OPTIONS})
     return options
 
 
@@ -116,13 +114,13 @@ def create_poll(svc: Services, user_id: int, room_id: int, question: str, option
 
     question = question.strip()
     if not question:
-        raise bad_request("invalid_field", "The poll question must not be empty", "투표 질문을 입력해 주세요.")
+        raise bad_request("invalid_field", "The poll question must not be empty", {"field": "question", "reason": "empty"})
     cleaned = _clean_options(options)
     now = utcnow()
     if ends_at is not None and ends_at <= now:
-        raise bad_request("invalid_field", "ends_at must be in the future", "마감 시각은 미래여야 합니다.")
+        raise bad_request("invalid_field", "ends_at must be in the future", {"field": "ends_at", "reason": "past"})
     if ends_at is not None and ends_at > now + MAX_DURATION:
-        raise bad_request("invalid_field", "ends_at must be within a year", "마감 시각은 1년 이내여야 합니다.")
+        raise bad_request("invalid_field", "ends_at must be within a year", {"field": "ends_at", "reason": "too_far"})
     with svc.db.begin() as conn:
         _require_member(conn, room_id, user_id)
         poll_id = store.create(conn, room_id, user_id, question, cleaned, multiple_choice, anonymous, ends_at, now)
@@ -152,7 +150,7 @@ def get_poll(svc: Services, user_id: int, poll_id: int) -> dict[str, Any]:
 
 
 def _poll_closed() -> ApiError:
-    return bad_request("poll_closed", "This poll is closed", "마감된 투표입니다.")
+    return bad_request("poll_closed", "This poll is closed")
 
 
 def vote(svc: Services, user_id: int, poll_id: int, option_id: int) -> dict[str, Any]:
@@ -160,8 +158,7 @@ def vote(svc: Services, user_id: int, poll_id: int, option_id: int) -> dict[str,
     with svc.db.begin() as conn:
         row, _role = _load_for_member(conn, poll_id, user_id, for_update=True)
         if store.option_poll_id(conn, option_id) != poll_id:
-            raise bad_request("invalid_option", "That option does not belong to this poll",
-                              "이 투표의 항목이 아닙니다.")
+            raise bad_request("invalid_option", "That option does not belong to this poll")
         now = utcnow()
         if _is_closed(row, now):
             raise _poll_closed()

@@ -147,7 +147,10 @@ def columns_from_patch(body: dict[str, Any]) -> dict[str, Any]:
         try:
             quiet = parse(body["quiet_hours"], QUIET_HOURS)
         except ApiError as err:
-            raise ApiError(err.status, err.code, f"quiet_hours: {err.message}") from None
+            params = dict(err.params)
+            if "field" in params:
+                params["field"] = f"quiet_hours.{params['field']}"
+            raise ApiError(err.status, err.code, f"quiet_hours: {err.message}", params) from None
         for key, value in quiet.items():
             out[f"quiet_{key}"] = value
     return out

@@ -185,7 +185,7 @@ class Realtime:
             check_json_value(data)  # lone surrogates, nesting, huge integers: one check for every event
             result = fn(svc, user, {} if data is None else data)
         except ApiError as err:
-            return {"ok": False, "error": err.text(user.lang), "code": err.code}
+            return {"ok": False, **err.body()}
         except Exception:
             log.exception("socket event %s failed", name)
             return {"ok": False, "error": "Internal server error", "code": "internal_error"}

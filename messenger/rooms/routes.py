@@ -41,11 +41,11 @@ def register(app: Flask, svc: Services) -> None:
         me = current_auth().user_id
         if body["type"] == "direct":
             if "user_id" not in body:
-                raise ApiError(400, "missing_field", "Missing field: user_id", "필수 항목이 빠졌습니다: user_id")
+                raise ApiError(400, "missing_field", "Missing field: user_id", {"field": "user_id"})
             room, created = service.open_direct(svc, me, body["user_id"])
             return jsonify({"room": room}), 201 if created else 200
         if not body.get("name"):
-            raise ApiError(400, "missing_field", "Missing field: name", "필수 항목이 빠졌습니다: name")
+            raise ApiError(400, "missing_field", "Missing field: name", {"field": "name"})
         room = service.create_group(svc, me, body["name"], body.get("member_ids") or [], body.get("topic") or "")
         return jsonify({"room": room}), 201
 
@@ -90,7 +90,7 @@ def register(app: Flask, svc: Services) -> None:
     def admin_audit_logs(room_id: int):  # type: ignore[no-untyped-def]
         fmt = request.args.get("format", "json")
         if fmt not in ("json", "csv"):
-            raise ApiError(400, "invalid_field", "format must be json or csv")
+            raise ApiError(400, "invalid_field", "format must be json or csv", {"field": "format", "reason": "choices", "choices": "json, csv"})
         before_id = int_arg(request.args, "before_id", minimum=1)
         limit = int_arg(request.args, "limit", default=100 if fmt == "json" else 10000, minimum=1, maximum=10000)
         entries, total = audit.room_entries(svc, current_auth().user_id, room_id, before_id, limit or 100)

@@ -29,9 +29,9 @@ def require_member(conn: Connection, room_id: int, user_id: int) -> str:
     """The caller's role in the room; 404 ``not_found`` (no room) or 403 ``forbidden`` (not a member)."""
     row = store.room_and_role(conn, room_id, user_id)
     if row is None:
-        raise ApiError(404, "not_found", "Room not found", "대화방을 찾을 수 없습니다.")
+        raise ApiError(404, "not_found", "Room not found", {"reason": "room"})
     if row.role is None:
-        raise ApiError(403, "forbidden", "You are not a member of this room", "이 대화방의 멤버가 아닙니다.")
+        raise ApiError(403, "forbidden", "You are not a member of this room", {"reason": "not_member"})
     return str(row.role)
 
 
@@ -46,7 +46,7 @@ def require_member_of(conn: Connection, room_id: int, user_id: int) -> tuple[str
 
 def require_room_admin(conn: Connection, room_id: int, user_id: int) -> None:
     if require_member(conn, room_id, user_id) != "admin":
-        raise ApiError(403, "forbidden", "Room administrators only", "대화방 관리자만 할 수 있습니다.")
+        raise ApiError(403, "forbidden", "Room administrators only", {"reason": "room_admin"})
 
 
 def emit_to_members(svc: Services, event: str, data: Any, room_id: int, skip_sid: str | None = None,
@@ -69,8 +69,7 @@ def emit_to_members(svc: Services, event: str, data: Any, room_id: int, skip_sid
 
 def _require_group(room: Any) -> None:
     if room.type != "group":
-        raise ApiError(400, "direct_room", "This cannot be done in a direct conversation",
-                       "1:1 대화방에서는 할 수 없습니다.")
+        raise ApiError(400, "direct_room", "This cannot be done in a direct conversation")
 
 
 # ---- serialisation ----------------------------------------------------------------------------
@@ -79,7 +78,7 @@ def room_dict(svc: Services, room_id: int, viewer_id: int | None) -> dict[str, A
     with svc.db.read() as conn:
         room = store.get_room(conn, room_id)
         if room is None:
-            raise ApiError(404, "not_found", "Room not found", "대화방을 찾을 수 없습니다.")
+            raise ApiError(404, "not_found", "Room not found", {"reason": "room"})
         members = store.members_with_users(conn, room_id)
     return _room_dict(svc, room, members, viewer_id)
 
@@ -168,16 +167,14 @@ def _checked_users(conn: Connection, user_ids: list[int]) -> list[Any]:
     rows = store.active_users(conn, wanted)
     if len(rows) != len(wanted):
         missing = sorted(set(wanted) - {r.id for r in rows})
-        raise ApiError(400, "invalid_user", f"Unknown or inactive user id(s): {missing[:20]}",
-                       "존재하지 않거나 비활성화된 사용자가 있습니다.")
+        raise ApiError(400, "invalid_user", f"Unknown or inactive user id(s): {missing[:20]}")
     return rows
 
 
 def open_direct(svc: Services, user_id: int, other_id: int) -> tuple[dict[str, Any], bool]:
     """The direct room of the pair (created when missing). Returns (room, created)."""
     if other_id == user_id:
-        raise ApiError(400, "invalid_field", "A direct conversation needs another person",
-                       "1:1 대화는 다른 사람과만 열 수 있습니다.")
+        raise ApiError(400, "invalid_field", "A direct conversation needs another person", {"field": "user_id", "reason": "self"})
     key = f"{min(user_id, other_id)}:{max(user_id, other_id)}"
     created = False
     rejoined: list[int] = []
@@ -216,10 +213,10 @@ def create_group(svc: Services, user_id: int, name: str, member_ids: list[int], 
 
     name = name.strip()
     if not name:
-        raise ApiError(400, "missing_field", "A group room needs a name", "대화방 이름을 입력해 주세요.")
+        raise ApiError(400, "missing_field", "A group room needs a name", {"field": "name"})
     others = sorted(set(member_ids) - {user_id})
     if len(others) + 1 > MAX_GROUP_MEMBERS:
-        raise ApiError(400, "invalid_field", f"At most {MAX_GROUP_MEMBERS} members")
+        raise ApiError(400, "invalid_field", f"At most {MAX_GROUP_MEMBERS} members", {"field": "user_ids", "reason": "max_items", "max": MAX_GROUP_MEMBERS})
     with svc.db.begin() as conn:
         rows = _checked_users(conn, [user_id, *others])
         names = {r.id: r.display_name for r in rows}
@@ -253,7 +250,7 @@ def update_room(svc: Services, user_id: int, room_id: int, changes: dict[str, An
         _require_group(room)
         values = {k: v for k, v in changes.items() if k in ("name", "topic") and v is not None}
         if "name" in values and not values["name"]:
-            raise ApiError(400, "invalid_field", "The room name must not be empty", "대화방 이름을 입력해 주세요.")
+            raise ApiError(400, "invalid_field", "The room name must not be empty", {"field": "name", "reason": "empty"})
         values = {k: v for k, v in values.items() if getattr(room, k) != v}
         if values:
             store.update_room(conn, room_id, **values)
@@ -283,7 +280,7 @@ def add_members(svc: Services, user_id: int, room_id: int, user_ids: list[int]) 
         present = set(store.member_ids(conn, room_id))
         new_ids = sorted(set(user_ids) - present)
         if new_ids and len(present) + len(new_ids) > MAX_GROUP_MEMBERS:
-            raise ApiError(400, "invalid_field", f"At most {MAX_GROUP_MEMBERS} members")
+            raise ApiError(400, "invalid_field", f"At most {MAX_GROUP_MEMBERS} members", {"field": "user_ids", "reason": "max_items", "max": MAX_GROUP_MEMBERS})
         if new_ids:
             rows = _checked_users(conn, [user_id, *new_ids])
             names = {r.id: r.display_name for r in rows}
@@ -329,12 +326,10 @@ def remove_member(svc: Services, user_id: int, room_id: int, target_id: int,
         if not leaving:
             _require_group(room)
             if role != "admin":
-                raise ApiError(403, "forbidden", "Only room administrators can remove members",
-                               "대화방 관리자만 내보낼 수 있습니다.")
+                raise ApiError(403, "forbidden", "Only room administrators can remove members", {"reason": "remove_member"})
         target = store.get_membership(conn, room_id, target_id)
         if target is None:
-            raise ApiError(404, "not_found", "That user is not a member of this room",
-                           "이 대화방의 멤버가 아닙니다.")
+            raise ApiError(404, "not_found", "That user is not a member of this room", {"reason": "member"})
         names = {r.id: r.display_name for r in store.members_with_users(conn, room_id)}
         store.remove_member(conn, room_id, target_id)
         if leaving:
@@ -359,13 +354,12 @@ def set_role(svc: Services, user_id: int, room_id: int, target_id: int, role: st
         _require_group(store.get_room(conn, room_id))
         target = store.get_membership(conn, room_id, target_id)
         if target is None:
-            raise ApiError(404, "not_found", "That user is not a member of this room", "이 대화방의 멤버가 아닙니다.")
+            raise ApiError(404, "not_found", "That user is not a member of this room", {"reason": "member"})
         changed = target.role != role
         if changed:
             store.set_role(conn, room_id, target_id, role)
             if store.active_admin_count(conn, room_id) == 0:
-                raise ApiError(400, "last_admin", "A room must keep at least one administrator",
-                               "대화방에는 관리자가 한 명 이상 있어야 합니다.")
+                raise ApiError(400, "last_admin", "A room must keep at least one administrator", {"reason": "room"})
             audit_store.add(conn, "room", "role_changed", actor_id=user_id, room_id=room_id,
                             target_user_id=target_id, details={"from": target.role, "to": role}, client_ip=client_ip)
     if not changed:

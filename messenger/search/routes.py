@@ -36,8 +36,7 @@ def _date(body: dict, name: str) -> tuple[object, bool]:
     try:
         return parse_iso(raw), len(raw.strip()) == 10
     except ValueError:
-        raise ApiError(400, "invalid_field", f"Field '{name}' must be an ISO 8601 date or date-time",
-                       f"'{name}' 항목은 날짜(2026-11-23) 또는 날짜-시간이어야 합니다.") from None
+        raise ApiError(400, "invalid_field", f"Field '{name}' must be an ISO 8601 date or date-time", {"field": name, "reason": "date"}) from None
 
 
 def register(app: Flask, svc: Services) -> None:
@@ -48,7 +47,7 @@ def register(app: Flask, svc: Services) -> None:
     def search_route():  # type: ignore[no-untyped-def]
         q = request.args.get("q") or ""
         if not q.strip():
-            raise ApiError(400, "missing_field", "Missing field: q", "검색어를 입력해 주세요.")
+            raise ApiError(400, "missing_field", "Missing field: q", {"field": "q"})
         room_id = int_arg(request.args, "room_id", minimum=1, maximum=2**31 - 1)
         limit = int_arg(request.args, "limit", 20, minimum=1, maximum=MAX_LIMIT) or 20
         offset = int_arg(request.args, "offset", 0, minimum=0, maximum=100_000) or 0
@@ -75,7 +74,7 @@ def register(app: Flask, svc: Services) -> None:
     def rooms_route():  # type: ignore[no-untyped-def]
         q = (request.args.get("q") or "").strip()[:100]
         if not q:
-            raise ApiError(400, "missing_field", "Missing field: q", "검색어를 입력해 주세요.")
+            raise ApiError(400, "missing_field", "Missing field: q", {"field": "q"})
         return jsonify({"rooms": service.find_rooms(svc, current_auth().user_id, q)})
 
     app.register_blueprint(bp)

@@ -29,8 +29,7 @@ def parse_file_type(value: str | None) -> tuple[str, str] | None:
         return ("mime_prefix", value + "/")
     ext = value.lstrip(".")
     if not ext or not all(c.isalnum() for c in ext):
-        raise ApiError(400, "invalid_field", "Field 'file_type' must be a mime type, a mime family or an extension",
-                       "'file_type' 항목이 올바르지 않습니다.")
+        raise ApiError(400, "invalid_field", "Field 'file_type' must be a mime type, a mime family or an extension", {"field": "file_type", "reason": "file_type"})
     return ("extension", ext)
 
 
@@ -48,9 +47,9 @@ def build_filters(room_id: int | None = None, sender_id: int | None = None, date
 def _check_room(conn: Connection, room_id: int, viewer_id: int) -> None:
     exists, member = store.room_membership(conn, room_id, viewer_id)
     if not exists:
-        raise ApiError(404, "not_found", "No such room", "대화방을 찾을 수 없습니다.")
+        raise ApiError(404, "not_found", "No such room", {"reason": "room"})
     if not member:
-        raise ApiError(403, "forbidden", "You are not a member of this room", "이 대화방의 멤버가 아닙니다.")
+        raise ApiError(403, "forbidden", "You are not a member of this room", {"reason": "not_member"})
 
 
 def find_ids(conn: Connection, viewer_id: int, norm_q: str, filters: dict[str, Any], limit: int,
@@ -99,12 +98,11 @@ def search(svc: Services, viewer_id: int, q: str | None, filters: dict[str, Any]
     """``{results:[{message, room, highlights, file_highlights?}], total, suggestion?, rooms?}``."""
     raw = (q or "").strip()
     if len(raw) > MAX_QUERY:
-        raise ApiError(400, "invalid_field", f"Field 'q' must be at most {MAX_QUERY} characters",
-                       f"검색어는 {MAX_QUERY}자 이하여야 합니다.")
+        raise ApiError(400, "invalid_field", f"Field 'q' must be at most {MAX_QUERY} characters", {"field": "q", "reason": "max_len", "max": MAX_QUERY})
     norm_q = normalize(raw)
     has_filter = any(v is not None for v in filters.values())
     if not norm_q and not has_filter:
-        raise ApiError(400, "missing_field", "Missing field: q", "검색어를 입력해 주세요.")
+        raise ApiError(400, "missing_field", "Missing field: q", {"field": "q"})
     with svc.db.read() as conn:
         if filters.get("room_id") is not None:
             _check_room(conn, filters["room_id"], viewer_id)

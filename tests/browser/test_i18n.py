@@ -34,3 +34,29 @@ def test_language_chosen_on_one_pc_follows_the_user_to_another(browser: Browser,
     assert errors == []
     pc1.close()
     pc2.close()
+
+
+def test_server_errors_are_worded_by_the_client_in_its_language(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    """The server sends English plus a code; the page shows its own catalog's words for the code."""
+    ctx = browser.new_context()
+    page = new_page(ctx)
+    page.goto(server.url + "/")
+    name = unique("nobody")
+    for lang, words in (("ko", "아이디 또는 비밀번호가 올바르지 않습니다."), ("en", "Wrong username or password.")):
+        page.locator("#auth-lang").select_option(lang)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        page.get_by_test_id("login-username").fill(name)
+        page.get_by_test_id("login-password").fill("wrong-password")
+        page.get_by_test_id("login-submit").click()
+        expect(page.locator("#login-error")).to_have_text(words)
+    # Parameters fill the sentence; a reason picks the finer sentence; an unknown code shows the server's text.
+    texts = page.evaluate("""async () => {
+        const { errorText } = await import('/static/js/dom.js');
+        return [errorText({ code: 'weak_password', params: { min: 8 }, message: 'x' }),
+                errorText({ code: 'not_found', params: { reason: 'room' }, message: 'x' }),
+                errorText({ code: 'not_found', params: { reason: 'no_such_reason' }, message: 'x' }),
+                errorText({ code: 'brand_new_code', message: 'Words from the server' })];
+    }""")
+    assert texts == ["The password must be at least 8 characters.", "Room not found.", "Not found.",
+                     "Words from the server"]
+    ctx.close()

@@ -18,7 +18,7 @@ def test_content_rules_replies_and_mentions(app: Any, svc: Any) -> None:
     limit = svc.settings.MESSAGE_MAX_LENGTH
     r = kim.post(f"/api/rooms/{rid}/messages", json={"content": "가" * (limit + 1)})
     assert r.status_code == 400 and r.get_json()["code"] == "message_too_long"
-    assert f"{limit:,}" in r.get_json()["error"]
+    assert r.get_json()["params"] == {"max": limit, "length": limit + 1}
     assert send(kim, rid, "가" * limit)["content"] == "가" * limit
     assert kim.post(f"/api/rooms/{rid}/messages", json={"content": "   "}).get_json()["code"] == "empty_message"
     # Clients can never create system or poll messages.

@@ -3,11 +3,12 @@ let csrfToken = null;
 const listeners = new Set();
 
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter) {
+  constructor(status, code, message, retryAfter, params) {
     super(message || code);
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.params = params || {};
   }
 }
 
@@ -22,7 +23,7 @@ async function toError(resp) {
   let body = {};
   try { body = await resp.json(); } catch { /* not JSON */ }
   const err = new ApiError(resp.status, body.code || 'http_' + resp.status, body.error || resp.statusText,
-    Number(resp.headers.get('Retry-After')) || 0);
+    Number(resp.headers.get('Retry-After')) || 0, body.params);
   err.body = body;
   return err;
 }
@@ -79,7 +80,7 @@ export function upload(path, fields, onProgress) {
       try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
       if (xhr.status >= 200 && xhr.status < 300) resolve(body);
       else {
-        const err = new ApiError(xhr.status, body.code || 'http_' + xhr.status, body.error || xhr.statusText);
+        const err = new ApiError(xhr.status, body.code || 'http_' + xhr.status, body.error || xhr.statusText, 0, body.params);
         err.body = body;
         if (xhr.status === 401) listeners.forEach((fn) => fn(err));
         reject(err);

@@ -1,5 +1,5 @@
 // DOM helpers. Text always goes in through textContent / text nodes.
-import { t } from './i18n.js';
+import { t, errorMessage } from './i18n.js';
 
 // h('div', {class: 'x', dataset: {id: 1}, onclick: fn, text: 'hi'}, child, ...)
 export function h(tag, attrs = {}, ...children) {
@@ -51,7 +51,7 @@ export function toast(message, ms = 4000) {
 export function errorText(err) {
   if (!err) return t('error.generic');
   if (err.code === 'network_error' || err.code === 'offline' || err.code === 'timeout') return t('error.network');
-  return err.message || err.error || t('error.generic');
+  return errorMessage(err) || err.message || err.error || t('error.generic');
 }
 
 const COLORS = ['#e57373', '#f06292', '#ba68c8', '#7986cb', '#4fc3f7', '#4db6ac', '#81c784', '#ffb74d', '#a1887f', '#90a4ae'];

@@ -24,6 +24,19 @@ export function t(key, vars) {
   return s;
 }
 
+export function has(key) { return key in strings || key in fallback; }
+
+// The words for a server error {code, params}: error.<code>.<params.reason> when the catalog has it, else
+// error.<code>, with params filled in; null for a code this client does not know (the caller then shows
+// the server's English text).
+export function errorMessage(err) {
+  if (!err || !err.code) return null;
+  const params = err.params || {};
+  const base = 'error.' + err.code;
+  if (params.reason && has(base + '.' + params.reason)) return t(base + '.' + params.reason, params);
+  return has(base) ? t(base, params) : null;
+}
+
 // Fill [data-i18n] (textContent), [data-i18n-placeholder], [data-i18n-title] under root.
 export function apply(root) {
   root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
