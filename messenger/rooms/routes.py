@@ -23,7 +23,7 @@ UPDATE = {"name": Field(str, max_len=100, min_len=1), "topic": Field(str, max_le
 MEMBERS = {"user_ids": Field(list, required=True, item_kind=int, minimum=1, min_len=1,
                                 max_len=service.MAX_GROUP_MEMBERS)}
 ROLE = {"role": Field(str, required=True, choices=("admin", "member"))}
-SETTINGS = {"muted": Field(bool), "pinned": Field(bool)}
+SETTINGS = {"muted": Field(bool), "pinned": Field(bool), "notify": Field(str, choices=service.NOTIFY_LEVELS)}
 
 
 def register(app: Flask, svc: Services) -> None:
@@ -48,6 +48,11 @@ def register(app: Flask, svc: Services) -> None:
             raise ApiError(400, "missing_field", "Missing field: name", {"field": "name"})
         room = service.create_group(svc, me, body["name"], body.get("member_ids") or [], body.get("topic") or "")
         return jsonify({"room": room}), 201
+
+    @bp.post("/api/rooms/read-all")
+    @login_required
+    def read_all():  # type: ignore[no-untyped-def]
+        return jsonify({"rooms": service.read_all(svc, current_auth().user_id)})
 
     @bp.get("/api/rooms/<int:room_id>")
     @login_required

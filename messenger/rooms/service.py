@@ -106,7 +106,8 @@ def _room_dict(svc: Services, room: Any, members: list[Any], viewer_id: int | No
         if room.type == "direct":
             peer = next((m for m in members if m.id != viewer_id), None)
             out["name"] = peer.display_name if peer else room.name
-        out["muted"] = bool(mine.muted) if mine else False
+        out["notify"] = _level(mine) if mine else "all"
+        out["muted"] = out["notify"] == "none"
         out["pinned"] = bool(mine.pinned) if mine else False
     return out
 
@@ -138,8 +139,9 @@ def list_rooms(svc: Services, user_id: int) -> list[dict[str, Any]]:
         item: dict[str, Any] = {
             "id": r.id, "type": r.type, "name": r.name, "topic": r.topic,
             "members_count": int(r.members_count), "unread_count": int(r.unread_count),
+            "mention_count": int(r.mention_count),
             "last_message": last, "last_activity_at": iso(r.last_activity_at),
-            "pinned": bool(r.pinned), "muted": bool(r.muted), "my_role": r.role,
+            "pinned": bool(r.pinned), "notify": _level(r), "muted": _level(r) == "none", "my_role": r.role,
             "last_read_message_id": int(r.last_read_message_id),
         }
         if r.type == "direct":
@@ -368,16 +370,51 @@ def set_role(svc: Services, user_id: int, room_id: int, target_id: int, role: st
     return room_dict(svc, room_id, user_id)
 
 
+NOTIFY_LEVELS = ("all", "mentions", "none")
+
+
+def _level(row: Any) -> str:
+    """A membership's notification level (a row from before 0006 may only say ``muted``)."""
+    level = getattr(row, "notify", None)
+    if level in NOTIFY_LEVELS:
+        return str(level)
+    return "none" if row.muted else "all"
+
+
 def update_settings(svc: Services, user_id: int, room_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """The caller's own flags for a room: ``muted``, ``pinned``."""
-    values = {k: bool(v) for k, v in changes.items() if k in ("muted", "pinned") and v is not None}
+    """The caller's own settings for a room: ``notify`` (all | mentions | none), ``pinned``, and the
+    older ``muted`` (true = ``notify: none``; false lifts ``none`` back to ``all``). ``muted`` is kept
+    equal to ``notify == 'none'``."""
+    values: dict[str, Any] = {}
+    if changes.get("pinned") is not None:
+        values["pinned"] = bool(changes["pinned"])
     with svc.db.begin() as conn:
         require_member(conn, room_id, user_id)
+        current = _level(store.get_membership(conn, room_id, user_id))
+        level = changes.get("notify")
+        if level is None and changes.get("muted") is not None:
+            level = "none" if changes["muted"] else ("all" if current == "none" else current)
+        if level is not None:
+            values.update(notify=level, muted=level == "none")
         store.set_member_flags(conn, room_id, user_id, **values)
         m = store.get_membership(conn, room_id, user_id)
-    flags = {"room_id": room_id, "muted": bool(m.muted), "pinned": bool(m.pinned)}
+    flags = {"room_id": room_id, "notify": _level(m), "muted": _level(m) == "none", "pinned": bool(m.pinned)}
     svc.realtime.emit_user("room_settings_updated", flags, user_id)
     return flags
+
+
+def read_all(svc: Services, user_id: int) -> list[dict[str, Any]]:
+    """Move the caller's read marker to the last message of every room of theirs (``POST
+    /api/rooms/read-all``); ``read_updated`` to each room whose marker moved. Returns those rooms."""
+    with svc.db.begin() as conn:
+        moved = []
+        for r in store.unread_rooms(conn, user_id):
+            if store.advance_read(conn, int(r.room_id), user_id, int(r.last_message_id)):
+                moved.append({"room_id": int(r.room_id), "message_id": int(r.last_message_id),
+                              "previous_message_id": int(r.last_read_message_id)})
+    for item in moved:
+        emit_to_members(svc, "read_updated", {**item, "user_id": user_id}, item["room_id"])
+    return [{"room_id": m["room_id"], "message_id": m["message_id"]} for m in moved]
 
 
 def ensure_admins_for_user(svc: Services, user_id: int) -> list[int]:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, litera
 
 from messenger.storage.db import utcnow
 from messenger.storage.hot import HotStatement
-from messenger.storage.tables import messages, room_members, rooms, users
+from messenger.storage.tables import message_mentions, messages, room_members, rooms, users
 
 
 def get_room(conn: Connection, room_id: int) -> Any:
@@ -76,7 +76,7 @@ def members_with_users(conn: Connection, room_id: int) -> list[Any]:
     """Members joined with their user rows, longest-standing first."""
     stmt = (
         select(room_members.c.role, room_members.c.joined_at, room_members.c.last_read_message_id,
-               room_members.c.muted, room_members.c.pinned, users)
+               room_members.c.muted, room_members.c.pinned, room_members.c.notify, users)
         .join(users, users.c.id == room_members.c.user_id)
         .where(room_members.c.room_id == room_id)
         .order_by(room_members.c.joined_at, room_members.c.user_id)
@@ -227,6 +227,8 @@ def list_rooms(conn: Connection, user_id: int) -> list[Any]:
     last = messages.alias("last")
     sender = users.alias("last_sender")
     unread = messages.alias("unread")
+    mentioned = message_mentions.alias("mentioned")
+    mention_msg = messages.alias("mention_msg")
     members_count = (
         select(func.count()).select_from(others).where(others.c.room_id == rooms.c.id).scalar_subquery()
     )
@@ -247,6 +249,22 @@ def list_rooms(conn: Connection, user_id: int) -> list[Any]:
         .subquery()
     )
     unread_count = select(func.count()).select_from(unread_rows).scalar_subquery()
+    # Unread messages that mention the caller (@name or @all), along the (user_id, message_id) index
+    # of the caller's mentions after this room's read marker; also capped.
+    mention_rows = (
+        select(literal_column("1").label("one"))
+        .select_from(mentioned.join(mention_msg, mention_msg.c.id == mentioned.c.message_id))
+        .where(
+            mentioned.c.user_id == user_id,
+            mentioned.c.message_id > me.c.last_read_message_id,
+            mention_msg.c.room_id == rooms.c.id,
+            mention_msg.c.deleted_at.is_(None),
+        )
+        .limit(UNREAD_CAP)
+        .correlate(rooms, me)
+        .subquery()
+    )
+    mention_count = select(func.count()).select_from(mention_rows).scalar_subquery()
     peer_id = (
         select(func.min(peer_m.c.user_id))
         .where(peer_m.c.room_id == rooms.c.id, peer_m.c.user_id != user_id)
@@ -255,9 +273,9 @@ def list_rooms(conn: Connection, user_id: int) -> list[Any]:
     stmt = (
         select(
             rooms.c.id, rooms.c.type, rooms.c.name, rooms.c.topic, rooms.c.last_activity_at,
-            me.c.role, me.c.muted, me.c.pinned, me.c.last_read_message_id,
+            me.c.role, me.c.muted, me.c.pinned, me.c.notify, me.c.last_read_message_id,
             members_count.label("members_count"),
-            unread_count.label("unread_count"),
+            unread_count.label("unread_count"), mention_count.label("mention_count"),
             peer.c.id.label("peer_id"), peer.c.username.label("peer_username"),
             peer.c.display_name.label("peer_display_name"), peer.c.avatar_file_id.label("peer_avatar_file_id"),
             peer.c.availability.label("peer_availability"), peer.c.status_message.label("peer_status_message"),
@@ -271,5 +289,18 @@ def list_rooms(conn: Connection, user_id: int) -> list[Any]:
         .outerjoin(last, last.c.id == rooms.c.last_message_id)
         .outerjoin(sender, sender.c.id == last.c.sender_id)
         .order_by(rooms.c.last_activity_at.desc(), rooms.c.id.desc())
+    )
+    return list(conn.execute(stmt).all())
+
+
+def unread_rooms(conn: Connection, user_id: int) -> list[Any]:
+    """``(room_id, last_read_message_id, last_message_id)`` of the user's rooms with something after
+    the read marker (``POST /api/rooms/read-all``)."""
+    stmt = (
+        select(room_members.c.room_id, room_members.c.last_read_message_id, rooms.c.last_message_id)
+        .join(rooms, rooms.c.id == room_members.c.room_id)
+        .where(room_members.c.user_id == user_id, rooms.c.last_message_id.is_not(None),
+               room_members.c.last_read_message_id < rooms.c.last_message_id)
+        .order_by(room_members.c.room_id)
     )
     return list(conn.execute(stmt).all())

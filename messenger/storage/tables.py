@@ -89,8 +89,9 @@ room_members = Table(
     Column("role", String(16), nullable=False, default="member"),  # admin | member
     Column("joined_at", DateTime, nullable=False),
     Column("last_read_message_id", Integer, nullable=False, default=0),
-    Column("muted", Boolean, nullable=False, default=False),
+    Column("muted", Boolean, nullable=False, default=False),  # kept equal to notify == "none"
     Column("pinned", Boolean, nullable=False, default=False),
+    Column("notify", String(16), nullable=False, default="all", server_default="all"),  # all|mentions|none (0006)
     Index("ix_room_members_user_room", "user_id", "room_id"),
 )
 

@@ -77,7 +77,7 @@ def test_room_list_counts_and_order(app: Any, svc: Any) -> None:
     assert kim.post(f"/api/rooms/{first['id']}/read", json={"message_id": m["id"]}).status_code == 200
     assert kim.get("/api/rooms").get_json()["rooms"][0]["unread_count"] == 1
     r = kim.patch(f"/api/rooms/{second['id']}/settings", json={"pinned": True, "muted": True})
-    assert r.get_json()["settings"] == {"room_id": second["id"], "pinned": True, "muted": True}
+    assert r.get_json()["settings"] == {"room_id": second["id"], "pinned": True, "muted": True, "notify": "none"}
     by_id = {r["id"]: r for r in kim.get("/api/rooms").get_json()["rooms"]}
     assert by_id[second["id"]]["pinned"] is True and by_id[first["id"]]["pinned"] is False
     # Sender's own messages are never unread for them.
