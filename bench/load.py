@@ -518,17 +518,19 @@ def sweep(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
 
 
 # ---- scenarios: big room, connect storm, restart -------------------------------------------------
-def _scenario_worker(url: str, users: list[dict[str, Any]], wid: int, conn: Any) -> None:
-    asyncio.run(_scenario_async(url, users, wid, conn))
+def _scenario_worker(url: str, users: list[dict[str, Any]], wid: int, conn: Any, fixed_delay: bool) -> None:
+    asyncio.run(_scenario_async(url, users, wid, conn, fixed_delay))
 
 
-async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn: Any) -> None:
+async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn: Any, fixed_delay: bool) -> None:
     """A client process that obeys commands from the parent: (tag, command, args).
 
     Clients reconnect the way the web client does (messenger/web/static/js/socket.js): after the server
     closed the connection, a first attempt after a random 0.5–5 s; failed attempts back off 0.5 s × 2^n
     up to 4 s with ±50% jitter. After every reconnect a client catches up with ``after_id`` (HTTP for
-    the product, the bare stack's ``history`` event) from the newest message it holds.
+    the product, the bare stack's ``history`` event) from the newest message it holds. With
+    ``fixed_delay`` the first attempt comes exactly 1 s after the disconnect (the web client before
+    it had jitter), for comparison.
     """
     import random
 
@@ -540,6 +542,7 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
     received: list[tuple[str, int, float, int]] = []  # cmid, receiver, time, 1 = live / 2 = catch-up
     seen: dict[int, set[int]] = {}  # receiver -> message ids (catch-up overlaps live delivery)
     presence_events = [0]
+    errors: dict[str, int] = {}  # connect errors by text
     state: dict[int, dict[str, Any]] = {u["id"]: {"u": u, "c": None, "last": 0, "connected_at": None,
                                                  "caught_up_at": None, "disconnects": 0, "retry": False}
                                         for u in users}
@@ -579,7 +582,10 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
 
     async def connect_once(st: dict[str, Any]) -> bool:
         u = st["u"]
-        c = socketio.AsyncClient(reconnection=False, http_session=http)
+        # The cookie goes in the WebSocket request's own headers: engine.io would move a Cookie header
+        # given to connect() into the shared HTTP session's cookie jar, shared by every user.
+        extra = {"headers": {"Cookie": u["cookie"]}} if "cookie" in u else {}
+        c = socketio.AsyncClient(reconnection=False, http_session=http, websocket_extra_options=extra)
 
         async def on_new(data: dict[str, Any]) -> None:
             note(u["id"], data.get("message", {}), 1)
@@ -600,20 +606,19 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
         c.on("presence", on_presence)
         c.on("disconnect", on_disconnect)
         kwargs: dict[str, Any] = {"transports": ["websocket"], "wait_timeout": 30}
-        if "cookie" in u:
-            kwargs["headers"] = {"Cookie": u["cookie"]}
-        else:
+        if "auth" in u:
             kwargs["auth"] = u["auth"]
         try:
             await c.connect(url, **kwargs)
-        except Exception:
+        except Exception as exc:
+            errors[repr(exc)[:200]] = errors.get(repr(exc)[:200], 0) + 1
             return False
         st["c"] = c
         st["connected_at"] = time.time()
         return True
 
     async def reconnect(st: dict[str, Any]) -> None:
-        await asyncio.sleep(random.uniform(0.5, 5.0))
+        await asyncio.sleep(1.0 if fixed_delay else random.uniform(0.5, 5.0))
         attempt = 0
         while not await connect_once(st):
             await asyncio.sleep(min(4.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.5))
@@ -639,7 +644,8 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
 
         await asyncio.gather(*(one(uid) for uid in ids))
         done = [state[uid]["connected_at"] for uid in ids if state[uid]["c"] is not None]
-        return {"t0": t0, "last": max(done, default=t0), "connected": len(done), "failed": failed}
+        return {"t0": t0, "last": max(done, default=t0), "connected": len(done), "failed": failed,
+                "errors": dict(errors)}
 
     async def chat(ids: list[int], rate: float, duration: float) -> dict[str, Any]:
         sent: list[tuple[str, int, int]] = []
@@ -730,7 +736,7 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
 class Clients:
     """The scenario's client processes; every user lives in exactly one of them."""
 
-    def __init__(self, target: Target, procs: int) -> None:
+    def __init__(self, target: Target, procs: int, fixed_delay: bool = False) -> None:
         ctx = mp.get_context("spawn")
         self.target = target
         self.shares = [target.users[i::procs] for i in range(procs)]
@@ -742,7 +748,7 @@ class Clients:
         self._n = 0
         for wid, share in enumerate(self.shares):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_scenario_worker, args=(target.url, share, wid, child))
+            p = ctx.Process(target=_scenario_worker, args=(target.url, share, wid, child, fixed_delay))
             p.start()
             self.pipes.append(parent)
             self.procs.append(p)
@@ -900,6 +906,9 @@ def scenario_storm(target: Target, args: argparse.Namespace, n_background: int) 
         received, presence = _collect(clients)
         d = _deliveries(target, sent, acked, received)
         n = len(target.users) - n_background
+        errors = sorted({e for r in storm for e in r["errors"]})
+        if errors:
+            print(f"  {target.name}: connect errors: {errors[:3]}")
         out.update(
             storm_clients=n, connected=sum(r["connected"] for r in storm), failed=sum(r["failed"] for r in storm),
             all_connected_s=round(t_storm, 2),
@@ -917,8 +926,8 @@ def scenario_storm(target: Target, args: argparse.Namespace, n_background: int) 
 def scenario_restart(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     """Everyone connected, --rate msg/s flowing; after 5 s the server restarts; clients come back as
     the web client does and catch up; every acknowledged message must reach every other member."""
-    clients = Clients(target, args.procs)
-    out: dict[str, Any] = {"target": target.name}
+    clients = Clients(target, args.procs, fixed_delay=args.reconnect == "fixed")
+    out: dict[str, Any] = {"target": target.name, "reconnect": args.reconnect}
     try:
         clients.call("connect", lambda w, ids: {"ids": ids, "concurrency": 100, "retry": True})
         _collect(clients, drain=0.5)
@@ -997,6 +1006,8 @@ def main() -> int:
     parser.add_argument("--background", type=int, default=100, help="storm: clients chatting in rooms of 20")
     parser.add_argument("--background-rate", type=float, default=20.0, help="storm: their msg/s")
     parser.add_argument("--concurrency", type=int, default=200, help="storm: connects in flight")
+    parser.add_argument("--reconnect", choices=("jitter", "fixed"), default="jitter",
+                        help="restart: first attempt after a random 0.5-5 s (web client) or exactly 1 s (before)")
     args = parser.parse_args()
     names = [t.strip() for t in args.targets.split(",") if t.strip()]
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cores", flush=True)

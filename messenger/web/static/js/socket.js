@@ -6,10 +6,16 @@ const SERVER_EVENTS = ['new_message', 'message_edited', 'message_deleted', 'read
   'reaction_updated', 'pin_updated', 'poll_updated', 'room_updated', 'room_removed', 'room_settings_updated', 'upload_scan_done',
   'session_revoked', 'server_shutdown', 'preferences'];
 
+// When the server closes every connection at once (a restart for an update or a restore), a fixed
+// delay would bring every client back in the same instant: the first attempt waits a random 0.5–5 s.
+// Failed attempts then back off with socket.io's own reconnection: 0.5 s doubling up to 4 s, each
+// delay ±50% at random. After the reconnect app.js catches up with `after_id`.
+export function returnDelayMs(random = Math.random()) { return 500 + random * 4500; }
+
 export function connect() {
   if (sock) return sock;
   sock = window.io({ path: '/socket.io', transports: ['websocket', 'polling'], tryAllTransports: true,
-    reconnectionDelay: 500, reconnectionDelayMax: 4000 });
+    reconnectionDelay: 500, reconnectionDelayMax: 4000, randomizationFactor: 0.5 });
   let everConnected = false;
   sock.on('connect', () => {
     state.connected = true;
@@ -19,7 +25,7 @@ export function connect() {
   sock.on('disconnect', (reason) => {
     state.connected = false;
     emit('connection', { connected: false, reason });
-    if (reason === 'io server disconnect') setTimeout(() => sock && sock.connect(), 1000);
+    if (reason === 'io server disconnect') setTimeout(() => sock && !sock.connected && sock.connect(), returnDelayMs());
   });
   sock.on('connect_error', (err) => {
     state.connected = false;
