@@ -9,7 +9,8 @@ from typing import Any
 from messenger.accounts import store as accounts_store
 from messenger.core.context import Services
 from messenger.core.validation import Field, parse
-from messenger.realtime import SocketUser, chat_room
+from messenger.realtime import SocketUser, chat_room, user_room
+from messenger.realtime.coalesce import Coalescer
 from messenger.rooms import store
 from messenger.rooms.service import emit_to_members, require_member
 
@@ -98,22 +99,64 @@ def stop_typing_of_socket(svc: Services, user: SocketUser) -> None:
             _emit_typing(svc, user, key[0], False)
 
 
+PRESENCE_BATCH_SECONDS = 1.0  # at most one presence batch per watcher (per node) per second
+
+
 def broadcast_presence(svc: Services, user_id: int, presence: str) -> None:
-    """Presence hook, the ONE place presence events are sent from (connect, disconnect, idle, and the
-    user's own availability or status message changing).
+    """Presence hook, the ONE place presence changes are sent from (connect, disconnect, idle, and the
+    user's own availability or status message changing): queue the change; :func:`flush_presence`
+    sends it with the others of the second.
 
     Who hears it (docs/API.md, "Presence"): the user's own sockets and every user sharing a room with
-    them. ``{user_id, presence, availability, status_message}``.
+    them (not an announcement room).
     """
+    coalescer = svc.extras.get("presence_batches")
+    if coalescer is None:
+        coalescer = svc.extras["presence_batches"] = Coalescer(svc.socketio, PRESENCE_BATCH_SECONDS,
+                                                               lambda items: flush_presence(svc, items))
+    coalescer.add(user_id, presence)
+
+
+def flush_presence(svc: Services, changes: dict[int, str]) -> None:
+    """``presence_batch`` {updates:[{user_id, presence, availability, status_message}]} to every user who
+    shares a room with a changed
+    user (and to the changed users themselves), each watcher getting one batch with every change it
+    may see. Watchers that see the same changes (all members of one big room) get one emit, encoded
+    once, to the list of their channels."""
     with svc.db.read() as conn:
-        peers = set(store.users_sharing_a_room(conn, user_id))
-        row = accounts_store.get_user(conn, user_id)
-    peers.add(user_id)
-    payload = {"user_id": user_id, "presence": presence,
-               "availability": (row.availability if row else None) or "online",
-               "status_message": (row.status_message if row else "") or ""}
-    for peer in sorted(peers):
-        svc.realtime.emit_user("presence", payload, peer)
+        rows = store.members_of_rooms_of(conn, sorted(changes))
+        people = {row.id: row for row in accounts_store.get_users(conn, sorted(changes))}
+
+    def update(uid: int) -> dict[str, Any]:
+        row = people.get(uid)
+        return {"user_id": uid, "presence": changes[uid],
+                "availability": (row.availability if row else None) or "online",
+                "status_message": (row.status_message if row else "") or ""}
+
+    changed_in: dict[int, set[int]] = {}
+    members: list[tuple[int, int]] = []
+    for room_id, member in rows:
+        members.append((room_id, member))
+        if member in changes:
+            changed_in.setdefault(room_id, set()).add(member)
+    rooms_of: dict[int, list[int]] = {}
+    for room_id, member in members:
+        rooms_of.setdefault(member, []).append(room_id)
+    for user_id in changes:  # a user in no room still hears their own change
+        rooms_of.setdefault(user_id, [])
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for member, room_ids in rooms_of.items():
+        groups.setdefault(tuple(sorted(set(room_ids))), []).append(member)
+    for room_ids, watchers in groups.items():
+        seen: set[int] = set().union(*(changed_in[r] for r in room_ids)) if room_ids else set()
+        singles = [w for w in watchers if w in changes and w not in seen]
+        targets = [user_room(w) for w in watchers if w not in singles]
+        if seen and targets:
+            updates = [update(u) for u in sorted(seen)]
+            svc.socketio.emit("presence_batch", {"updates": updates}, to=targets)
+        for w in singles:
+            updates = [update(u) for u in sorted(seen | {w})]
+            svc.socketio.emit("presence_batch", {"updates": updates}, to=user_room(w))
 
 
 def install(svc: Services) -> None:

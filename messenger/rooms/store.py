@@ -195,12 +195,28 @@ def active_users(conn: Connection, user_ids: list[int]) -> list[Any]:
     return list(conn.execute(select(users).where(users.c.id.in_(user_ids), _active_user())).all())
 
 
+def _without_announcement_rooms(query: Any) -> Any:
+    """Announcement rooms (every user is in one; issue #15: a room of kind "announcement") carry no
+    presence: the same audience rule for presence events and the online-now list."""
+    if "kind" in rooms.c:
+        query = query.where(room_members.c.room_id.not_in(select(rooms.c.id).where(rooms.c.kind == "announcement")))
+    return query
+
+
 def users_sharing_a_room(conn: Connection, user_id: int) -> list[int]:
     mine = select(room_members.c.room_id).where(room_members.c.user_id == user_id)
     rows = conn.execute(
-        select(room_members.c.user_id).where(room_members.c.room_id.in_(mine)).distinct()
+        _without_announcement_rooms(select(room_members.c.user_id).where(room_members.c.room_id.in_(mine)).distinct())
     ).all()
     return [int(r.user_id) for r in rows]
+
+
+def members_of_rooms_of(conn: Connection, user_ids: list[int]) -> list[Any]:
+    """``(room_id, user_id)`` of every member of every room one of ``user_ids`` is in: who watches
+    whose presence."""
+    theirs = select(room_members.c.room_id).where(room_members.c.user_id.in_(user_ids))
+    query = select(room_members.c.room_id, room_members.c.user_id).where(room_members.c.room_id.in_(theirs))
+    return list(conn.execute(_without_announcement_rooms(query)).all())
 
 
 _ADVANCE_READ = HotStatement(

@@ -44,9 +44,10 @@ def test_typing_relays_and_expires_and_presence_reaches_room_peers(live_server: 
     e = eve.socket()
     a = kim.socket()
     try:
-        b.wait_for("presence", lambda d: d == {"user_id": kim.id, "presence": "online", "availability": "online", "status_message": ""})
+        b.wait_for("presence_batch", lambda d: {"user_id": kim.id, "presence": "online", "availability": "online",
+                                                "status_message": ""} in d["updates"])
         assert a.call("set_presence", {"presence": "away"})["ok"]
-        b.wait_for("presence", lambda d: (d["user_id"], d["presence"]) == (kim.id, "away"))
+        b.wait_for("presence_batch", lambda d: (kim.id, "away") in [(u["user_id"], u["presence"]) for u in d["updates"]])
         assert a.call("typing", {"room_id": room["id"], "is_typing": True}) == {"ok": True}
         started = time.monotonic()
         got = b.wait_for("typing", lambda d: d["is_typing"] is True)
@@ -59,11 +60,11 @@ def test_typing_relays_and_expires_and_presence_reaches_room_peers(live_server: 
         assert a.of("typing") == []  # never echoed to the typist
         a.call("typing", {"room_id": room["id"], "is_typing": True})
         a.disconnect()  # closing the tab stops typing at once
-        stops = b.wait_for("presence", lambda d: (d["user_id"], d["presence"]) == (kim.id, "offline"))
+        stops = b.wait_for("presence_batch", lambda d: (kim.id, "offline") in [(u["user_id"], u["presence"]) for u in d["updates"]])
         assert stops
         assert len([d for d in b.of("typing") if d["is_typing"] is False]) == 2
         time.sleep(0.2)
-        assert [d for d in e.of("presence") if d["user_id"] == kim.id] == []  # eve shares no room with kim
+        assert [u for d in e.of("presence_batch") for u in d["updates"] if u["user_id"] == kim.id] == []  # no room
     finally:
         for s in (a, b, e):
             s.disconnect()
@@ -130,3 +131,35 @@ def test_deactivating_the_only_admin_hands_the_room_over(live_server: Any) -> No
         assert roles[lee.id] == "admin" and roles[park.id] == "member"
     finally:
         b.disconnect()
+
+
+def test_presence_changes_arrive_coalesced_at_most_one_batch_a_second(start_server: Any) -> None:
+    """Eight members come online one after the other, then all leave at once: a watcher hears every
+    change, in batches that hold each user at most once, never more than one batch per second."""
+    live_server = start_server(RATE_LIMIT_REGISTER="100/minute")
+    boss = LiveUser(live_server.url, "boss")
+    team = [LiveUser(live_server.url, f"member{i}") for i in range(8)]
+    group(boss, "전체", *team)
+    watcher = boss.socket()
+    socks: list[Any] = []
+    try:
+        watcher.wait_for("presence_batch", lambda d: boss.id in [x["user_id"] for x in d["updates"]])
+        started = time.monotonic()
+        socks = [u.socket() for u in team]
+        for u in team:
+            watcher.wait_for("presence_batch", lambda d, uid=u.id: (uid, "online")
+                             in [(x["user_id"], x["presence"]) for x in d["updates"]], timeout=10)
+        batches = [d["updates"] for d in watcher.of("presence_batch")][1:]
+        assert len(batches) <= time.monotonic() - started + 1  # one a second at most (the first at once)
+        assert all(len({x["user_id"] for x in b}) == len(b) for b in batches)
+        before = len(watcher.of("presence_batch"))
+        for s in socks:
+            s.disconnect()
+        for u in team:
+            watcher.wait_for("presence_batch", lambda d, uid=u.id: (uid, "offline")
+                             in [(x["user_id"], x["presence"]) for x in d["updates"]], timeout=10)
+        gone = watcher.of("presence_batch")[before:]
+        assert 1 <= len(gone) <= 2  # eight changes within a moment: the first batch at once, the rest merged
+    finally:
+        for s in (watcher, *socks):
+            s.disconnect()

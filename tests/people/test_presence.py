@@ -10,6 +10,17 @@ import requests
 from tests.helpers import LiveUser
 
 
+def updates(rec: Any) -> list[dict[str, Any]]:
+    """Every presence update a socket received, in order (they come in coalesced ``presence_batch``es)."""
+    return [u for d in rec.of("presence_batch") for u in d["updates"]]
+
+
+def wait_presence(rec: Any, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
+    """The first presence update matching ``predicate``, waiting for it."""
+    batch = rec.wait_for("presence_batch", lambda d: any(predicate(u) for u in d["updates"]), timeout)
+    return next(u for u in batch["updates"] if predicate(u))
+
+
 def _kim_and_lee(live_server: Any) -> tuple[LiveUser, LiveUser, LiveUser]:
     kim = LiveUser(live_server.url, "kim", "김민지")
     lee = LiveUser(live_server.url, "lee", "이서준")
@@ -24,24 +35,24 @@ def test_away_only_when_every_tab_is_idle(live_server: Any) -> None:
     watcher = lee.socket()
     tab1, tab2 = kim.socket(), kim.socket()
     try:
-        watcher.wait_for("presence", lambda d: d["user_id"] == kim.id and d["presence"] == "online")
+        wait_presence(watcher, lambda d: d["user_id"] == kim.id and d["presence"] == "online")
         assert tab1.call("set_presence", {"presence": "away"}) == {"ok": True, "presence": "online"}
         assert tab1.call("set_presence", {"presence": "away"}) == {"ok": True, "presence": "online"}  # repeat: no-op
         assert tab2.call("set_presence", {"presence": "away"}) == {"ok": True, "presence": "away"}
-        watcher.wait_for("presence", lambda d: d["user_id"] == kim.id and d["presence"] == "away")
+        wait_presence(watcher, lambda d: d["user_id"] == kim.id and d["presence"] == "away")
         assert kim.get(f"/api/users/{kim.id}").json()["user"]["presence"] == "away"
         assert tab1.call("set_presence", {"presence": "online"}) == {"ok": True, "presence": "online"}
-        watcher.wait_for("presence", lambda d: d["user_id"] == kim.id and d["presence"] == "online")
+        wait_presence(watcher, lambda d: d["user_id"] == kim.id and d["presence"] == "online")
         # The active tab closes; the idle one stays: away, not offline.
         tab1.disconnect()
-        watcher.wait_for("presence", lambda d: d["user_id"] == kim.id and d["presence"] == "away")
+        wait_presence(watcher, lambda d: d["user_id"] == kim.id and d["presence"] == "away")
         # A new tab is active again.
         tab3 = kim.socket()
-        watcher.wait_for("presence", lambda d: d["user_id"] == kim.id and d["presence"] == "online"
-                         and len([e for e in watcher.of("presence") if e["presence"] == "online"]) >= 3)
+        wait_presence(watcher, lambda d: d["user_id"] == kim.id and d["presence"] == "online"
+                         and len([e for e in updates(watcher) if e["presence"] == "online"]) >= 3)
         tab3.disconnect()
         tab2.disconnect()
-        watcher.wait_for("presence", lambda d: d["user_id"] == kim.id and d["presence"] == "offline")
+        wait_presence(watcher, lambda d: d["user_id"] == kim.id and d["presence"] == "offline")
     finally:
         watcher.disconnect()
 
@@ -53,18 +64,18 @@ def test_availability_and_message_reach_room_peers_only(live_server: Any) -> Non
         r = kim.patch("/api/me", json={"availability": "dnd", "status_message": "회의 중 ~15시"})
         assert r.status_code == 200
         expected = {"user_id": kim.id, "presence": "online", "availability": "dnd", "status_message": "회의 중 ~15시"}
-        assert watcher.wait_for("presence", lambda d: d["availability"] == "dnd") == expected
-        assert own.wait_for("presence", lambda d: d["availability"] == "dnd") == expected  # other tabs too
+        assert wait_presence(watcher, lambda d: d["availability"] == "dnd") == expected
+        assert wait_presence(own, lambda d: d["availability"] == "dnd") == expected  # other tabs too
         # The same in the room list (direct peer), the room's members and the profile.
         peer = lee.get("/api/rooms").json()["rooms"][0]["peer"]
         assert (peer["availability"], peer["status_message"], peer["presence"]) == ("dnd", "회의 중 ~15시", "online")
         # A change of display name alone is not a presence change.
         kim.patch("/api/me", json={"display_name": "김민지2"})
         assert kim.patch("/api/me", json={"availability": "online"}).status_code == 200
-        watcher.wait_for("presence", lambda d: d["availability"] == "online")
-        assert [e["availability"] for e in watcher.of("presence") if e["user_id"] == kim.id
+        wait_presence(watcher, lambda d: d["availability"] == "online")
+        assert [e["availability"] for e in updates(watcher) if e["user_id"] == kim.id
                 and e["availability"] != "online"] == ["dnd"]
-        assert [e for e in outsider.of("presence") if e["user_id"] == kim.id] == []  # shares no room
+        assert [e for e in updates(outsider) if e["user_id"] == kim.id] == []  # shares no room
     finally:
         for s in (watcher, outsider, own):
             s.disconnect()

@@ -2,7 +2,7 @@
 import { state, emit } from './state.js';
 
 let sock = null;
-const SERVER_EVENTS = ['new_message', 'message_edited', 'message_deleted', 'read_updated', 'typing', 'presence',
+const SERVER_EVENTS = ['new_message', 'message_edited', 'message_deleted', 'read_updated', 'typing',
   'reaction_updated', 'pin_updated', 'poll_updated', 'room_updated', 'room_removed', 'room_settings_updated', 'upload_scan_done',
   'session_revoked', 'server_shutdown', 'preferences'];
 
@@ -34,6 +34,8 @@ export function connect() {
     if (code) emit('auth_lost', { code });
   });
   for (const name of SERVER_EVENTS) sock.on(name, (data) => emit('sio:' + name, data || {}));
+  // Presence comes in coalesced batches (docs/API.md, "Coalesced events"): one `sio:presence` per update.
+  sock.on('presence_batch', (data) => { for (const u of (data && data.updates) || []) emit('sio:presence', u); });
   return sock;
 }
 
