@@ -542,6 +542,7 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
     received: list[tuple[str, int, float, int]] = []  # cmid, receiver, time, 1 = live / 2 = catch-up
     seen: dict[int, set[int]] = {}  # receiver -> message ids (catch-up overlaps live delivery)
     presence_events = [0]
+    presence_updates = [0]
     errors: dict[str, int] = {}  # connect errors by text
     state: dict[int, dict[str, Any]] = {u["id"]: {"u": u, "c": None, "last": 0, "connected_at": None,
                                                  "caught_up_at": None, "disconnects": 0, "retry": False}
@@ -590,9 +591,13 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
         async def on_new(data: dict[str, Any]) -> None:
             note(u["id"], data.get("message", {}), 1)
 
-        async def on_presence(data: dict[str, Any]) -> None:
-            batch = data.get("updates") if isinstance(data, dict) else None
-            presence_events[0] += len(batch) if isinstance(batch, list) else 1
+        async def on_presence(data: dict[str, Any]) -> None:  # one event per user and change
+            presence_events[0] += 1
+            presence_updates[0] += 1
+
+        async def on_presence_batch(data: dict[str, Any]) -> None:  # coalesced: many changes per event
+            presence_events[0] += 1
+            presence_updates[0] += len(data.get("updates", []))
 
         async def on_disconnect(*_: Any) -> None:
             if st["c"] is c:
@@ -604,6 +609,7 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
 
         c.on("new_message", on_new)
         c.on("presence", on_presence)
+        c.on("presence_batch", on_presence_batch)
         c.on("disconnect", on_disconnect)
         kwargs: dict[str, Any] = {"transports": ["websocket"], "wait_timeout": 30}
         if "auth" in u:
@@ -714,9 +720,9 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
             coro = caught_up(params["timeout"])
         elif cmd == "collect":
             await asyncio.sleep(params.get("drain", 3.0))
-            conn.send((tag, {"received": received, "presence": presence_events[0]}))
+            conn.send((tag, {"received": received, "presence": (presence_events[0], presence_updates[0])}))
             received.clear()
-            presence_events[0] = 0
+            presence_events[0] = presence_updates[0] = 0
             continue
         elif cmd == "quit":
             for st in state.values():
@@ -841,13 +847,15 @@ def _merge_chat(results: list[dict[str, Any]]) -> tuple[list[tuple[str, int, int
     return sent, acked
 
 
-def _collect(clients: Clients, drain: float = 3.0) -> tuple[list[tuple[str, int, float, int]], int]:
+def _collect(clients: Clients, drain: float = 3.0) -> tuple[list[tuple[str, int, float, int]], tuple[int, int]]:
+    """Deliveries since the last collect, and presence (events, user updates they carried)."""
     received: list[tuple[str, int, float, int]] = []
-    presence = 0
+    events = updates = 0
     for r in clients.call("collect", lambda w, ids: {"drain": drain}):
         received += [tuple(x) for x in r["received"]]  # type: ignore[misc]
-        presence += r["presence"]
-    return received, presence
+        events += r["presence"][0]
+        updates += r["presence"][1]
+    return received, (events, updates)
 
 
 def scenario_bigroom(target: Target, args: argparse.Namespace) -> dict[str, Any]:
@@ -916,7 +924,7 @@ def scenario_storm(target: Target, args: argparse.Namespace, n_background: int) 
             presence_events=presence, background=d)
         print(f"  {target.name}: {out['connected']}/{n} connected in {t_storm:.2f} s "
               f"({out['failed']} failed), server CPU per connect {out['cpu_per_connect_ms']} ms, "
-              f"presence events delivered {presence}; background chat during the storm: "
+              f"presence: {presence[0]} events carrying {presence[1]} updates; background chat during the storm: "
               f"p99 {d['p99']:.0f} ms (max {d['max']:.0f}), lost {d['lost']}", flush=True)
     finally:
         out["client_cpu_s"] = round(clients.close(), 1)
