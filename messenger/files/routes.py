@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request, send_file
 
-from messenger.accounts.auth import current_auth, login_required, user_key
+from messenger.accounts.auth import client_ip, current_auth, login_required, user_key
 from messenger.accounts.service import user_dict
 from messenger.core.context import Services
 from messenger.core.errors import ApiError, not_found
@@ -89,7 +89,20 @@ def register(app: Flask, svc: Services) -> None:
             raise not_found("room")
         limit = int_arg(request.args, "limit", default=50, minimum=1, maximum=100) or 50
         before_id = int_arg(request.args, "before_id", minimum=1, maximum=MAX_ID)
-        return jsonify(service.room_files(svc, current_auth().user_id, room_id, before_id, limit))
+        kind = request.args.get("kind") or None
+        if kind is not None and kind not in service.FILE_KINDS:
+            raise ApiError(400, "invalid_field", "kind must be image or file")
+        q = request.args.get("q") or ""
+        if len(q) > 200:
+            raise ApiError(400, "invalid_field", "q is at most 200 characters")
+        return jsonify(service.room_files(svc, current_auth().user_id, room_id, before_id, limit, kind=kind, q=q,
+                                          file_type=request.args.get("type")))
+
+    @bp.delete("/api/files/<int:file_id>")
+    @login_required
+    def delete_file(file_id: int):  # type: ignore[no-untyped-def]
+        message_ids = service.delete_file(svc, current_auth().user_id, file_id, client_ip())
+        return jsonify({"ok": True, "message_ids": message_ids})
 
     @bp.post("/api/me/avatar")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)

@@ -65,8 +65,11 @@ def file_dict(row: Any) -> dict[str, Any]:
 
 
 def file_dicts(conn: Any, file_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """``{id: file}`` for message payloads, one query for all ids (deleted files are left out)."""
-    return {row.id: file_dict(row) for row in store.get_files(conn, file_ids) if row.deleted_at is None}
+    """``{id: file}`` for message payloads, one query for all ids. A file deleted on its own (the
+    uploader or a room admin; its message stays) is ``{id, deleted: true}``: the message shows
+    "삭제된 파일"."""
+    return {row.id: file_dict(row) if row.deleted_at is None else {"id": row.id, "deleted": True}
+            for row in store.get_files(conn, file_ids)}
 
 
 # ---- storage ---------------------------------------------------------------------------------------
@@ -279,11 +282,18 @@ def download_path(svc: Services, row: Any, thumb: bool) -> Path:
     return abs_path(svc, rel)
 
 
-def room_files(svc: Services, user_id: int, room_id: int, before_id: int | None, limit: int) -> dict[str, Any]:
-    """``GET /api/rooms/<id>/files``: files shared in live messages, newest first."""
+FILE_KINDS = ("image", "file")
+
+
+def room_files(svc: Services, user_id: int, room_id: int, before_id: int | None, limit: int,
+               kind: str | None = None, q: str = "", file_type: str | None = None) -> dict[str, Any]:
+    """``GET /api/rooms/<id>/files``: files shared in live messages, newest first; ``kind`` images or
+    other files, ``q`` part of the name (case-insensitive), ``file_type`` an extension or mime family."""
+    mime_prefix, extension = _file_type(file_type)
     with svc.db.read() as conn:
         _require_member(conn, room_id, user_id)
-        rows = store.room_files(conn, room_id, before_id, limit + 1)
+        rows = store.room_files(conn, room_id, before_id, limit + 1, kind=kind, name=q.strip().casefold(),
+                                mime_prefix=mime_prefix, extension=extension)
     items = []
     for row in rows[:limit]:
         item = file_dict(row)
@@ -291,6 +301,57 @@ def room_files(svc: Services, user_id: int, room_id: int, before_id: int | None,
                     created_at=iso(row.shared_at))
         items.append(item)
     return {"files": items, "has_more": len(rows) > limit}
+
+
+MIME_FAMILIES = ("image", "video", "audio", "text", "application")
+
+
+def _file_type(raw: str | None) -> tuple[str | None, str | None]:
+    """``pdf``/``.pdf`` → an extension; ``image``/``image/*``/``application/pdf`` → a mime prefix."""
+    value = (raw or "").strip().lower()
+    if not value:
+        return None, None
+    if "/" in value or value in MIME_FAMILIES:
+        family = value[:-2] if value.endswith("/*") else value
+        if family.split("/")[0] not in MIME_FAMILIES or len(family) > 100:
+            raise ApiError(400, "invalid_field", "type must be an extension (pdf) or a mime family (image)")
+        return (family + "/" if "/" not in family else family), None
+    ext = value.lstrip(".")
+    if not ext.isalnum() or len(ext) > 10:
+        raise ApiError(400, "invalid_field", "type must be an extension (pdf) or a mime family (image)")
+    return None, "." + ext
+
+
+def delete_file(svc: Services, user_id: int, file_id: int, client_ip: str | None = None) -> list[int]:
+    """``DELETE /api/files/<id>``: the uploader or an admin of the file's room deletes a shared file.
+
+    Its messages stay and show the file as deleted (``message_edited`` to each room); download and
+    thumbnail answer 404; the bytes leave the disk. Returns the ids of the messages that carried it.
+    """
+    from messenger.audit import store as audit_store
+    from messenger.messages.serialize import message_dicts
+    from messenger.rooms.service import emit_to_members, require_member
+
+    with svc.db.begin() as conn:
+        row = store.get_file(conn, file_id)
+        if row is None or row.purpose != "message" or row.deleted_at is not None or row.room_id is None:
+            raise not_found("file")
+        role = require_member(conn, int(row.room_id), user_id)
+        own = row.uploader_id == user_id
+        if not own and role != "admin":
+            raise ApiError(403, "forbidden", "Only the uploader or a room administrator can delete a file",
+                           "올린 사람이나 대화방 관리자만 파일을 삭제할 수 있습니다.")
+        carriers = store.messages_with_file(conn, file_id)
+        if not own:
+            audit_store.add(conn, "room", "file_deleted", actor_id=user_id, room_id=int(row.room_id),
+                            target_user_id=row.uploader_id, target_id=str(file_id),
+                            details={"name": row.original_name}, client_ip=client_ip)
+    delete_stored_files(svc, [file_id])
+    with svc.db.read() as conn:
+        updated = message_dicts(svc, conn, [int(m.id) for m in carriers], 0)
+    for message in updated.values():
+        emit_to_members(svc, "message_edited", {"message": message}, int(message["room_id"]))
+    return sorted(updated)
 
 
 def set_avatar(svc: Services, user_id: int, file: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, exists, insert, select, update
+from sqlalchemy import Connection, exists, func, insert, select, update
 
 from messenger.storage.db import utcnow
 from messenger.storage.tables import files, messages, upload_jobs, users
@@ -73,12 +73,27 @@ def live_stored_paths(conn: Connection, after_id: int, limit: int) -> tuple[int 
     return (int(rows[-1].id) if len(rows) == limit else None), paths
 
 
-def room_files(conn: Connection, room_id: int, before_id: int | None, limit: int) -> list[Any]:
-    """Files shared in a room's live messages, newest message first (uses ix_messages_room_id_id)."""
+def room_files(conn: Connection, room_id: int, before_id: int | None, limit: int, *, kind: str | None = None,
+               name: str = "", mime_prefix: str | None = None, extension: str | None = None) -> list[Any]:
+    """Files shared in a room's live messages, newest message first (uses ix_messages_room_id_id).
+
+    ``kind`` ``image`` (image/*) or ``file`` (the rest); ``name`` a case-folded part of the file name;
+    ``mime_prefix`` (``image/`` or a full type) and ``extension`` (``.pdf``) narrow further."""
     cond = [messages.c.room_id == room_id, messages.c.file_id.is_not(None), messages.c.deleted_at.is_(None),
             files.c.deleted_at.is_(None), files.c.scan_status == "clean"]
     if before_id is not None:
         cond.append(messages.c.id < before_id)
+    if kind == "image":
+        cond.append(files.c.mime.like("image/%"))
+    elif kind == "file":
+        cond.append(~files.c.mime.like("image/%"))
+    if name:
+        cond.append(func.lower(files.c.original_name).contains(name, autoescape=True))
+    if mime_prefix:
+        cond.append(files.c.mime.startswith(mime_prefix, autoescape=True) if mime_prefix.endswith("/")
+                    else files.c.mime == mime_prefix)
+    if extension:
+        cond.append(func.lower(files.c.original_name).endswith(extension, autoescape=True))
     query = (
         select(files, messages.c.id.label("message_id"), messages.c.created_at.label("shared_at"),
                users.c.display_name.label("sender_name"), messages.c.sender_id)
@@ -89,6 +104,12 @@ def room_files(conn: Connection, room_id: int, before_id: int | None, limit: int
         .limit(limit)
     )
     return list(conn.execute(query).all())
+
+
+def messages_with_file(conn: Connection, file_id: int) -> list[Any]:
+    """The messages (any room, deleted or not) that carry this file: ``(id, room_id)``."""
+    return list(conn.execute(select(messages.c.id, messages.c.room_id).where(messages.c.file_id == file_id)
+                             .order_by(messages.c.id)).all())
 
 
 # ---- scan jobs --------------------------------------------------------------------------------------

@@ -253,7 +253,7 @@ def test_delete_stored_files_removes_bytes_and_thumbnail(svc: Any, trio: Any) ->
     assert not (svc.settings.upload_dir / row.stored_path).exists()
     assert not (svc.settings.upload_dir / row.thumbnail_path).exists()
     with svc.db.read() as conn:
-        assert files_service.file_dicts(conn, [f["id"]]) == {}
+        assert files_service.file_dicts(conn, [f["id"]]) == {f["id"]: {"id": f["id"], "deleted": True}}  # no name, no url
 
 
 def test_uploads_never_sent_are_purged(svc: Any, trio: Any) -> None:

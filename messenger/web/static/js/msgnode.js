@@ -23,6 +23,7 @@ function isMe(name) {
 }
 
 function fileBody(f) {
+  if (f.deleted) return h('span', { class: 'file deleted-file', dataset: { testid: 'file-deleted' } }, icon('file'), h('span', { text: t('files.deleted') }));
   const isImage = (f.mime || '').startsWith('image/') && f.thumbnail_url;
   const link = h('a', { class: 'file', href: f.url, target: '_blank', rel: 'noopener', download: isImage ? null : f.name });
   if (isImage) {

@@ -1,0 +1,141 @@
+"""Images and files in the browser: the lightbox (previous/next across the room's images, keyboard,
+zoom, download link), the room's media panel (tabs, type filter, name search), deleting a file seen
+live as "삭제된 파일" on the other side, and both panels at 375 px."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.ui import message, new_page, open_direct, open_room, register, send, unique
+
+
+def png_bytes(color: str) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 200), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def share(page: Page, name: str, data: bytes, mime: str = "image/png") -> None:
+    before = page.locator('[data-testid="message"]').count()
+    page.get_by_test_id("attach-input").set_input_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
+    expect(page.locator('[data-testid="message"]')).to_have_count(before + 1, timeout=15000)
+    expect(page.locator('[data-testid="message"]').last).not_to_have_class("pending", timeout=15000)
+
+
+@pytest.fixture
+def pair(browser: Browser, server):  # type: ignore[no-untyped-def]
+    ca, cb = browser.new_context(), browser.new_context()
+    a, b = new_page(ca), new_page(cb)
+    errors: list[str] = []
+    for p in (a, b):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    alice, bob = unique("kim"), unique("lee")
+    register(a, server.url, alice, "김민지")
+    register(b, server.url, bob, "이서준")
+    room_id = open_direct(a, bob)
+    send(a, "사진 올립니다")
+    expect(message(a, "사진 올립니다")).to_have_count(1)
+    for name, color in (("첫째.png", "#c0392b"), ("둘째.png", "#27ae60"), ("셋째.png", "#2980b9")):
+        share(a, name, png_bytes(color))
+    open_room(b, room_id)
+    yield a, b, room_id, errors
+    ca.close()
+    cb.close()
+
+
+def test_lightbox_navigation_keyboard_and_zoom(pair) -> None:  # type: ignore[no-untyped-def]
+    _a, b, _room, errors = pair
+    thumbs = b.locator('[data-testid="message"] img.thumb')
+    expect(thumbs).to_have_count(3, timeout=15000)
+    thumbs.nth(1).click()
+    box = b.get_by_test_id("lightbox")
+    expect(box).to_be_visible()
+    position = b.get_by_test_id("lightbox-position")
+    expect(position).to_have_text("2 / 3")
+    expect(b.get_by_test_id("lightbox-image")).to_have_attribute("alt", "둘째.png")
+    b.keyboard.press("ArrowRight")
+    expect(position).to_have_text("3 / 3")
+    expect(b.get_by_test_id("lightbox-next")).to_be_disabled()
+    b.keyboard.press("ArrowLeft")
+    b.keyboard.press("ArrowLeft")
+    expect(position).to_have_text("1 / 3")
+    expect(b.get_by_test_id("lightbox-image")).to_have_attribute("alt", "첫째.png")
+    expect(b.get_by_test_id("lightbox-prev")).to_be_disabled()
+    b.get_by_test_id("lightbox-next").click()
+    expect(position).to_have_text("2 / 3")
+    b.get_by_test_id("lightbox-zoom").click()
+    expect(b.get_by_test_id("lightbox-image")).to_have_attribute("style", "transform: scale(1.5);")
+    href = b.get_by_test_id("lightbox-download").get_attribute("href")
+    assert href and href.startswith("/files/") and b.get_by_test_id("lightbox-download").get_attribute("download") == "둘째.png"
+    b.wait_for_function("() => { const i = document.querySelector('.lb-img'); return i && i.complete && i.naturalWidth === 320; }")
+    b.keyboard.press("Escape")
+    expect(box).to_be_hidden()
+    assert errors == []
+
+
+def test_media_panel_tabs_filter_search_and_delete_seen_live(pair) -> None:  # type: ignore[no-untyped-def]
+    a, b, _room, errors = pair
+    share(a, "견적서_최종.txt", "견적 금액".encode(), "text/plain")
+    share(a, "회의록.txt", "회의".encode(), "text/plain")
+    b.get_by_test_id("media-open").click()
+    panel = b.get_by_test_id("media-panel")
+    expect(panel).to_be_visible()
+    expect(panel.get_by_test_id("media-image")).to_have_count(3)
+    panel.get_by_test_id("media-image").first.locator("button").click()  # newest first: 셋째
+    expect(b.get_by_test_id("lightbox-position")).to_have_text("3 / 3")
+    b.keyboard.press("Escape")
+    expect(b.get_by_test_id("lightbox")).to_be_hidden()
+    panel.get_by_test_id("media-tab-file").click()
+    files = panel.get_by_test_id("media-file")
+    expect(files).to_have_count(2)
+    panel.get_by_test_id("media-search").fill("견적")
+    expect(files).to_have_count(1)
+    expect(files).to_contain_text("견적서_최종.txt")
+    panel.get_by_test_id("media-search").fill("")
+    panel.get_by_test_id("media-type").select_option("pdf")
+    expect(panel.locator(".empty")).to_be_visible()
+    expect(files.get_by_test_id("media-delete")).to_have_count(0)  # B neither uploaded them nor is an admin
+    b.keyboard.press("Escape")
+    # A, the uploader, deletes 회의록.txt from the panel; B's message turns into "삭제된 파일".
+    a.get_by_test_id("media-open").click()
+    a.get_by_test_id("media-tab-file").click()
+    a.get_by_test_id("media-file").filter(has_text="회의록.txt").get_by_test_id("media-delete").click()
+    expect(a.get_by_test_id("media-file")).to_have_count(1)
+    expect(b.get_by_test_id("file-deleted")).to_have_count(1)
+    expect(b.get_by_test_id("file-deleted")).to_have_text("삭제된 파일")
+    assert errors == []
+
+
+def test_phone_layout_of_lightbox_and_media_panel(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    other = browser.new_context()
+    page, op = new_page(ctx), new_page(other)
+    me, peer = unique("phone"), unique("desk")
+    register(op, server.url, peer, "박지훈")
+    register(page, server.url, me, "최유나")
+    open_direct(page, peer)
+    share(page, "아주_긴_이름의_현장_사진_2026년_12월_점검.png", png_bytes("#8e44ad"))
+    share(page, "둘째.png", png_bytes("#16a085"))
+
+    def fits(testid: str) -> None:
+        box = page.get_by_test_id(testid).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375.5, box
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+
+    page.locator('[data-testid="message"] img.thumb').first.tap()
+    expect(page.get_by_test_id("lightbox")).to_be_visible()
+    fits("lightbox")
+    for testid in ("lightbox-next", "lightbox-prev", "lightbox-close"):
+        fits(testid)
+    page.get_by_test_id("lightbox-close").tap()
+    page.get_by_test_id("media-open").tap()
+    expect(page.get_by_test_id("media-panel")).to_be_visible()
+    expect(page.get_by_test_id("media-image")).to_have_count(2)
+    fits("media-panel")
+    fits("media-type")
+    ctx.close()
+    other.close()
