@@ -340,7 +340,7 @@ def delete_file(svc: Services, user_id: int, file_id: int, client_ip: str | None
         own = row.uploader_id == user_id
         if not own and role != "admin":
             raise ApiError(403, "forbidden", "Only the uploader or a room administrator can delete a file",
-                           "올린 사람이나 대화방 관리자만 파일을 삭제할 수 있습니다.")
+                           {"reason": "not_uploader"})
         carriers = store.messages_with_file(conn, file_id)
         if not own:
             audit_store.add(conn, "room", "file_deleted", actor_id=user_id, room_id=int(row.room_id),
