@@ -87,5 +87,6 @@ def create_group(page: Page, name: str, usernames: list[str]) -> int:
         page.locator("#user-search").fill(user)
         page.locator(f'[data-testid="user-result"]:has-text("@{user}")').click()
     page.locator("#new-room-create").click()
+    expect(page.locator("#room-name")).to_have_text(name)
     expect(page.get_by_test_id("composer-input")).to_be_visible()
     return int(page.evaluate("() => window.__im.state.currentRoomId"))

@@ -2,7 +2,7 @@
 // socket events -> views, reconnect catch-up, session revocation.
 import { $, toast, errorText, avatar } from './dom.js';
 import { t, setLang } from './i18n.js';
-import { state, prefs, on, emit, conv, setMuted } from './state.js';
+import { state, prefs, on, emit, conv, setMuted, notifyLevel } from './state.js';
 import { get, post, setCsrf, onUnauthorized } from './api.js';
 import * as socket from './socket.js';
 import * as rooms from './rooms.js';
@@ -120,9 +120,9 @@ function renderHeader() {
     if (peer) sub = [t('presence.' + profile.shownPresence(peer.user)), peer.user.status_message].filter(Boolean).join(' · ');
   }
   $('#room-sub').textContent = sub;
-  const muted = room.muted || prefs.muted.includes(room.id);
-  $('#mute-toggle use').setAttribute('href', '/static/icons/icons.svg#' + (muted ? 'bell-off' : 'bell'));
-  $('#mute-toggle').title = t(muted ? 'rooms.unmute' : 'rooms.mute');
+  const level = notifyLevel(room.id);
+  $('#notify-level').value = level;
+  $('#notify-icon use').setAttribute('href', '/static/icons/icons.svg#' + (level === 'none' ? 'bell-off' : 'bell'));
 }
 
 async function openRoom({ roomId, focusId = null }) {
@@ -168,7 +168,10 @@ function onNewMessage({ message: m }) {
   const mine = state.me && m.sender && m.sender.id === state.me.id;
   const viewing = state.currentRoomId === m.room_id && !document.hidden;
   messages.received(m.room_id, [m]);
-  if (!mine && !viewing) room.unread_count = (room.unread_count || 0) + 1;
+  if (!mine && !viewing && m.type !== 'system') { // as the server counts: system messages are never unread
+    room.unread_count = (room.unread_count || 0) + 1;
+    if (state.me && (m.mentions || []).includes(state.me.id)) room.mention_count = (room.mention_count || 0) + 1;
+  }
   rooms.render();
   emit('unread');
   emit('incoming', m);
@@ -203,10 +206,11 @@ function wireSocket() {
     renderHeader();
     for (const r of state.rooms.values()) if (r.peer && r.peer.id === userId) { r.peer.presence = presence; rooms.render(); break; }
   });
-  on('sio:room_settings_updated', ({ room_id: roomId, muted, pinned }) => {
+  on('sio:room_settings_updated', ({ room_id: roomId, notify: level, muted, pinned }) => {
     const room = state.rooms.get(roomId);
     if (!room) return;
     room.muted = muted; room.pinned = pinned;
+    if (level) room.notify = level;
     if (!muted && prefs.muted.includes(roomId)) setMuted(roomId, false);
     rooms.render(); renderHeader(); notify.updateUnread();
   });
@@ -214,7 +218,7 @@ function wireSocket() {
     if (!room) return;
     const known = state.rooms.get(room.id);
     if (room.type === 'direct' && known) delete room.name;
-    if (!room.my_role) { delete room.muted; delete room.pinned; }
+    if (!room.my_role) { delete room.muted; delete room.pinned; delete room.notify; }
     rooms.upsert(known ? room : { unread_count: 0, ...room });
     if (room.id === state.currentRoomId) renderHeader();
   });
@@ -232,7 +236,12 @@ function wireSocket() {
   });
   on('open-room', openRoom);
   on('pick-emoji', openEmojiPicker);
-  document.addEventListener('open-room-request', (e) => openRoom({ roomId: e.detail }));
+  // From a toast or an OS notification: {roomId, messageId} opens the room at that message.
+  document.addEventListener('open-room-request', (e) => {
+    const d = e.detail;
+    if (typeof d === 'number') openRoom({ roomId: d });
+    else if (d && d.roomId) openRoom({ roomId: d.roomId, focusId: d.messageId || null });
+  });
   setInterval(renderTyping, 2000);
 }
 

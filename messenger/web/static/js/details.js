@@ -2,7 +2,7 @@
 import { $, h, clear, avatar, presenceDot, toast, errorText, openDialog, debounce, icon, closeButton, withProfile } from './dom.js';
 import { shownPresence } from './profile.js';
 import { t, fmtDateTime, fmtSize } from './i18n.js';
-import { state, on, emit, isMuted, setMuted } from './state.js';
+import { state, prefs, on, emit, isMuted, setMuted } from './state.js';
 import { get, post, patch, del, query } from './api.js';
 import { roomName, upsert } from './rooms.js';
 import { formatText } from './format.js';
@@ -126,10 +126,19 @@ export async function show(roomId) {
 }
 
 export async function toggleMute(roomId, muted) {
-  setMuted(roomId, muted);
+  await setNotify(roomId, muted ? 'none' : 'all');
+}
+
+// The caller's notification level for a room: all | mentions | none (PATCH .../settings {notify}).
+export async function setNotify(roomId, level) {
+  if (prefs.muted.includes(roomId)) setMuted(roomId, false); // the server's level replaces this browser's mute
   const room = state.rooms.get(roomId);
-  if (room) room.muted = muted;
-  try { await patch(`/api/rooms/${roomId}/settings`, { muted }); } catch { /* kept locally */ }
+  if (room) { room.notify = level; room.muted = level === 'none'; }
+  emit('rooms');
+  try {
+    const res = await patch(`/api/rooms/${roomId}/settings`, { notify: level });
+    if (room && res.settings) { room.notify = res.settings.notify; room.muted = res.settings.muted; }
+  } catch (err) { toast(errorText(err)); }
   emit('rooms');
 }
 
@@ -165,6 +174,6 @@ export function init() {
     panel.hidden = !panel.hidden;
     if (!panel.hidden) loadPins(state.currentRoomId);
   });
-  $('#mute-toggle').addEventListener('click', () => state.currentRoomId && toggleMute(state.currentRoomId, !isMuted(state.currentRoomId)));
+  $('#notify-level').addEventListener('change', (e) => state.currentRoomId && setNotify(state.currentRoomId, e.target.value));
   on('sio:pin_updated', ({ room_id: roomId, pins }) => { state.pins.set(roomId, pins || []); renderPins(roomId); });
 }

@@ -101,6 +101,7 @@ export async function jumpTo(id) {
     setTimeout(() => node.classList.remove('flash'), 2000);
   }
   updateEdges();
+  markRead(); // the jump landed at the live end (a toast's message usually is the newest): read
 }
 
 export async function jumpLatest() {
@@ -200,7 +201,7 @@ export function markRead() {
   if (view.hi < c.list.length || !c.liveEnd) return;
   const id = store.lastRealId(roomId);
   const room = state.rooms.get(roomId);
-  if (room && room.unread_count) { room.unread_count = 0; emit('rooms'); }
+  if (room && (room.unread_count || room.mention_count)) { room.unread_count = 0; room.mention_count = 0; emit('rooms'); }
   if (!id || id <= view.readSent) return;
   view.readSent = id;
   call('mark_read', { room_id: roomId, message_id: id }).catch(() => post(`/api/rooms/${roomId}/read`, { message_id: id }).catch(() => {}));

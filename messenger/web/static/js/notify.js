@@ -1,11 +1,21 @@
-// Unread count in the tab title, a badge drawn on the favicon (canvas), and browser notifications for
-// mentions and direct messages (when permitted; they need HTTPS or localhost).
-import { state, on, totalUnread, isMuted } from './state.js';
+// Notifications: the unread count in the tab title and a badge on the favicon; and for a message in a
+// room that is not in front of the user, following the room's level (all | mentions | none) and the
+// user's preferences (quiet hours in their time zone, sound on/off):
+// - an in-app toast (always available, also on plain HTTP where browsers refuse the Notification API),
+// - a short bundled sound,
+// - an OS notification when permitted (HTTPS or localhost).
+// Clicking a toast or a notification opens the room at that message.
+import { $, h, avatar } from './dom.js';
+import { state, on, totalUnread, notifyLevel } from './state.js';
 import { t } from './i18n.js';
 import { preview, roomName } from './rooms.js';
 
+const TOAST_MS = 6000;
+const MAX_TOASTS = 3;
+const SOUND_URL = '/static/sounds/notify.wav';
 let baseIcon = null;
 let lastDrawn = -1;
+let sound = null;
 
 function loadBase() {
   if (baseIcon) return Promise.resolve(baseIcon);
@@ -56,24 +66,96 @@ export async function request() {
   return Notification.requestPermission();
 }
 
-function shouldNotify(m) {
-  if (!state.me || !m.sender || m.sender.id === state.me.id || m.type === 'system') return false;
-  if (isMuted(m.room_id)) return false;
-  if (!document.hidden && state.currentRoomId === m.room_id) return false;
-  const room = state.rooms.get(m.room_id);
-  return (m.mentions || []).includes(state.me.id) || (room && room.type === 'direct');
+// ---- quiet hours (the user's preferences, in their time zone) -------------------------------------
+const WEEKDAYS = { Sat: 6, Sun: 0 };
+
+function localNow(zone, now = new Date()) {
+  const parts = {};
+  try {
+    for (const p of new Intl.DateTimeFormat('en-US', { timeZone: zone, hour12: false, weekday: 'short', hour: '2-digit', minute: '2-digit' }).formatToParts(now)) parts[p.type] = p.value;
+  } catch { return null; }
+  const hh = parts.hour === '24' ? '00' : parts.hour;
+  return { hhmm: `${hh}:${parts.minute}`, weekend: parts.weekday in WEEKDAYS };
 }
 
-function notify(m) {
-  if (permission() !== 'granted' || !shouldNotify(m)) return;
+// The same rule as the server's Preferences.in_quiet_hours: [start, end) may cross midnight, equal
+// start and end is the whole day, weekends are quiet all day when asked.
+export function inQuietHours(p = state.preferences, now = new Date()) {
+  const q = p && p.quiet_hours;
+  if (!q || !q.enabled) return false;
+  const local = localNow(p.time_zone || 'Asia/Seoul', now);
+  if (!local) return false;
+  if (q.weekends && local.weekend) return true;
+  const { start, end } = q; const tm = local.hhmm;
+  if (start === end) return true;
+  return start < end ? (start <= tm && tm < end) : (tm >= start || tm < end);
+}
+
+// ---- who is alerted ---------------------------------------------------------------------------------
+function mentionsMe(m) { return Boolean(state.me && (m.mentions || []).includes(state.me.id)); }
+
+export function shouldAlert(m) {
+  if (!state.me || !m.sender || m.sender.id === state.me.id || m.type === 'system') return false;
+  if (!document.hidden && state.currentRoomId === m.room_id) return false; // in front of the user already
+  const level = notifyLevel(m.room_id);
+  if (level === 'none') return false;
+  if (level === 'mentions' && !mentionsMe(m)) return false;
+  return !inQuietHours();
+}
+
+function titleOf(m) {
   const room = state.rooms.get(m.room_id);
-  const title = room && room.type === 'group' ? `${m.sender.display_name} · ${roomName(room)}` : m.sender.display_name;
-  const n = new Notification(title, { body: preview({ ...m, sender: null }).slice(0, 140), tag: 'room-' + m.room_id, icon: '/static/icons/icon-128.png' });
-  n.onclick = () => { window.focus(); document.dispatchEvent(new CustomEvent('open-room-request', { detail: m.room_id })); n.close(); };
+  return room && room.type !== 'direct' ? `${m.sender.display_name} · ${roomName(room)}` : m.sender.display_name;
+}
+
+function open(m) {
+  window.focus();
+  document.dispatchEvent(new CustomEvent('open-room-request', { detail: { roomId: m.room_id, messageId: m.id } }));
+}
+
+function showToast(m) {
+  const box = $('#notify-toasts');
+  if (!box) return;
+  const el = h('button', { type: 'button', class: 'notify-toast' + (mentionsMe(m) ? ' mention' : ''),
+    dataset: { testid: 'toast', roomId: m.room_id, messageId: m.id } },
+  avatar(m.sender),
+  h('span', { class: 'toast-text' },
+    h('strong', { class: 'ellipsis', text: titleOf(m) }),
+    h('span', { class: 'ellipsis', text: preview({ ...m, sender: null }).slice(0, 140) })));
+  const remove = () => el.remove();
+  el.addEventListener('click', () => { remove(); open(m); });
+  box.append(el);
+  while (box.children.length > MAX_TOASTS) box.firstChild.remove();
+  setTimeout(remove, TOAST_MS);
+}
+
+function playSound() {
+  const p = state.preferences;
+  if (p && p.sound === false) return;
+  if (!sound) sound = new Audio(SOUND_URL);
+  sound.currentTime = 0;
+  state.alerts.sounds += 1;
+  const played = sound.play();
+  if (played && played.then) played.then(() => { state.alerts.played += 1; }, () => { /* autoplay refused before any click */ });
+}
+
+function osNotification(m) {
+  if (permission() !== 'granted') return;
+  const n = new Notification(titleOf(m), { body: preview({ ...m, sender: null }).slice(0, 140), tag: 'room-' + m.room_id, icon: '/static/icons/icon-128.png' });
+  n.onclick = () => { open(m); n.close(); };
+}
+
+function alert(m) {
+  if (!shouldAlert(m)) return;
+  state.alerts.toasts += 1;
+  showToast(m);
+  playSound();
+  osNotification(m);
 }
 
 export function init() {
+  state.alerts = { toasts: 0, sounds: 0, played: 0 }; // counted for tests and diagnostics
   on('unread', updateUnread);
   on('rooms', updateUnread);
-  on('incoming', notify);
+  on('incoming', alert);
 }

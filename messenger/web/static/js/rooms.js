@@ -54,6 +54,8 @@ export function render() {
         h('time', { class: 'sub', text: r.last_message ? fmtShort(r.last_message.created_at) : '' })),
       h('div', { class: 'room-bottom' },
         h('span', { class: 'room-last ellipsis', text: preview(r.last_message) }),
+        r.mention_count ? h('span', { class: 'badge mention', dataset: { testid: 'mention-badge' }, title: t('notify.mentions', { n: r.mention_count }),
+          text: '@' + (r.mention_count > 99 ? '99+' : String(r.mention_count)) }) : null,
         unread ? h('span', { class: 'badge' + (isMuted(r.id) ? ' quiet' : ''), dataset: { testid: 'unread-badge' }, text: unread > 99 ? '99+' : String(unread) }) : null))));
   }
   $('#rooms-empty').hidden = state.rooms.size > 0;
@@ -141,8 +143,19 @@ export function openNewRoom() {
   searchUsers();
 }
 
+// "Mark everything read" (POST /api/rooms/read-all): the other tabs follow from the read_updated events.
+async function readAll() {
+  try {
+    await post('/api/rooms/read-all');
+    for (const r of state.rooms.values()) { r.unread_count = 0; r.mention_count = 0; }
+    render();
+    emit('unread');
+  } catch (err) { toast(errorText(err)); }
+}
+
 export function init() {
   $('#new-room').addEventListener('click', openNewRoom);
+  $('#read-all').addEventListener('click', readAll);
   $('#user-search').addEventListener('input', searchUsers);
   $('#new-room-create').addEventListener('click', create);
   $('#new-room-form').addEventListener('change', (e) => {

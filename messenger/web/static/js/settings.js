@@ -22,7 +22,31 @@ function notificationsSection() {
       onclick: async () => { await notify.request(); render(); } }));
   }
   sec.append(h('p', { class: 'hint', text: t('notify.muteHelp') }));
+  sec.append(alertPreferences());
   return sec;
+}
+
+// Sound and quiet hours: stored on the server (PATCH /api/me/preferences), so they follow the user.
+function alertPreferences() {
+  const p = state.preferences || { sound: true, quiet_hours: { enabled: false, start: '19:00', end: '08:00', weekends: true }, time_zone: 'Asia/Seoul' };
+  const q = p.quiet_hours || {};
+  const sound = h('input', { type: 'checkbox', checked: p.sound !== false, dataset: { testid: 'settings-sound' } });
+  const enabled = h('input', { type: 'checkbox', checked: Boolean(q.enabled), dataset: { testid: 'settings-quiet' } });
+  const start = h('input', { type: 'time', value: q.start || '19:00', required: true });
+  const end = h('input', { type: 'time', value: q.end || '08:00', required: true });
+  const weekends = h('input', { type: 'checkbox', checked: q.weekends !== false });
+  const save = async (body) => {
+    try { state.preferences = (await patch('/api/me/preferences', body)).preferences; emit('preferences', state.preferences); } catch (err) { toast(errorText(err)); }
+  };
+  sound.addEventListener('change', () => save({ sound: sound.checked }));
+  const saveQuiet = () => start.value && end.value && save({ quiet_hours: { enabled: enabled.checked, start: start.value, end: end.value, weekends: weekends.checked } });
+  for (const el of [enabled, start, end, weekends]) el.addEventListener('change', saveQuiet);
+  return h('div', { class: 'stack' },
+    h('label', { class: 'check' }, sound, h('span', { text: t('notify.sound') })),
+    h('label', { class: 'check' }, enabled, h('span', { text: t('notify.quiet') })),
+    h('div', { class: 'row' }, h('label', {}, h('span', { text: t('notify.quietFrom') }), start), h('label', {}, h('span', { text: t('notify.quietTo') }), end)),
+    h('label', { class: 'check' }, weekends, h('span', { text: t('notify.quietWeekends') })),
+    h('p', { class: 'hint', text: t('notify.quietHelp', { zone: p.time_zone || '' }) }));
 }
 
 function render() {

@@ -36,10 +36,16 @@ export const prefs = Object.assign({ theme: 'system', lang: 'ko', muted: [] },
 
 export function savePrefs() { localStorage.setItem(PREFS_KEY, JSON.stringify(prefs)); }
 
-export function isMuted(roomId) {
+// The room's notification level: all | mentions | none (the server's `notify`; a room muted in this
+// browser before the level existed counts as none).
+export function notifyLevel(roomId) {
   const room = state.rooms.get(roomId);
-  return prefs.muted.includes(roomId) || Boolean(room && room.muted);
+  if (prefs.muted.includes(roomId)) return 'none';
+  if (room && room.notify) return room.notify;
+  return room && room.muted ? 'none' : 'all';
 }
+
+export function isMuted(roomId) { return notifyLevel(roomId) === 'none'; }
 
 export function setMuted(roomId, muted) {
   prefs.muted = prefs.muted.filter((id) => id !== roomId);
