@@ -66,7 +66,7 @@ def open_url(url: str) -> None:
 def open_path(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     if sys.platform == "win32":
-        os.startfile(str(path))  # type: ignore[attr-defined]
+        os.startfile(str(path))
         return
     opener = "open" if sys.platform == "darwin" else "xdg-open"
     if shutil.which(opener) is None:

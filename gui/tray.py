@@ -6,6 +6,7 @@ the status line, a notification and the log; they never end the tray.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import queue
@@ -100,7 +101,7 @@ class TrayApp:
         auto = load_auto_backup(self.settings.data_dir)
         restore_items: list[Entry | None] = [
             Entry(_backup_label(b.created_at, b.label), submenu=[
-                Entry(t("restore_this"), lambda p=b.path: self.submit("restore", lambda: self._restore(p)))])
+                Entry(t("restore_this"), functools.partial(self._submit_restore, b.path))])
             for b in list_backups(self.settings.backup_dir)[:RECENT_BACKUPS]
         ] or [Entry(t("no_backups"), enabled=False)]
         setup = [Entry(t("setup_code", code=self.runner.setup_code), enabled=False)] \
@@ -122,10 +123,10 @@ class TrayApp:
                       checked=auto.enabled, radio=True),
                 None,
                 Entry(t("auto_hour"), submenu=[
-                    Entry(f"{h:02d}:00", lambda h=h: self._set_auto(hour=h), checked=auto.hour == h, radio=True)
+                    Entry(f"{h:02d}:00", functools.partial(self._set_auto, hour=h), checked=auto.hour == h, radio=True)
                     for h in HOURS]),
                 Entry(t("auto_keep"), submenu=[
-                    Entry(t("keep_n", n=n), lambda n=n: self._set_auto(keep=n), checked=auto.keep == n, radio=True)
+                    Entry(t("keep_n", n=n), functools.partial(self._set_auto, keep=n), checked=auto.keep == n, radio=True)
                     for n in KEEP_CHOICES]),
             ]),
             None,
@@ -339,6 +340,9 @@ class TrayApp:
         self.message = "" if report.ok else self.t("verify_failed", reason=report.problems[0])
         self.notify(self.t("verify_ok", name=path.name) if report.ok else self.message)
 
+    def _submit_restore(self, path: Path) -> None:
+        self.submit("restore", lambda: self._restore(path))
+
     def _restore(self, path: Path) -> None:
         from messenger.ops.restore import restore_backup
 
@@ -359,8 +363,12 @@ class TrayApp:
         from messenger.ops.schedule import load_auto_backup, save_auto_backup
 
         current = load_auto_backup(self.settings.data_dir)
-        changes = {k: v for k, v in {"enabled": enabled, "hour": hour, "keep": keep}.items() if v is not None}
-        save_auto_backup(self.settings.data_dir, replace(current, **changes))
+        save_auto_backup(self.settings.data_dir, replace(
+            current,
+            enabled=current.enabled if enabled is None else enabled,
+            hour=current.hour if hour is None else hour,
+            keep=current.keep if keep is None else keep,
+        ))
         self.refresh()
 
     def _toggle_autostart(self) -> None:

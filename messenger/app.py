@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
@@ -56,6 +57,12 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class Utf8JsonProvider(DefaultJSONProvider):
+    """JSON answers keep Korean as UTF-8 instead of \\u escapes."""
+
+    ensure_ascii = False
+
+
 def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
     """Build the Flask app, Socket.IO server, database and services for ``settings``."""
     if not settings.SECRET_KEY:
@@ -76,7 +83,7 @@ def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = Utf8JsonProvider(app)
     app.session_interface = NoCookieSessionForSockets()
     app.url_map.converters["int"] = BoundedInt  # an id beyond any stored one is a 404, never a DB overflow
 
@@ -85,6 +92,7 @@ def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
     state = build_state_store(settings)
     if settings.TRUSTED_PROXIES:
         # Behind a load balancer: client address, scheme and host come from X-Forwarded-* headers.
+        # Flask's documented way to wrap its WSGI app; mypy sees wsgi_app as a method, not an attribute.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.TRUSTED_PROXIES,  # type: ignore[method-assign]
                                 x_proto=settings.TRUSTED_PROXIES, x_host=settings.TRUSTED_PROXIES)
     limiter_options: dict[str, Any] = {}

@@ -33,7 +33,7 @@ def _handler_class() -> Any:
     """
     from gevent.pywsgi import WSGIHandler
 
-    class WebSocketAwareHandler(WSGIHandler):  # type: ignore[misc]
+    class WebSocketAwareHandler(WSGIHandler):
         def handle(self) -> None:
             # Chat is many small writes: without TCP_NODELAY, Nagle's algorithm holds a frame back
             # until the client's delayed ACK (up to 40 ms on Linux) whenever one is still unacknowledged.
@@ -42,7 +42,9 @@ def _handler_class() -> Any:
             super().handle()
 
         def run_application(self) -> None:
-            if self.environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+            environ, application = self.environ, self.application
+            assert environ is not None and application is not None  # pywsgi sets both before this runs
+            if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
                 return super().run_application()
             self.close_connection = True
             answered: list[bool] = []
@@ -51,7 +53,7 @@ def _handler_class() -> Any:
                 answered.append(True)
                 return self.start_response(status, headers, exc_info)
 
-            self.result = self.application(self.environ, start_response)
+            self.result = application(environ, start_response)
             try:
                 if answered:  # an ordinary HTTP answer (e.g. the upgrade was refused)
                     self.process_result()

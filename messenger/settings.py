@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 
 class SettingsError(ValueError):
@@ -255,7 +255,7 @@ class Spec:
 def setting(default: T, kind: Kind | None = None, **options: Any) -> T:
     """Declare a setting: a :class:`Settings` field with its default and its :class:`Spec`."""
     spec = Spec(kind=kind or Text(), **options)
-    return cast(T, field(default=default, metadata={"spec": spec}, repr=not spec.secret))
+    return field(default=default, metadata={"spec": spec}, repr=not spec.secret)
 
 
 DEFAULT_BLOCKED_EXTENSIONS = (

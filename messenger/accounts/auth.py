@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hmac
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import g, request
 
@@ -13,7 +13,8 @@ from messenger.accounts.service import SESSION_COOKIE, Auth, authenticate
 from messenger.core.context import services
 from messenger.core.errors import ApiError
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -44,30 +45,30 @@ def check_csrf(auth: Auth) -> None:
             raise ApiError(403, "csrf_failed", "Missing or wrong X-CSRF-Token header")
 
 
-def login_required(view: F) -> F:
+def login_required(view: Callable[P, R]) -> Callable[P, R]:
     """Authenticate the caller and check CSRF on state-changing methods."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         auth = current_auth()
         check_csrf(auth)
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def admin_required(view: F) -> F:
+def admin_required(view: Callable[P, R]) -> Callable[P, R]:
     """Like :func:`login_required`, and the caller must be a server admin."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         auth = current_auth()
         check_csrf(auth)
         if not auth.user.is_admin:
             raise ApiError(403, "forbidden", "Server administrators only", {"reason": "server_admin"})
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def user_key() -> str:

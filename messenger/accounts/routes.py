@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as BaseResponse
 
 from messenger.accounts import service
 from messenger.accounts.auth import client_ip, current_auth, login_required
@@ -31,7 +33,7 @@ PASSWORD = {
 }
 
 
-def _set_session_cookie(resp: Response, svc: Services, token: str) -> None:
+def _set_session_cookie(resp: BaseResponse, svc: Services, token: str) -> None:
     resp.set_cookie(
         service.SESSION_COOKIE,
         token,
@@ -49,7 +51,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/register")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_REGISTER)
-    def register_route():  # type: ignore[no-untyped-def]
+    def register_route() -> ResponseReturnValue:
         body = json_body(REGISTER)
         row = service.register(svc, body["username"], body["password"], body.get("display_name"), client_ip(),
                                body.get("setup_code"))
@@ -57,7 +59,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/login")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_LOGIN)
-    def login_route():  # type: ignore[no-untyped-def]
+    def login_route() -> ResponseReturnValue:
         body = json_body(LOGIN)
         row, token, csrf = service.login(svc, body["username"], body["password"], client_ip(),
                                          request.headers.get("User-Agent"))
@@ -67,7 +69,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/logout")
     @login_required
-    def logout_route():  # type: ignore[no-untyped-def]
+    def logout_route() -> ResponseReturnValue:
         service.logout(svc, current_auth())
         resp = jsonify({"ok": True})
         resp.delete_cookie(service.SESSION_COOKIE, path="/")
@@ -75,27 +77,27 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/me")
     @login_required
-    def me():  # type: ignore[no-untyped-def]
+    def me() -> ResponseReturnValue:
         auth = current_auth()
         return jsonify({"user": service.user_dict(svc, auth.user), "csrf_token": auth.csrf_token})
 
     @bp.patch("/api/me")
     @login_required
-    def update_me():  # type: ignore[no-untyped-def]
+    def update_me() -> ResponseReturnValue:
         body = json_body(PROFILE)
         row = service.update_profile(svc, current_auth().user_id, body)
         return jsonify({"user": service.user_dict(svc, row)})
 
     @bp.post("/api/me/password")
     @login_required
-    def change_password():  # type: ignore[no-untyped-def]
+    def change_password() -> ResponseReturnValue:
         body = json_body(PASSWORD)
         service.change_password(svc, current_auth(), body["current_password"], body["new_password"], client_ip())
         return jsonify({"ok": True})
 
     @bp.get("/api/users")
     @login_required
-    def directory():  # type: ignore[no-untyped-def]
+    def directory() -> ResponseReturnValue:
         from messenger.search.directory import search_users  # substring, 초성 and keyboard-layout repair
 
         rows = search_users(services(), request.args.get("q") or "")

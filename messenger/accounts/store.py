@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
-from messenger.storage.db import utcnow
+from messenger.storage.db import inserted_id, utcnow
 from messenger.storage.tables import sessions, users
 
 
@@ -42,7 +42,7 @@ def create_user(conn: Connection, username: str, display_name: str, password_has
             created_at=utcnow(),
         )
     )
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def get_user(conn: Connection, user_id: int) -> Any:
@@ -82,7 +82,7 @@ def replace_password_hash(conn: Connection, user_id: int, old_hash: str, new_has
 
 
 def search_users(conn: Connection, q: str, limit: int = 50) -> list[Any]:
-    cond = [users.c.deleted_at.is_(None), users.c.is_active.is_(True)]
+    cond: list[ColumnElement[bool]] = [users.c.deleted_at.is_(None), users.c.is_active.is_(True)]
     if q:
         like = f"%{q.lower()}%"
         cond.append(or_(func.lower(users.c.username).like(like), func.lower(users.c.display_name).like(like)))
@@ -106,7 +106,7 @@ def create_session(conn: Connection, token_hash: str, user_id: int, csrf_token: 
             user_agent=(user_agent or "")[:255],
         )
     )
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def get_session_with_user(conn: Connection, token_hash: str) -> Any:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import admin_required, client_ip, current_auth
 from messenger.admin import service
@@ -34,37 +35,37 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/admin/users")
     @admin_required
-    def users():  # type: ignore[no-untyped-def]
+    def users() -> ResponseReturnValue:
         include_deleted = request.args.get("include_deleted", "") in {"1", "true", "yes"}
         return jsonify({"users": service.list_users(svc, include_deleted)})
 
     @bp.patch("/api/admin/users/<int:user_id>")
     @admin_required
-    def update_user(user_id: int):  # type: ignore[no-untyped-def]
+    def update_user(user_id: int) -> ResponseReturnValue:
         body = json_body(USER_PATCH)
         row = service.update_user(svc, current_auth().user_id, user_id, body, client_ip())
         return jsonify({"user": service.admin_user_dict(svc, row)})
 
     @bp.post("/api/admin/users/<int:user_id>/reset-password")
     @admin_required
-    def reset_password(user_id: int):  # type: ignore[no-untyped-def]
+    def reset_password(user_id: int) -> ResponseReturnValue:
         row, temporary = service.reset_password(svc, current_auth().user_id, user_id, client_ip())
         return jsonify({"user": service.admin_user_dict(svc, row), "temporary_password": temporary})
 
     @bp.delete("/api/admin/users/<int:user_id>")
     @admin_required
-    def delete_user(user_id: int):  # type: ignore[no-untyped-def]
+    def delete_user(user_id: int) -> ResponseReturnValue:
         service.delete_user(svc, current_auth().user_id, user_id, client_ip())
         return jsonify({"ok": True})
 
     @bp.get("/api/admin/settings")
     @admin_required
-    def get_settings():  # type: ignore[no-untyped-def]
+    def get_settings() -> ResponseReturnValue:
         return jsonify({"settings": service.server_settings(svc)})
 
     @bp.patch("/api/admin/settings")
     @admin_required
-    def patch_settings():  # type: ignore[no-untyped-def]
+    def patch_settings() -> ResponseReturnValue:
         body = json_body(SETTINGS_PATCH)
         if not body:
             raise ApiError(400, "missing_field", "Nothing to change: send e.g. {\"registration\": \"closed\"}", {"reason": "nothing_to_change"})
@@ -72,7 +73,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/admin/audit-logs")
     @admin_required
-    def audit_logs():  # type: ignore[no-untyped-def]
+    def audit_logs() -> ResponseReturnValue:
         fmt = request.args.get("format", "json")
         if fmt not in ("json", "csv"):
             raise ApiError(400, "invalid_field", "format must be json or csv", {"field": "format", "reason": "choices", "choices": "json, csv"})

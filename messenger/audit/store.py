@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from messenger.storage.db import utcnow
+from messenger.storage.db import inserted_id, utcnow
 from messenger.storage.tables import audit_logs
 
 
@@ -36,7 +36,7 @@ def add(
             created_at=utcnow(),
         )
     )
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def query(
@@ -68,4 +68,4 @@ def query(
     rows = conn.execute(
         select(audit_logs).where(*cond).order_by(audit_logs.c.id.desc()).limit(limit)
     ).all()
-    return rows, int(total)
+    return list(rows), int(total)

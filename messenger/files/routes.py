@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request, send_file
+from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required, user_key
 from messenger.accounts.service import user_dict
@@ -39,7 +40,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/upload")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)
     @login_required
-    def upload():  # type: ignore[no-untyped-def]
+    def upload() -> ResponseReturnValue:
         file = request.files.get("file")  # a body over the app limit raises 413 here
         room_id = _room_id_field()
         body, status = service.upload(svc, current_auth().user_id, room_id, file)
@@ -47,14 +48,14 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/upload/jobs/<job_id>")
     @login_required
-    def upload_job(job_id: str):  # type: ignore[no-untyped-def]
+    def upload_job(job_id: str) -> ResponseReturnValue:
         if len(job_id) > 64:
             raise not_found("upload job")
         return jsonify(quarantine.job_status(svc, current_auth().user_id, job_id))
 
     @bp.get("/files/<int:file_id>/<path:name>")
     @login_required
-    def download(file_id: int, name: str):  # type: ignore[no-untyped-def]
+    def download(file_id: int, name: str) -> ResponseReturnValue:
         if file_id > MAX_ID:
             raise not_found("file")
         row = service.readable_file(svc, current_auth().user_id, file_id)
@@ -84,7 +85,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms/<int:room_id>/files")
     @login_required
-    def room_files(room_id: int):  # type: ignore[no-untyped-def]
+    def room_files(room_id: int) -> ResponseReturnValue:
         if room_id > MAX_ID:
             raise not_found("room")
         limit = int_arg(request.args, "limit", default=50, minimum=1, maximum=100) or 50
@@ -107,7 +108,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/me/avatar")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)
     @login_required
-    def avatar():  # type: ignore[no-untyped-def]
+    def avatar() -> ResponseReturnValue:
         file = request.files.get("file")
         row = service.set_avatar(svc, current_auth().user_id, file)
         return jsonify({"user": user_dict(svc, row)})

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exists, func, insert, select, update
 
-from messenger.storage.db import utcnow
+from messenger.storage.db import inserted_id, utcnow
 from messenger.storage.tables import files, messages, upload_jobs, users
 
 
@@ -19,7 +19,7 @@ def insert_file(conn: Connection, *, room_id: int | None, uploader_id: int, purp
         stored_path=stored_path, size=size, mime=mime, sha256=sha256, width=width, height=height,
         scan_status=scan_status, thumbnail_path=thumbnail_path, created_at=utcnow(),
     ))
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def get_file(conn: Connection, file_id: int) -> Any:

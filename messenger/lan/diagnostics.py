@@ -66,11 +66,11 @@ def _db_check(settings: Settings) -> str:
     if not path.exists():
         return "no database yet"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
         try:
-            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            result = raw.execute("PRAGMA quick_check").fetchone()[0]
         finally:
-            conn.close()
+            raw.close()
         return "ok" if result == "ok" else f"problem: {result}"
     except sqlite3.Error as exc:
         return f"error: {exc}"

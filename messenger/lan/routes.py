@@ -28,7 +28,7 @@ def qr_png(text: str) -> bytes:
 
     image = qrcode.make(text, box_size=8, border=2)
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    image.save(out, kind="PNG")  # both qrcode image factories (Pillow, pure PNG) take kind
     return out.getvalue()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services
@@ -27,7 +28,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms/<int:room_id>/messages")
     @login_required
-    def history(room_id: int):  # type: ignore[no-untyped-def]
+    def history(room_id: int) -> ResponseReturnValue:
         args = request.args
         msgs, has_more = service.history(
             svc, current_auth().user_id, room_id,
@@ -39,26 +40,26 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/rooms/<int:room_id>/messages")
     @login_required
-    def send(room_id: int):  # type: ignore[no-untyped-def]
+    def send(room_id: int) -> ResponseReturnValue:
         body = json_body(SEND)
         message, created = service.send_from_client(svc, current_auth().user_id, room_id, body)
         return jsonify({"message": message}), 201 if created else 200
 
     @bp.post("/api/rooms/<int:room_id>/read")
     @login_required
-    def mark_read(room_id: int):  # type: ignore[no-untyped-def]
+    def mark_read(room_id: int) -> ResponseReturnValue:
         body = json_body(READ)
         return jsonify(service.mark_read(svc, current_auth().user_id, room_id, body["message_id"]))
 
     @bp.patch("/api/messages/<int:message_id>")
     @login_required
-    def edit(message_id: int):  # type: ignore[no-untyped-def]
+    def edit(message_id: int) -> ResponseReturnValue:
         body = json_body(EDIT)
         return jsonify({"message": service.edit(svc, current_auth().user_id, message_id, body["content"])})
 
     @bp.delete("/api/messages/<int:message_id>")
     @login_required
-    def delete(message_id: int):  # type: ignore[no-untyped-def]
+    def delete(message_id: int) -> ResponseReturnValue:
         return jsonify({"message": service.delete(svc, current_auth().user_id, message_id, client_ip())})
 
     @bp.get("/api/messages/<int:message_id>/reads")
@@ -68,7 +69,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/messages/<int:message_id>/reactions")
     @login_required
-    def react(message_id: int):  # type: ignore[no-untyped-def]
+    def react(message_id: int) -> ResponseReturnValue:
         body = json_body(REACT)
         return jsonify(reactions.toggle(svc, current_auth().user_id, message_id, body["emoji"]))
 

@@ -53,7 +53,7 @@ def _mentions(packed: str | None) -> list[int]:
     return sorted(int(x) for x in packed.split(",")) if packed else []
 
 
-def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewer_id: int,
+def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewer_id: int | None,
                   reads: dict[int, RoomReads] | None = None) -> dict[int, dict[str, Any]]:
     """Message objects for ``message_ids`` (missing ids are left out). No query per message."""
     ids = sorted({int(i) for i in message_ids})
@@ -62,7 +62,7 @@ def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewe
     return rows_to_dicts(svc, conn, store.load_messages(conn, ids), viewer_id, reads)
 
 
-def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: int,
+def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: int | None,
                   reads: dict[int, RoomReads] | None = None,
                   counts: dict[int, tuple[int, int]] | None = None) -> dict[int, dict[str, Any]]:
     """Message objects from rows of ``store.load_messages``/``store.page``/``store.new_message_row``.

@@ -97,7 +97,7 @@ def create_backup(settings: Settings, label: str | None = None, output_dir: Path
         entries: list[dict[str, Any]] = [{"path": DB_FILE, "size": size, "sha256": digest}]
         say(progress, "Copying the uploaded files")
         entries += _copy_uploads(settings.upload_dir, work / UPLOADS, progress)
-        manifest = {
+        manifest: dict[str, Any] = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
             "app_version": __version__,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import admin_required, client_ip, current_auth, login_required
 from messenger.core.context import Services
@@ -17,7 +18,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/directory")
     @login_required
-    def directory():  # type: ignore[no-untyped-def]
+    def directory() -> ResponseReturnValue:
         department = request.args.get("department")
         if department is not None and len(department) > 100:
             raise ApiError(400, "invalid_field", "department is at most 100 characters")
@@ -30,12 +31,12 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/users/<int:user_id>")
     @login_required
-    def user(user_id: int):  # type: ignore[no-untyped-def]
+    def user(user_id: int) -> ResponseReturnValue:
         return jsonify({"user": service.profile(svc, user_id)})
 
     @bp.post("/api/admin/directory/import")
     @admin_required
-    def import_directory():  # type: ignore[no-untyped-def]
+    def import_directory() -> ResponseReturnValue:
         upload = request.files.get("file")
         if upload is None:
             raise ApiError(400, "missing_field", "Missing field: file (multipart)")
@@ -49,7 +50,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/admin/directory/export")
     @admin_required
-    def export_directory():  # type: ignore[no-untyped-def]
+    def export_directory() -> ResponseReturnValue:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
         return Response(service.export_directory(svc), mimetype="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="directory-{stamp}.csv"'})

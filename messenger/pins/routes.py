@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify
+from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import current_auth, login_required
 from messenger.core.context import Services
@@ -20,19 +21,19 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms/<int:room_id>/pins")
     @login_required
-    def list_pins(room_id: int):  # type: ignore[no-untyped-def]
+    def list_pins(room_id: int) -> ResponseReturnValue:
         return jsonify({"pins": service.list_pins(svc, current_auth().user_id, room_id)})
 
     @bp.post("/api/rooms/<int:room_id>/pins")
     @login_required
-    def pin(room_id: int):  # type: ignore[no-untyped-def]
+    def pin(room_id: int) -> ResponseReturnValue:
         body = json_body(PIN)
         pins, created = service.pin(svc, current_auth().user_id, room_id, body["message_id"])
         return jsonify({"pins": pins}), 201 if created else 200
 
     @bp.delete("/api/rooms/<int:room_id>/pins/<int:message_id>")
     @login_required
-    def unpin(room_id: int, message_id: int):  # type: ignore[no-untyped-def]
+    def unpin(room_id: int, message_id: int) -> ResponseReturnValue:
         return jsonify({"pins": service.unpin(svc, current_auth().user_id, room_id, message_id)})
 
     app.register_blueprint(bp)

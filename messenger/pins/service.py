@@ -37,7 +37,7 @@ def pin_dicts(svc: Services, conn: Connection, room_id: int, viewer_id: int | No
     rows = store.list_for_room(conn, room_id)
     if not rows:
         return []
-    msgs = message_dicts(svc, conn, [int(r.message_id) for r in rows], viewer_id)  # type: ignore[arg-type]
+    msgs = message_dicts(svc, conn, [int(r.message_id) for r in rows], viewer_id)
     users = {int(u.id): u for u in accounts_store.get_users(conn, sorted({int(r.pinned_by) for r in rows if r.pinned_by}))}
     out = []
     for row in rows:

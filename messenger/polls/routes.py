@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify
+from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import current_auth, login_required
 from messenger.core.context import Services
@@ -39,7 +40,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/rooms/<int:room_id>/polls")
     @login_required
-    def create_poll(room_id: int):  # type: ignore[no-untyped-def]
+    def create_poll(room_id: int) -> ResponseReturnValue:
         body = json_body(CREATE)
         poll, message = service.create_poll(
             svc, current_auth().user_id, room_id, body["question"], body["options"],
@@ -50,18 +51,18 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/polls/<int:poll_id>")
     @login_required
-    def get_poll(poll_id: int):  # type: ignore[no-untyped-def]
+    def get_poll(poll_id: int) -> ResponseReturnValue:
         return jsonify({"poll": service.get_poll(svc, current_auth().user_id, poll_id)})
 
     @bp.post("/api/polls/<int:poll_id>/vote")
     @login_required
-    def vote(poll_id: int):  # type: ignore[no-untyped-def]
+    def vote(poll_id: int) -> ResponseReturnValue:
         body = json_body(VOTE)
         return jsonify({"poll": service.vote(svc, current_auth().user_id, poll_id, body["option_id"])})
 
     @bp.post("/api/polls/<int:poll_id>/close")
     @login_required
-    def close(poll_id: int):  # type: ignore[no-untyped-def]
+    def close(poll_id: int) -> ResponseReturnValue:
         return jsonify({"poll": service.close_poll(svc, current_auth().user_id, poll_id)})
 
     app.register_blueprint(bp)

@@ -7,15 +7,16 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
+from messenger.storage.db import inserted_id
 from messenger.storage.tables import poll_options, poll_votes, polls
 
 
 def create(conn: Connection, room_id: int, creator_id: int, question: str, options: list[str],
            multiple_choice: bool, anonymous: bool, ends_at: dt.datetime | None, now: dt.datetime) -> int:
-    poll_id = int(conn.execute(insert(polls).values(
+    poll_id = inserted_id(conn.execute(insert(polls).values(
         room_id=room_id, creator_id=creator_id, question=question, multiple_choice=multiple_choice,
         anonymous=anonymous, ends_at=ends_at, closed_at=None, created_at=now,
-    )).inserted_primary_key[0])
+    )))
     conn.execute(insert(poll_options), [
         {"poll_id": poll_id, "position": i, "text": text} for i, text in enumerate(options)
     ])

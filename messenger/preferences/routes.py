@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify
+from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import current_auth, login_required
 from messenger.core.context import Services
@@ -16,13 +17,13 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/me/preferences")
     @login_required
-    def get_preferences():  # type: ignore[no-untyped-def]
+    def get_preferences() -> ResponseReturnValue:
         prefs = service.load(svc, current_auth().user_id)
         return jsonify({"preferences": prefs.as_dict()})
 
     @bp.patch("/api/me/preferences")
     @login_required
-    def patch_preferences():  # type: ignore[no-untyped-def]
+    def patch_preferences() -> ResponseReturnValue:
         body = json_body(service.PATCH)
         prefs = service.update(svc, current_auth().user_id, body)
         return jsonify({"preferences": prefs.as_dict()})

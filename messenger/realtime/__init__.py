@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from engineio import json as engineio_json
 from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_socketio import SocketIO, disconnect, join_room
 
 from messenger.core.errors import ApiError
@@ -54,12 +54,18 @@ def chat_room(room_id: int) -> str:
     return f"room:{room_id}"
 
 
+def _sid() -> str:
+    """The Socket.IO session id of the event being handled (Flask-SocketIO sets ``request.sid``, which
+    Flask's Request type does not declare)."""
+    return str(getattr(request, "sid"))  # noqa: B009
+
+
 class NoCookieSessionForSockets(SecureCookieSessionInterface):
     """Flask-SocketIO pushes a request context for every event, and Flask then decodes the signed
     session cookie each time. Nothing on a socket uses the Flask session (accounts have server-side
     sessions; only the OIDC redirect keeps its state there), so socket requests get the null session."""
 
-    def open_session(self, app: Flask, request: Any) -> SessionMixin | None:
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
         if request.path.startswith("/socket.io"):
             return self.make_null_session(app)
         return super().open_session(app, request)
@@ -136,8 +142,8 @@ class Realtime:
         except ApiError as err:
             raise ConnectionRefusedError({"code": err.code, "error": err.message}) from None
         # The language is the user's stored preference, set by the preferences feature's connect hook.
-        user = SocketUser(request.sid, who.user_id, who.session_id, who.user.username, who.user.display_name)
-        self.sockets[request.sid] = user
+        user = SocketUser(_sid(), who.user_id, who.session_id, who.user.username, who.user.display_name)
+        self.sockets[_sid()] = user
         join_room(user_room(user.user_id))
         join_room(session_room(user.session_id))
         for hook in self.connect_hooks:
@@ -150,7 +156,7 @@ class Realtime:
     def _on_disconnect(self, *args: Any) -> None:
         svc = self.svc
         assert svc is not None
-        user = self.sockets.pop(request.sid, None)
+        user = self.sockets.pop(_sid(), None)
         if user is None:
             return
         for hook in self.disconnect_hooks:
@@ -174,11 +180,11 @@ class Realtime:
 
         svc = self.svc
         assert svc is not None
-        user = self.sockets.get(request.sid)
+        user = self.sockets.get(_sid())
         if user is None:
             return {"ok": False, "error": "Not connected", "code": "unauthorized"}
         if not session_is_valid(svc, user.session_id):
-            self.socketio.emit("session_revoked", {}, to=request.sid)
+            self.socketio.emit("session_revoked", {}, to=_sid())
             disconnect()
             return {"ok": False, "error": "This session was ended; please log in again", "code": "session_revoked"}
         try:

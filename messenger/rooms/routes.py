@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services
@@ -31,12 +32,12 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms")
     @login_required
-    def list_rooms():  # type: ignore[no-untyped-def]
+    def list_rooms() -> ResponseReturnValue:
         return jsonify({"rooms": service.list_rooms(svc, current_auth().user_id)})
 
     @bp.post("/api/rooms")
     @login_required
-    def create_room():  # type: ignore[no-untyped-def]
+    def create_room() -> ResponseReturnValue:
         body = json_body(CREATE)
         me = current_auth().user_id
         if body["type"] == "direct":
@@ -56,43 +57,43 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms/<int:room_id>")
     @login_required
-    def get_room(room_id: int):  # type: ignore[no-untyped-def]
+    def get_room(room_id: int) -> ResponseReturnValue:
         return jsonify({"room": service.get_room(svc, current_auth().user_id, room_id)})
 
     @bp.patch("/api/rooms/<int:room_id>")
     @login_required
-    def update_room(room_id: int):  # type: ignore[no-untyped-def]
+    def update_room(room_id: int) -> ResponseReturnValue:
         body = json_body(UPDATE)
         return jsonify({"room": service.update_room(svc, current_auth().user_id, room_id, body, client_ip())})
 
     @bp.patch("/api/rooms/<int:room_id>/settings")
     @login_required
-    def update_settings(room_id: int):  # type: ignore[no-untyped-def]
+    def update_settings(room_id: int) -> ResponseReturnValue:
         body = json_body(SETTINGS)
         return jsonify({"settings": service.update_settings(svc, current_auth().user_id, room_id, body)})
 
     @bp.post("/api/rooms/<int:room_id>/members")
     @login_required
-    def add_members(room_id: int):  # type: ignore[no-untyped-def]
+    def add_members(room_id: int) -> ResponseReturnValue:
         body = json_body(MEMBERS)
         return jsonify({"room": service.add_members(svc, current_auth().user_id, room_id, body["user_ids"])})
 
     @bp.delete("/api/rooms/<int:room_id>/members/<int:user_id>")
     @login_required
-    def remove_member(room_id: int, user_id: int):  # type: ignore[no-untyped-def]
+    def remove_member(room_id: int, user_id: int) -> ResponseReturnValue:
         service.remove_member(svc, current_auth().user_id, room_id, user_id, client_ip())
         return jsonify({"ok": True})
 
     @bp.patch("/api/rooms/<int:room_id>/members/<int:user_id>")
     @login_required
-    def set_role(room_id: int, user_id: int):  # type: ignore[no-untyped-def]
+    def set_role(room_id: int, user_id: int) -> ResponseReturnValue:
         body = json_body(ROLE)
         room = service.set_role(svc, current_auth().user_id, room_id, user_id, body["role"], client_ip())
         return jsonify({"room": room})
 
     @bp.get("/api/rooms/<int:room_id>/admin-audit-logs")
     @login_required
-    def admin_audit_logs(room_id: int):  # type: ignore[no-untyped-def]
+    def admin_audit_logs(room_id: int) -> ResponseReturnValue:
         fmt = request.args.get("format", "json")
         if fmt not in ("json", "csv"):
             raise ApiError(400, "invalid_field", "format must be json or csv", {"field": "format", "reason": "choices", "choices": "json, csv"})

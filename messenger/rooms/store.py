@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal_column, or_, select, update
 
-from messenger.storage.db import utcnow
+from messenger.storage.db import inserted_id, utcnow
 from messenger.storage.hot import HotStatement
 from messenger.storage.tables import message_mentions, messages, room_members, rooms, users
 
@@ -95,7 +95,7 @@ def create_room(conn: Connection, type_: str, name: str, topic: str, direct_key:
         insert(rooms).values(type=type_, name=name, topic=topic, direct_key=direct_key, created_by=created_by,
                              created_at=now, last_message_id=None, last_activity_at=now)
     )
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def add_members(conn: Connection, room_id: int, user_ids: list[int], role: str = "member",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from flask import Blueprint, Flask, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import current_auth, login_required, user_key
 from messenger.core.context import Services
@@ -26,7 +30,7 @@ ADVANCED = {
 }
 
 
-def _date(body: dict, name: str) -> tuple[object, bool]:
+def _date(body: dict[str, Any], name: str) -> tuple[dt.datetime | None, bool]:
     """A date (``2026-11-23``, whole day) or date-time; returns (naive UTC datetime or None, is_day)."""
     from messenger.storage.db import parse_iso
 
@@ -44,7 +48,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/search")
     @login_required
-    def search_route():  # type: ignore[no-untyped-def]
+    def search_route() -> ResponseReturnValue:
         q = request.args.get("q") or ""
         if not q.strip():
             raise ApiError(400, "missing_field", "Missing field: q", {"field": "q"})
@@ -58,7 +62,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/search/advanced")
     @svc.limiter.limit(lambda: svc.settings.RATE_LIMIT_SEARCH_ADVANCED, key_func=user_key)
     @login_required
-    def advanced_route():  # type: ignore[no-untyped-def]
+    def advanced_route() -> ResponseReturnValue:
         body = json_body(ADVANCED)
         date_from, _ = _date(body, "date_from")
         date_to, to_day = _date(body, "date_to")
@@ -71,7 +75,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms/search")
     @login_required
-    def rooms_route():  # type: ignore[no-untyped-def]
+    def rooms_route() -> ResponseReturnValue:
         q = (request.args.get("q") or "").strip()[:100]
         if not q:
             raise ApiError(400, "missing_field", "Missing field: q", {"field": "q"})

@@ -102,8 +102,9 @@ def insert_docs(conn: Connection, docs: Sequence[Doc]) -> None:
     docs = [d for d in docs if d.norm]
     if not docs:
         return
-    rows = [{"id": d.message_id, "room": d.room_id, "sender": d.sender_id, "file": d.has_file, "norm": d.norm}
-            for d in docs]
+    rows: list[dict[str, Any]] = [
+        {"id": d.message_id, "room": d.room_id, "sender": d.sender_id, "file": d.has_file, "norm": d.norm}
+        for d in docs]
     if is_sqlite(conn):
         if len(docs) == 1:  # the send path
             _INSERT_DOC(conn, rows[0])

@@ -130,6 +130,11 @@ def _safe(url: str) -> str:
     return url
 
 
+
+def _text(value: bytes | str | None) -> str | None:
+    """A value read from the client (made with decode_responses=True, so str; bytes only in theory)."""
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
 class FallbackStateStore:
     """The :class:`~messenger.state.memory.MemoryStateStore` interface on Redis, with memory fallback."""
 
@@ -147,7 +152,7 @@ class FallbackStateStore:
         return max(1, int(ttl * 1000)) if ttl else None
 
     def get(self, key: str) -> str | None:
-        return self.failover.run(lambda: self.redis.get(self._k(key)), lambda: self.memory.get(key))
+        return self.failover.run(lambda: _text(self.redis.get(self._k(key))), lambda: self.memory.get(key))
 
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
         self.failover.run(lambda: self.redis.set(self._k(key), value, px=self._ms(ttl)),
@@ -161,7 +166,7 @@ class FallbackStateStore:
 
     def pop(self, key: str) -> str | None:
         """Get and delete in one atomic step (GETDEL): a single-use token is spent exactly once."""
-        return self.failover.run(lambda: self.redis.getdel(self._k(key)), lambda: self.memory.pop(key))
+        return self.failover.run(lambda: _text(self.redis.getdel(self._k(key))), lambda: self.memory.pop(key))
 
     def delete(self, key: str) -> None:
         self.failover.run(lambda: self.redis.delete(self._k(key)), lambda: self.memory.delete(key))
@@ -172,8 +177,9 @@ class FallbackStateStore:
         def on_redis() -> int:
             pipe = self.redis.pipeline(transaction=True)
             pipe.incrby(self._k(key), amount)
-            if ttl:
-                pipe.pexpire(self._k(key), self._ms(ttl), nx=True)
+            ms = self._ms(ttl)
+            if ms:
+                pipe.pexpire(self._k(key), ms, nx=True)
             return int(pipe.execute()[0])
 
         return self.failover.run(on_redis, lambda: self.memory.incr(key, amount, ttl))

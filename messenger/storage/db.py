@@ -15,10 +15,18 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, CursorResult, create_engine, event
 from sqlalchemy.engine import Engine
 
 from messenger.storage.hot import statement_counters
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an ``insert()`` just added."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise ValueError("the statement inserted no row")
+    return int(key[0])
 
 
 def utcnow() -> dt.datetime:
@@ -89,7 +97,8 @@ def _sqlite_begin(conn: Connection) -> None:
     if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return
     # Straight to the driver: through exec_driver_sql this one statement cost ~60 µs of SQLAlchemy.
-    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+    driver: Any = conn.connection.driver_connection  # sqlite3.Connection of the checked-out connection
+    driver.execute("BEGIN IMMEDIATE")
 
 
 class Database:

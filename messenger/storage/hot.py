@@ -21,7 +21,11 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.selectable import Select
+
+# What a hot statement may be: an insert, update or delete, or a select.
+HotSql = UpdateBase | Select[Any]
 
 # Database.count_statements registers its counters here, per engine.
 statement_counters: "weakref.WeakKeyDictionary[Engine, list[list[str]]]" = weakref.WeakKeyDictionary()
@@ -33,7 +37,7 @@ class Compiled:
 
     __slots__ = ("sql", "names", "processors", "_get")
 
-    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+    def __init__(self, statement: HotSql, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
             raise ValueError(f"hot statement has Python-side column defaults; give every column: {compiled}")
@@ -74,7 +78,7 @@ class HotStatement:
     is refused when the statement is compiled, since the driver would not receive it.
     """
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: HotSql) -> None:
         self.statement = statement
         self._sqlite: Compiled | None = None
 

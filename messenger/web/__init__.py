@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template
+from flask.typing import ResponseReturnValue
 
 from messenger.core.context import Services
 
@@ -12,7 +13,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/")
     @bp.get("/setup")  # the first run: the same page opens the registration with the setup code field
-    def index():  # type: ignore[no-untyped-def]
+    def index() -> ResponseReturnValue:
         resp = app.make_response(render_template("index.html"))
         resp.headers["Cache-Control"] = "no-cache"
         return resp
