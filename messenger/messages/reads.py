@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 # How SQLAlchemy stores a DateTime on SQLite (always with microseconds): the text a hot statement returns,
@@ -32,7 +33,7 @@ class RoomReads:
     """The read markers of one room, arranged so a message's counts cost O(log n) (plus the members who
     joined after it, normally none)."""
 
-    def __init__(self, rows: list[tuple[Any, ...]] = ()) -> None:  # type: ignore[assignment]
+    def __init__(self, rows: Sequence[tuple[Any, ...]] = ()) -> None:
         self.members: dict[int, Member] = {
             int(r[1]): Member(int(r[1]), int(r[2]), r[3], bool(r[4])) for r in rows}
         members = self.members.values()

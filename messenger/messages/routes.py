@@ -64,7 +64,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/messages/<int:message_id>/reads")
     @login_required
-    def reads(message_id: int):  # type: ignore[no-untyped-def]
+    def reads(message_id: int) -> ResponseReturnValue:
         return jsonify(service.who_read(svc, current_auth().user_id, message_id))
 
     @bp.post("/api/messages/<int:message_id>/reactions")

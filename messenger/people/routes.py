@@ -26,7 +26,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/people/online")
     @login_required
-    def online():  # type: ignore[no-untyped-def]
+    def online() -> ResponseReturnValue:
         return jsonify({"users": service.online_now(svc, current_auth().user_id)})
 
     @bp.get("/api/users/<int:user_id>")
