@@ -147,8 +147,8 @@ def flush_presence(svc: Services, changes: dict[int, str]) -> None:
     groups: dict[tuple[int, ...], list[int]] = {}
     for member, room_ids in rooms_of.items():
         groups.setdefault(tuple(sorted(set(room_ids))), []).append(member)
-    for room_ids, watchers in groups.items():
-        seen: set[int] = set().union(*(changed_in[r] for r in room_ids)) if room_ids else set()
+    for shared, watchers in groups.items():
+        seen: set[int] = set().union(*(changed_in[r] for r in shared)) if shared else set()
         singles = [w for w in watchers if w in changes and w not in seen]
         targets = [user_room(w) for w in watchers if w not in singles]
         if seen and targets:

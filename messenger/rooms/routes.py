@@ -52,7 +52,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/rooms/read-all")
     @login_required
-    def read_all():  # type: ignore[no-untyped-def]
+    def read_all() -> ResponseReturnValue:
         return jsonify({"rooms": service.read_all(svc, current_auth().user_id)})
 
     @bp.get("/api/rooms/<int:room_id>")
