@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from messenger.accounts.service import avatar_url
+from messenger.core import system_events
 from messenger.core.context import Services
 from messenger.messages import store
 from messenger.messages.reads import RoomReads, by_room
@@ -19,7 +20,7 @@ EXCERPT_LENGTH = 100
 
 
 def _excerpt(row: Any) -> str:
-    if row.reply_deleted_at is not None:
+    if row.reply_deleted_at is not None or row.reply_type == "system":
         return ""
     text = (row.reply_content or "").strip().replace("\n", " ")
     return text[:EXCERPT_LENGTH] + ("…" if len(text) > EXCERPT_LENGTH else "")
@@ -97,7 +98,7 @@ def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: i
                 "avatar_url": avatar_url(SimpleNamespace(avatar_file_id=r.sender_avatar_file_id)),
             },
             "type": r.type,
-            "content": "" if deleted else r.content,
+            "content": "" if deleted or r.type == "system" else r.content,
             "mentions": [] if deleted else _mentions(r.mention_ids),
             "reactions": [] if deleted else _reactions(r.reaction_list),
             "edited_at": iso(r.edited_at),
@@ -105,6 +106,8 @@ def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: i
             "created_at": iso(r.created_at),
             "client_msg_id": r.client_msg_id,
         }
+        if r.type == "system":
+            msg["event"] = system_events.decode(r.content)
         if r.id in counts:
             msg["read_count"], msg["unread_count"] = counts[r.id]
         else:

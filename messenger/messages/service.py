@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from messenger.audit import store as audit_store
+from messenger.core import system_events
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.messages import store
@@ -198,9 +199,11 @@ def _search_text(conn: Connection, content: str, file_id: int | None) -> str:
     return f"{content}\n{name}" if content else name
 
 
-def insert_system(conn: Connection, room_id: int, content: str) -> int:
-    """A system message inside the caller's transaction (room events); broadcast it with broadcast_new."""
-    msg_id, created_at = store.insert_message(conn, room_id, None, "system", content[:2000])
+def insert_system(conn: Connection, room_id: int, event: dict[str, Any]) -> int:
+    """A system message inside the caller's transaction (room events); broadcast it with broadcast_new.
+
+    ``event`` comes from :func:`messenger.core.system_events.make`: stored as the event, never a sentence."""
+    msg_id, created_at = store.insert_message(conn, room_id, None, "system", system_events.encode(event))
     rooms_store.touch_room(conn, room_id, msg_id, created_at)
     return msg_id
 
@@ -215,12 +218,13 @@ def broadcast_new(svc: Services, room_id: int, message_ids: list[int]) -> None:
         emit_to_members(svc, "new_message", {"message": dicts[mid]}, room_id)
 
 
-def post_system_message(svc: Services, room_id: int, content: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Store and broadcast a ``system`` message. ``details`` travels with the live event only."""
+def post_system_message(svc: Services, room_id: int, event: dict[str, Any],
+                        details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Store and broadcast a ``system`` message (an event). ``details`` travels with the live event only."""
     with svc.db.begin() as conn:
         if rooms_store.get_room(conn, room_id) is None:
             raise ApiError(404, "not_found", "Room not found", {"reason": "room"})
-        msg_id = insert_system(conn, room_id, content)
+        msg_id = insert_system(conn, room_id, event)
         message = message_dicts(svc, conn, [msg_id], 0)[msg_id]
     if details:
         message = {**message, "details": details}

@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from messenger.accounts.service import avatar_url, directory_dict
 from messenger.audit import store as audit_store
+from messenger.core import system_events
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
+from messenger.core.system_events import person
 from messenger.realtime import user_room
 from messenger.rooms import store
 from messenger.storage.db import iso
@@ -127,15 +129,18 @@ def list_rooms(svc: Services, user_id: int) -> list[dict[str, Any]]:
         last = None
         if r.last_id is not None:
             deleted = r.last_deleted_at is not None
+            system = r.last_type == "system"
             last = {
                 "id": r.last_id,
                 "type": r.last_type,
-                "content": "" if deleted else (r.last_content or "")[:200],
+                "content": "" if deleted or system else (r.last_content or "")[:200],
                 "deleted": deleted,
                 "created_at": iso(r.last_created_at),
                 "sender": None if r.last_sender_id is None else {"id": r.last_sender_id,
                                                                  "display_name": r.last_sender_name},
             }
+            if system:
+                last["event"] = system_events.decode(r.last_content)
         item: dict[str, Any] = {
             "id": r.id, "type": r.type, "name": r.name, "topic": r.topic,
             "members_count": int(r.members_count), "unread_count": int(r.unread_count),
@@ -225,10 +230,8 @@ def create_group(svc: Services, user_id: int, name: str, member_ids: list[int], 
         room_id = store.create_room(conn, "group", name, topic, None, user_id)
         store.add_members(conn, room_id, [user_id], "admin")
         store.add_members(conn, room_id, others, "member")
-        text = f"{names[user_id]}님이 대화방을 만들었습니다."
-        if others:
-            text += f" 참여자: {', '.join(names[u] for u in others)}"
-        msg_id = insert_system(conn, room_id, text)
+        msg_id = insert_system(conn, room_id, system_events.make(
+            "room_created", user=person(user_id, names[user_id]), members=[person(u, names[u]) for u in others]))
     for uid in [user_id, *others]:
         svc.realtime.join_room_everywhere(uid, room_id)
     for uid in others:
@@ -260,7 +263,8 @@ def update_room(svc: Services, user_id: int, room_id: int, changes: dict[str, An
         if "name" in values:
             audit_store.add(conn, "room", "room_renamed", actor_id=user_id, room_id=room_id,
                             details={"old": room.name, "new": values["name"]}, client_ip=client_ip)
-            msg_id = insert_system(conn, room_id, f"{actor}님이 대화방 이름을 '{values['name']}'(으)로 바꿨습니다.")
+            msg_id = insert_system(conn, room_id, system_events.make(
+                "room_renamed", user=person(user_id, actor), name=values["name"]))
         if "topic" in values:
             audit_store.add(conn, "room", "topic_changed", actor_id=user_id, room_id=room_id,
                             details={"old": room.topic, "new": values["topic"]}, client_ip=client_ip)
@@ -288,9 +292,9 @@ def add_members(svc: Services, user_id: int, room_id: int, user_ids: list[int]) 
             names = {r.id: r.display_name for r in rows}
             # New members start "read up to now": their unread count begins at zero.
             store.add_members(conn, room_id, new_ids, "member", last_read_message_id=room.last_message_id or 0)
-            msg_id = insert_system(
-                conn, room_id, f"{names[user_id]}님이 {', '.join(names[u] for u in new_ids)}님을 초대했습니다."
-            )
+            msg_id = insert_system(conn, room_id, system_events.make(
+                "members_invited", user=person(user_id, names[user_id]),
+                members=[person(u, names[u]) for u in new_ids]))
     if not new_ids:
         return room_dict(svc, room_id, user_id)
     for uid in new_ids:
@@ -335,14 +339,18 @@ def remove_member(svc: Services, user_id: int, room_id: int, target_id: int,
         names = {r.id: r.display_name for r in store.members_with_users(conn, room_id)}
         store.remove_member(conn, room_id, target_id)
         if leaving:
-            msg_ids.append(insert_system(conn, room_id, f"{names[target_id]}님이 나갔습니다."))
+            msg_ids.append(insert_system(conn, room_id, system_events.make(
+                "member_left", user=person(target_id, names.get(target_id)))))
         else:
             audit_store.add(conn, "room", "member_kicked", actor_id=user_id, room_id=room_id,
                             target_user_id=target_id, details={"role": target.role}, client_ip=client_ip)
-            msg_ids.append(insert_system(conn, room_id, f"{names[user_id]}님이 {names[target_id]}님을 내보냈습니다."))
+            msg_ids.append(insert_system(conn, room_id, system_events.make(
+                "member_removed", user=person(user_id, names.get(user_id)),
+                target=person(target_id, names.get(target_id)))))
         heir = _ensure_admin(conn, room_id, None)
         if heir is not None:
-            msg_ids.append(insert_system(conn, room_id, f"{names[heir]}님이 대화방 관리자가 되었습니다."))
+            msg_ids.append(insert_system(conn, room_id, system_events.make(
+                "admin_assigned", user=person(heir, names.get(heir)))))
     svc.realtime.leave_room_everywhere(target_id, room_id)
     svc.realtime.emit_user("room_removed", {"room_id": room_id}, target_id)
     emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
@@ -430,7 +438,8 @@ def ensure_admins_for_user(svc: Services, user_id: int) -> list[int]:
             heir = _ensure_admin(conn, room_id, None)
             if heir is not None:
                 name = store.active_users(conn, [heir])[0].display_name
-                changed[room_id] = insert_system(conn, room_id, f"{name}님이 대화방 관리자가 되었습니다.")
+                changed[room_id] = insert_system(conn, room_id, system_events.make(
+                    "admin_assigned", user=person(heir, name)))
     for room_id, msg_id in changed.items():
         emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
         broadcast_new(svc, room_id, [msg_id])
@@ -459,10 +468,12 @@ def on_user_removed(svc: Services, user_id: int) -> None:
         for room_id in store.room_ids_of_user(conn, user_id):
             names = {r.id: r.display_name for r in store.members_with_users(conn, room_id)}
             store.remove_member(conn, room_id, user_id)
-            ids = [insert_system(conn, room_id, f"{names.get(user_id, '')}님이 나갔습니다.")]
+            ids = [insert_system(conn, room_id, system_events.make(
+                "member_left", user=person(user_id, names.get(user_id))))]
             heir = _ensure_admin(conn, room_id, None)
             if heir is not None:
-                ids.append(insert_system(conn, room_id, f"{names[heir]}님이 대화방 관리자가 되었습니다."))
+                ids.append(insert_system(conn, room_id, system_events.make(
+                    "admin_assigned", user=person(heir, names.get(heir)))))
             posted[room_id] = ids
     for room_id, ids in posted.items():
         svc.realtime.leave_room_everywhere(user_id, room_id)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import login, new_page, register, unique
+from tests.browser.ui import PASSWORD, login, new_page, open_room, register, unique
+from tests.helpers import LiveUser
 
 
 def test_language_chosen_on_one_pc_follows_the_user_to_another(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
@@ -60,3 +61,41 @@ def test_server_errors_are_worded_by_the_client_in_its_language(browser: Browser
     assert texts == ["The password must be at least 8 characters.", "Room not found.", "Not found.",
                      "Words from the server"]
     ctx.close()
+
+
+def test_a_system_message_reads_in_each_users_language(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    """One stored event, two readers: Korean for one, English for the other (a stored preference), with
+    the name of a member who has left taken from the event."""
+    kim_name, lee_name, park_name = unique("kim"), unique("lee"), unique("park")
+    kim = LiveUser(server.url, kim_name, "김대호", password=PASSWORD)
+    lee = LiveUser(server.url, lee_name, "Lee Sujin", password=PASSWORD)
+    park = LiveUser(server.url, park_name, "박지민", password=PASSWORD)
+    assert lee.patch("/api/me/preferences", json={"language": "en"}).status_code == 200
+    room = kim.post("/api/rooms", json={"type": "group", "name": "주간 회의",
+                                        "member_ids": [lee.id, park.id]}).json()["room"]
+    assert park.delete(f"/api/rooms/{room['id']}/members/{park.id}").status_code == 200
+    ck, cl = browser.new_context(), browser.new_context()
+    pk, pl = new_page(ck), new_page(cl)
+    errors: list[str] = []
+    for p in (pk, pl):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    login(pk, server.url, kim_name)
+    login(pl, server.url, lee_name)
+    open_room(pk, room["id"])
+    open_room(pl, room["id"])
+    system = '[data-testid="message"].system'
+    expect(pk.locator(system).first).to_have_text("김대호님이 대화방을 만들었습니다. 참여자: Lee Sujin, 박지민")
+    expect(pk.locator(system).last).to_have_text("박지민님이 나갔습니다.")
+    expect(pl.locator(system).first).to_have_text("김대호 created the room with Lee Sujin, 박지민.")
+    expect(pl.locator(system).last).to_have_text("박지민 left the room.")
+    # The room list preview is the same sentence.
+    item = f'[data-testid="room-item"][data-room-id="{room["id"]}"]'
+    expect(pl.locator(item)).to_contain_text("박지민 left the room.")
+    expect(pk.locator(item)).to_contain_text("박지민님이 나갔습니다.")
+    # A live event while the pages are open: both read the rename at once, each in their language.
+    assert kim.patch(f"/api/rooms/{room['id']}", json={"name": "Weekly"}).status_code == 200
+    expect(pk.locator(system).last).to_have_text("김대호님이 대화방 이름을 'Weekly'(으)로 바꿨습니다.")
+    expect(pl.locator(system).last).to_have_text("김대호 renamed the room to 'Weekly'.")
+    assert errors == []
+    ck.close()
+    cl.close()

@@ -48,9 +48,11 @@ def test_group_room_members_and_roles(app: Any) -> None:
     assert kim.patch(f"/api/rooms/{rid}/members/{lee.id}", json={"role": "member"}).status_code == 200
     r = kim.patch(f"/api/rooms/{rid}/members/{kim.id}", json={"role": "member"})
     assert r.status_code == 400 and r.get_json()["code"] == "last_admin"
-    texts = [m["content"] for m in kim.get(f"/api/rooms/{rid}/messages").get_json()["messages"]]
-    assert any("플랫폼팀" in t for t in texts)  # rename posted a system message
-    assert any("내보냈습니다" in t for t in texts)  # kick posted one
+    events = [m["event"] for m in kim.get(f"/api/rooms/{rid}/messages").get_json()["messages"]
+              if m["type"] == "system"]
+    assert {"event": "room_renamed", "user": {"id": kim.id, "name": "kim"}, "name": "플랫폼팀"} in events
+    assert {"event": "member_removed", "user": {"id": kim.id, "name": "kim"},
+            "target": {"id": park.id, "name": "park"}} in events
 
 
 def test_last_admin_leaving_promotes_longest_standing_member(app: Any) -> None:
@@ -104,9 +106,10 @@ def test_system_messages_come_from_the_server_only(app: Any, svc: Any) -> None:
 
     kim = TestUser(app, "kim")
     room = group(kim, "팀")
-    msg = post_system_message(svc, room["id"], "서버 점검 안내", {"kind": "maintenance"})
+    event = {"event": "admin_assigned", "user": {"id": kim.id, "name": "kim"}}
+    msg = post_system_message(svc, room["id"], event, {"kind": "maintenance"})
     assert msg["type"] == "system" and msg["sender"] is None and msg["details"] == {"kind": "maintenance"}
     latest = kim.get(f"/api/rooms/{room['id']}/messages?limit=1").get_json()["messages"][0]
-    assert latest["id"] == msg["id"] and latest["content"] == "서버 점검 안내"
+    assert latest["id"] == msg["id"] and latest["content"] == "" and latest["event"] == event
     assert kim.delete(f"/api/messages/{msg['id']}").get_json()["code"] == "not_deletable"
     assert kim.patch(f"/api/messages/{msg['id']}", json={"content": "x"}).status_code == 403

@@ -6,6 +6,7 @@ import { state, prefs, on, emit, isMuted, setMuted } from './state.js';
 import { get, post, patch, del, query } from './api.js';
 import { roomName, upsert } from './rooms.js';
 import { formatText } from './format.js';
+import { systemText } from './sysmsg.js';
 
 export async function loadDetails(roomId) {
   const body = await get(`/api/rooms/${roomId}`);
@@ -154,7 +155,8 @@ export function renderPins(roomId) {
     panel.append(h('div', { class: 'pin', dataset: { testid: 'pin', messageId: m.id } },
       h('button', { type: 'button', class: 'pin-main', onclick: () => emit('open-room', { roomId, focusId: m.id }) },
         h('span', { class: 'pin-icon' }, icon('pin')), h('strong', { text: (m.sender && m.sender.display_name) || '' }),
-        h('span', { class: 'ellipsis' }, m.file ? document.createTextNode('📎 ' + m.file.name) : formatText((m.content || '').slice(0, 200)))),
+        h('span', { class: 'ellipsis' }, m.file ? document.createTextNode('📎 ' + m.file.name)
+          : m.type === 'system' ? document.createTextNode(systemText(m)) : formatText((m.content || '').slice(0, 200)))),
       closeButton(() => run(() => del(`/api/rooms/${roomId}/pins/${m.id}`)), t('pins.unpin'))));
   }
 }

@@ -5,6 +5,7 @@ import { formatText } from './format.js';
 import { t, fmtTime, fmtSize } from './i18n.js';
 import { state } from './state.js';
 import { renderPoll } from './polls.js';
+import { systemText } from './sysmsg.js';
 
 const minute = (iso) => (iso || '').slice(0, 16);
 export const dayKey = (iso) => new Date(iso).toDateString();
@@ -95,7 +96,7 @@ export function messageNode(m, { header = true } = {}) {
   });
   if (m.client_msg_id) el.dataset.clientMsgId = m.client_msg_id;
   if (m.type === 'system') {
-    el.append(h('div', { class: 'system-text', text: m.content }));
+    el.append(h('div', { class: 'system-text', text: systemText(m) }));
     return el;
   }
   if (m.mentions && state.me && m.mentions.includes(state.me.id)) el.classList.add('mentions-me');

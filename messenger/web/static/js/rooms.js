@@ -2,6 +2,7 @@
 import { $, h, clear, avatar, presenceDot, toast, errorText, openDialog, debounce, icon } from './dom.js';
 import { shownPresence } from './profile.js';
 import { t, fmtShort } from './i18n.js';
+import { systemText } from './sysmsg.js';
 import { state, on, emit, isMuted } from './state.js';
 import { get, post, query } from './api.js';
 
@@ -18,7 +19,8 @@ export function preview(m) {
   if (m.deleted) return t('messages.deleted');
   if (m.type === 'file') return '📎 ' + ((m.file && m.file.name) || t('rooms.file'));
   if (m.type === 'poll') return '📊 ' + ((m.poll && m.poll.question) || m.content || t('polls.title'));
-  const who = m.sender && m.type !== 'system' ? m.sender.display_name + ': ' : '';
+  if (m.type === 'system') return systemText(m).replace(/\s+/g, ' ');
+  const who = m.sender ? m.sender.display_name + ': ' : '';
   return who + (m.content || '').replace(/\s+/g, ' ');
 }
 
