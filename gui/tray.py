@@ -30,33 +30,74 @@ KEEP_CHOICES = (7, 14, 30, 60)
 REFRESH_SECONDS = 3.0
 
 
-def tray_available() -> bool:
+def tray_available(wait: float = 10.0) -> bool:
     """A desktop and a tray backend: a display on Linux, and pystray importable (it raises X errors,
-    not ImportError, without one)."""
+    not ImportError, without one). On X11 a system tray must be there too (someone owns
+    ``_NET_SYSTEM_TRAY_S0``; waited for up to ``wait`` seconds, as a panel may start after us at login):
+    without one the icon would be invisible and the person would see nothing."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return False
     try:
         import pystray  # noqa: F401
     except Exception:
         return False
+    if sys.platform.startswith("linux") and os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        return x11_tray_present(wait)
     return True
 
 
-def run_tray(runner: Any) -> int:
-    """Start the server and show the tray until Quit; returns the process exit code."""
-    from messenger.datadir import data_dir_in_use
+def x11_tray_present(wait: float = 0.0) -> bool:
+    """True when an XEmbed system tray runs on ``$DISPLAY`` (or when that cannot be checked)."""
+    import time
 
-    if data_dir_in_use(runner.settings.data_dir):
-        print(f"error: Another Intranet Messenger server is already using {runner.settings.data_dir}.",
-              file=sys.stderr)
+    try:
+        from Xlib import X, display
+    except ImportError:
+        return True
+    try:
+        disp = display.Display()
+    except Exception:
+        return False  # a DISPLAY that cannot be opened: no desktop
+    try:
+        atom = disp.intern_atom(f"_NET_SYSTEM_TRAY_S{disp.get_default_screen()}")
+        deadline = time.monotonic() + wait
+        while True:
+            if disp.get_selection_owner(atom) != X.NONE:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.25)
+    finally:
+        disp.close()
+
+
+def run_tray(make_runner: Callable[..., Any], data_dir: Path, log_path: Path | None = None) -> int:
+    """Start the server and show the tray until Quit; returns the process exit code. ``make_runner(port=None)``
+    builds the settings and the runner (again at every retry) or raises ``StartupFailure``."""
+    from messenger.datadir import data_dir_in_use
+    from messenger.startup import StartupFailure
+
+    if data_dir_in_use(data_dir):  # a second tray: the first one is the one to use
+        from gui.failure import show_failure
+
+        failure = StartupFailure("already_running", {"path": str(data_dir)})
+        log.error("start-up failed: %s", failure.english())
+        show_failure(failure, log_path)
         return 2
-    return TrayApp(runner).run()
+    return TrayApp(None, make_runner=make_runner, data_dir=data_dir, log_path=log_path).run()
 
 
 class TrayApp:
-    def __init__(self, runner: Any, lang: str | None = None) -> None:
+    def __init__(self, runner: Any = None, lang: str | None = None, make_runner: Callable[..., Any] | None = None,
+                 data_dir: Path | None = None, log_path: Path | None = None) -> None:
         self.runner = runner
-        self.settings = runner.settings
+        if runner is not None:
+            runner.run_gc = self._on_gui_thread
+        self.make_runner = make_runner
+        self.settings = runner.settings if runner is not None else None
+        self.data_dir: Path = data_dir or runner.settings.data_dir
+        self.log_path = log_path or self.data_dir / "logs" / "messenger.log"
+        self.failure: Any = None  # the StartupFailure while the tray is in its error state
         self.t = Texts(lang)
         self.state = "starting"
         self.message = ""  # progress of a running job, or the last error
@@ -97,6 +138,11 @@ class TrayApp:
         from messenger.ops.schedule import load_auto_backup
 
         t = self.t
+        if self.failure is not None:
+            return self.error_entries()
+        if self.runner is None or self.settings is None:  # still building the settings
+            return [Entry(self.status_text(), enabled=False), None,
+                    Entry(t("quit"), lambda: self.submit("quit", self._quit_app))]
         running = self.state == "running"
         auto = load_auto_backup(self.settings.data_dir)
         restore_items: list[Entry | None] = [
@@ -109,8 +155,8 @@ class TrayApp:
         return [
             Entry(self.status_text(), enabled=False),
             *setup,
-            Entry(t("open"), lambda: self.submit("open", self._open_browser), default=True),
-            Entry(t("copy"), lambda: self.submit("copy", self._copy_address)),
+            Entry(t("open"), lambda: self.submit("open", self._open_browser), default=True, enabled=running),
+            Entry(t("copy"), lambda: self.submit("copy", self._copy_address), enabled=running),
             Entry(t("stop"), lambda: self.submit("stop", self._stop_server)) if running
             else Entry(t("start"), lambda: self.submit("start", self._start_server)),
             None,
@@ -139,17 +185,39 @@ class TrayApp:
             Entry(t("quit"), lambda: self.submit("quit", self._quit_app)),
         ]
 
+    def error_entries(self) -> list[Entry | None]:
+        """The error state: what happened, the fix, and the actions (another port, retry, log, data)."""
+        from gui.failure import failure_lines, port_offer
+
+        t = self.t
+        what, fix = failure_lines(self.failure, t)
+        offer = port_offer(self.failure)
+        items: list[Entry | None] = [Entry(what, enabled=False), Entry(fix, enabled=False), None]
+        if offer:
+            items.append(Entry(t("port_offer", port=self.failure.params.get("port"), next_port=offer),
+                               lambda: self.submit("port", lambda: self._use_port(offer)), default=True))
+        items += [
+            Entry(t("retry"), lambda: self.submit("start", self._retry), default=not offer),
+            None,
+            Entry(t("open_logs"), lambda: self.submit("open_logs", lambda: self._open_folder(self.log_path.parent))),
+            Entry(t("open_data"), lambda: self.submit("open_data", lambda: self._open_folder(self.data_dir))),
+            None,
+            Entry(t("quit"), lambda: self.submit("quit", self._quit_app)),
+        ]
+        return items
+
     # ---- running ---------------------------------------------------------------------------
     def run(self) -> int:
         import pystray
 
         self._worker.start()
-        self.submit("start", self._start_server)
         try:
             self.icon = pystray.Icon("intranet-messenger", state_icon("starting"), self.title(),
                                      build_menu(self.entries))
         except Exception as exc:
+            self.submit("start", self._start_server)
             return self._headless(f"The tray icon could not be created ({exc})")
+        self.submit("start", self._start_server)  # after the icon exists, so its end state is drawn
         threading.Thread(target=self._refresh_loop, name="tray-refresh", daemon=True).start()
         control = os.environ.get("MESSENGER_TRAY_CONTROL")
         if control:
@@ -166,7 +234,7 @@ class TrayApp:
             log.debug("tray loop ended with an error", exc_info=True)
         if not self._quit.is_set():  # the loop ended without Quit: the tray backend failed
             return self._headless("The tray stopped unexpectedly")
-        if self.runner.running:
+        if self.runner is not None and self.runner.running:
             self.runner.stop()
         return 0
 
@@ -177,7 +245,7 @@ class TrayApp:
         log.warning("%s; running headless", reason)
         print(f"{reason}; running headless. Press Ctrl+C to stop.", flush=True)
         self.wait_idle()
-        if self.runner.running:
+        if self.runner is not None and self.runner.running:
             _wait_for_signal(self.runner)
             self.runner.stop()
         self._quit.set()
@@ -277,23 +345,100 @@ class TrayApp:
 
     # ---- actions (worker thread) -------------------------------------------------------------
     def _start_server(self) -> None:
-        if self.runner.running:
+        if self.runner is not None and self.runner.running:
             return
-        self.state, self.message = "starting", ""
+        self.state, self.message, self.failure = "starting", "", None
         self.refresh()
         try:
+            if self.runner is None:
+                self.runner = self._build_runner()
             self.runner.start()
         except Exception as exc:
-            self.state = "error"
-            self.message = f"{self.t('error')}: {exc}"
-            log.error("server failed to start: %s", exc)
-            self.notify(self.message)
+            self._failed(exc)
             return
         self.state = "running"
         log.info("server running at %s", self.lan_url())
+        self._print_urls()
         for warning in startup_warnings(self):
             self.message = warning
             self.notify(warning)
+
+    def _build_runner(self, port: int | None = None) -> Any:
+        assert self.make_runner is not None
+        runner = self.make_runner(port=port)
+        runner.run_gc = self._on_gui_thread
+        self.settings = runner.settings
+        return runner
+
+    def _on_gui_thread(self, fn: Callable[[], Any], timeout: float = 30) -> None:
+        """Run ``fn`` on the GTK loop's thread (and wait); directly where there is no GLib loop."""
+        if "gi.repository.GLib" not in sys.modules or self.icon is None:
+            fn()
+            return
+        from gi.repository import GLib
+
+        done = threading.Event()
+
+        def run() -> bool:
+            try:
+                fn()
+            finally:
+                done.set()
+            return False
+
+        GLib.idle_add(run)
+        if not done.wait(timeout):
+            log.warning("the GUI thread did not run %s in time", getattr(fn, "__name__", fn))
+
+    def _failed(self, exc: BaseException) -> None:
+        """The error state: the failure in one language in the menu, the status line and a notification."""
+        from gui.failure import failure_lines
+        from messenger.startup import StartupFailure, describe_failure
+
+        runner = self.runner
+        failure = describe_failure(exc, self.data_dir, runner.host if runner else "0.0.0.0",
+                                   runner.requested_port if runner else None)
+        log.error("start-up failed: %s", failure.english(), exc_info=not isinstance(exc, StartupFailure))
+        self.failure = failure
+        self.state = "error"
+        self.message = failure_lines(failure, self.t)[0]
+        self.notify(self.message)
+
+    def _retry(self) -> None:
+        """Start again with the settings read afresh (the person may have fixed the file)."""
+        if self.make_runner is not None and (self.runner is None or not self.runner.running):
+            self.runner = None
+        self._start_server()
+
+    def _use_port(self, port: int) -> None:
+        """Take the offered free port: remembered in settings.toml (DEFAULT_PORT), then start there."""
+        from messenger.settings import write_settings_file
+
+        write_settings_file(self.data_dir, {"DEFAULT_PORT": port})
+        if self.make_runner is not None:
+            self.runner = None
+            self.failure = None
+            self.state, self.message = "starting", ""
+            try:
+                self.runner = self._build_runner(port)
+            except Exception as exc:
+                self._failed(exc)
+                return
+        else:
+            self.runner.requested_port = port
+        self._start_server()
+
+    def _print_urls(self) -> None:
+        """The addresses on the terminal too (when the tray was started from one)."""
+        from messenger.netinfo import server_urls
+
+        if sys.stdout is None:
+            return
+        try:
+            print(f"{self.t('running')}: " + ", ".join(
+                server_urls(self.runner.host, self.runner.public_port, self.runner.scheme)), flush=True)
+        except (OSError, ValueError):
+            pass
 
     def _stop_server(self) -> None:
         self.runner.stop()
@@ -381,7 +526,7 @@ class TrayApp:
 
     def _quit_app(self) -> None:
         self._quit.set()
-        if self.runner.running:
+        if self.runner is not None and self.runner.running:
             self.runner.stop()
         self.state = "stopped"
         if self.icon is not None:

@@ -83,30 +83,67 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the server: the log is opened first; a start-up failure is shown in the tray's error state,
+    in a native dialog where there is no tray, or on the terminal (see messenger/startup.py)."""
     from messenger.lan import discovery  # noqa: F401  (main-thread import; see discovery.py)
-    from messenger.logging_setup import setup_logging
-    from messenger.netinfo import server_urls
-    from messenger.server import ServerError, ServerRunner
+    from messenger.startup import open_log
 
-    settings = load_cli_settings(args.data_dir, HOST=args.host)
-    setup_logging(settings.log_dir, settings.LOG_LEVEL)
-    runner = ServerRunner(settings, host=args.host, port=args.port, announce=True, settle_gc=True)
-    runner.address_change = _warn_if_address_changed(settings)
+    data_dir = resolve_data_dir(args.data_dir)
+    log_path = open_log(data_dir)
     tray = None if args.headless else _tray_module()
     if tray is not None:
-        return int(tray.run_tray(runner) or 0)
-    stop = StopSignal()  # before start(): a SIGTERM during start-up still stops cleanly
+        return int(tray.run_tray(lambda port=None: make_runner(args, data_dir, port), data_dir, log_path) or 0)
+    return _serve_headless(args, data_dir, log_path)
+
+
+def make_runner(args: argparse.Namespace, data_dir: Any, port: int | None = None) -> Any:
+    """Settings (from the file, again at every retry) and a server runner; ``StartupFailure`` when they
+    cannot be built."""
+    from messenger.logging_setup import setup_logging
+    from messenger.server import ServerRunner
+    from messenger.startup import check_writable, describe_failure
+
     try:
-        runner.start()
-    except DataDirBusy as exc:
-        stop.close()
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ServerError as exc:
-        stop.close()
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        check_writable(data_dir)
+        settings = load_cli_settings(args.data_dir, HOST=args.host)
+    except Exception as exc:
+        raise describe_failure(exc, data_dir) from exc
+    setup_logging(settings.log_dir, settings.LOG_LEVEL, console=False)  # the terminal's turn comes once running
+    runner = ServerRunner(settings, host=args.host, port=port if port is not None else args.port,
+                          announce=True, settle_gc=True)
+    runner.address_change = _warn_if_address_changed(settings)
+    return runner
+
+
+def _serve_headless(args: argparse.Namespace, data_dir: Any, log_path: Any) -> int:
+    import logging
+
+    from messenger.logging_setup import setup_logging
+    from messenger.netinfo import server_urls
+    from messenger.settings import write_settings_file
+    from messenger.startup import StartupFailure, describe_failure
+
+    stop = StopSignal()  # before start(): a SIGTERM during start-up still stops cleanly
+    port: int | None = None
+    while True:
+        runner = None
+        try:
+            runner = make_runner(args, data_dir, port)
+            runner.start()
+            break
+        except Exception as exc:
+            failure = exc if isinstance(exc, StartupFailure) else describe_failure(
+                exc, data_dir, runner.host if runner else "0.0.0.0", runner.requested_port if runner else None)
+            logging.getLogger("messenger.startup").error("start-up failed: %s", failure.english(),
+                                                         exc_info=not isinstance(exc, StartupFailure))
+            if not _show_failure(failure, log_path):
+                stop.close()
+                return 2
+            port = int(failure.params["next_port"])
+            write_settings_file(data_dir, {"DEFAULT_PORT": port})  # remembered for the next start
     assert runner.public_port is not None
+    settings = runner.settings
+    setup_logging(settings.log_dir, settings.LOG_LEVEL)  # from now on warnings reach the terminal too
     print(f"Intranet Messenger {__version__} is running. Data: {settings.data_dir}", flush=True)
     for url in server_urls(runner.host, runner.public_port, runner.scheme):
         print(f"  {url}", flush=True)
@@ -120,6 +157,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     runner.stop()
     print("Stopped.", flush=True)
     return 0
+
+
+def _show_failure(failure: Any, log_path: Any) -> bool:
+    """The failure in a native dialog or on the terminal, in one language; True when the person took
+    the offered free port."""
+    try:
+        from gui.failure import show_failure
+    except ImportError:  # a build without the desktop part: English on the terminal
+        print(f"error: {failure.english()} (log: {log_path})", file=sys.stderr)
+        return False
+    return show_failure(failure, log_path)
 
 
 def _warn_if_address_changed(settings: Settings) -> tuple[list[str], list[str]] | None:

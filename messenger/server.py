@@ -91,6 +91,9 @@ class ServerRunner:
         self._stop_event: Any = None
         self.announce = announce  # mDNS announcement (the launcher turns it on; MDNS_ENABLED setting)
         self.settle_gc = settle_gc  # process-wide GC tuning (the launcher's process only, never tests)
+        # How to run that collection: the GTK tray runs it on its own thread, since collecting GTK's
+        # objects from another thread while GTK draws crashed the process.
+        self.run_gc: Callable[[Callable[[], None]], None] = lambda fn: fn()
         self.address_change: tuple[list[str], list[str]] | None = None  # set by the launcher for the tray
         self._advertiser: Any = None
         self.setup_code: str | None = None  # the first run's one-time code while no admin exists
@@ -240,7 +243,7 @@ class ServerRunner:
             if self.settle_gc:
                 from messenger.memtune import settle_gc
 
-                settle_gc()
+                self.run_gc(settle_gc)
             ssl_args: dict[str, Any] = {}
             if self.settings.tls_enabled:
                 ssl_args = {"certfile": self.settings.TLS_CERT_FILE, "keyfile": self.settings.TLS_KEY_FILE}
@@ -301,5 +304,10 @@ class ServerRunner:
             if close_state is not None:
                 close_state()
             svc.db.dispose()
-        self._hub = None
+        hub, self._hub = self._hub, None
+        if hub is not None:
+            # The thread's hub and its event loop end with the thread, destroyed here, in their own
+            # thread: left to the garbage collector, a later collection on another thread (after a
+            # failed start the tray starts a new runner) crashed the process.
+            hub.destroy(destroy_loop=True)
         self._stopped.set()

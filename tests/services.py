@@ -117,6 +117,38 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.kill()
 
 
+def _wait_for_tray(display: str, timeout: float = 15.0) -> None:
+    """Until trayer owns the system-tray selection (the launcher checks for a tray before using one)."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    disp = xdisplay.Display(display)
+    try:
+        atom = disp.intern_atom("_NET_SYSTEM_TRAY_S0")
+        deadline = time.monotonic() + timeout
+        while disp.get_selection_owner(atom) == X.NONE:
+            if time.monotonic() > deadline:
+                raise RuntimeError("trayer did not take the system tray selection")
+            time.sleep(0.05)
+    finally:
+        disp.close()
+
+
+@contextmanager
+def x_display(env: dict[str, str] | None = None) -> Iterator[str]:
+    """A private Xvfb display (800x600) without any tray; yields ``":N"``."""
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        display = f":{fh.readline().strip()}"
+    try:
+        yield display
+    finally:
+        _stop(xvfb)
+
+
 @contextmanager
 def x_display_with_tray_panel(env: dict[str, str] | None = None) -> Iterator[str]:
     """A private Xvfb display (800x600) with trayer docked at the top right as the system tray; yields
@@ -132,7 +164,30 @@ def x_display_with_tray_panel(env: dict[str, str] | None = None) -> Iterator[str
                                "--tint", "0x404040"], env={**(env or os.environ), "DISPLAY": display},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        _wait_for_tray(display)
         yield display
     finally:
         for proc in (trayer, xvfb):
             _stop(proc)
+
+
+def zenity_window(display: str, title: str, timeout: float = 30) -> tuple[str, str]:
+    """The id and the command line of the zenity window with ``title`` (found with xdotool)."""
+    env = {**os.environ, "DISPLAY": display}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = subprocess.run(["xdotool", "search", "--name", title], env=env, capture_output=True, text=True)
+        for wid in found.stdout.split():
+            pid = subprocess.run(["xdotool", "getwindowpid", wid], env=env, capture_output=True, text=True)
+            if pid.returncode == 0 and pid.stdout.strip():
+                cmdline = Path(f"/proc/{pid.stdout.strip()}/cmdline").read_bytes().decode().split("\0")
+                if cmdline and cmdline[0] == "zenity":
+                    return wid, "\n".join(cmdline)
+        time.sleep(0.2)
+    raise AssertionError("no zenity window appeared")
+
+
+def close_window(display: str, wid: str) -> None:
+    """Press Return in window ``wid`` (no window manager under bare Xvfb: focus it directly)."""
+    subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "Return"],
+                   env={**os.environ, "DISPLAY": display}, check=True, timeout=10)

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPLAY", "WAYLAND"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPLAY", "WAYLAND", "LC_"))}
+    env["LANG"] = "en_US.UTF-8"
     env["MESSENGER_DATA_DIR"] = str(tmp_path / "data")
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -57,7 +58,8 @@ def test_headless_serves_prints_lan_urls_and_stops_cleanly(tmp_path: Path) -> No
             cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=60,
         )
         assert second.returncode == 2
-        assert "already using" in second.stderr
+        assert "Another Intranet Messenger server already uses the data folder" in second.stderr
+        assert str(tmp_path / "data") in second.stderr and "Traceback" not in second.stderr
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
         sock.wait_for("server_shutdown", timeout=5)
@@ -107,12 +109,17 @@ def test_create_user_cli_and_version(tmp_path: Path) -> None:
     assert re.search(r"\d+\.\d+\.\d+", version.stdout)
 
 
-def test_bad_setting_stops_startup_with_one_line(tmp_path: Path) -> None:
+def test_bad_setting_stops_startup_naming_the_setting_and_the_fix(tmp_path: Path) -> None:
     env = _env(tmp_path)
     env["DEFAULT_PORT"] = "lots"
     run = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "--headless"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
-    assert run.stderr.strip().count("\n") == 0 and "DEFAULT_PORT" in run.stderr
+    assert run.stderr.splitlines() == [
+        "Intranet Messenger could not start",
+        "The environment variable DEFAULT_PORT has a value the server cannot use.",
+        "Fix or remove that variable, then start again. The log has the details.",
+        f"Log: {tmp_path / 'data' / 'logs' / 'messenger.log'}"]
+    assert "expected an integer" in (tmp_path / "data" / "logs" / "messenger.log").read_text(encoding="utf-8")
 
 

@@ -25,7 +25,7 @@ import requests
 
 from gui.i18n import LABELS
 from tests.helpers import LiveUser
-from tests.services import free_port, missing, x_display_with_tray_panel
+from tests.services import close_window, free_port, missing, x_display_with_tray_panel, zenity_window
 
 ROOT = Path(__file__).resolve().parents[2]
 KO = LABELS["ko"]
@@ -224,10 +224,19 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
         tray.click(KO["autostart"])
         assert not desktop_file.exists()
 
-        second = subprocess.run(["dbus-run-session", "--", sys.executable, str(ROOT / "launcher.py"), "--port",
-                                 str(free_port())], cwd=ROOT, env={**env, "MESSENGER_TRAY_CONTROL": ""},
-                                capture_output=True, text=True, timeout=60)
-        assert second.returncode == 2 and "already using" in second.stderr  # one tray per data folder
+        # One tray per data folder: a second one says so in a dialog (and on the terminal), and ends.
+        second = subprocess.Popen(["dbus-run-session", "--", sys.executable, str(ROOT / "launcher.py"), "--port",
+                                   str(free_port())], cwd=ROOT, env={**env, "MESSENGER_TRAY_CONTROL": ""},
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wid, cmdline = zenity_window(xserver, KO["app"])
+            assert KO["fail_already_running"].format(path=data) in cmdline
+            close_window(xserver, wid)
+            _, err = second.communicate(timeout=60)
+        finally:
+            if second.poll() is None:
+                second.kill()
+        assert second.returncode == 2 and KO["fail_already_running"].format(path=data) in err
 
         sock = kim.socket()  # someone online for the picture
         assert "접속 1명" in tray.until(lambda s: "접속 1명" in s["status"], timeout=15)["status"]

@@ -67,7 +67,9 @@ def test_menu_in_english_and_errors_shown_not_raised(tmp_path: Path) -> None:
     assert out["failed_status"].startswith("Failed: There is no database to back up")
     assert out["running_status"].startswith("Running · http://") and out["running_status"].endswith("· 0 online")
     assert out["after_backup"] == out["running_status"] and len(out["backups"]) == 1
-    restore = out["running_menu"][6]["submenu"][0]
+    running = out["running_menu"]
+    assert running[1]["text"].startswith("First administrator setup code: ")  # no admin yet
+    restore = next(i for i in running if i.get("text") == "Restore")["submenu"][0]
     assert restore["submenu"][0]["text"] == "Restore this backup (replaces the current data)"
     assert out["final_state"] == "stopped"
 
