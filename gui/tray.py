@@ -94,7 +94,7 @@ class TrayApp:
         if runner is not None:
             runner.run_gc = self._on_gui_thread
         self.make_runner = make_runner
-        self.settings = runner.settings if runner is not None else None
+        self.settings: Any = runner.settings if runner is not None else None  # None until settings load
         self.data_dir: Path = data_dir or runner.settings.data_dir
         self.log_path = log_path or self.data_dir / "logs" / "messenger.log"
         self.failure: Any = None  # the StartupFailure while the tray is in its error state
