@@ -20,6 +20,7 @@ from messenger.messages import store
 from messenger.messages.reads import RoomReads, by_room
 from messenger.messages.serialize import message_dicts, rows_to_dicts
 from messenger.rooms import store as rooms_store
+from messenger.rooms.batches import room_update
 from messenger.rooms.live import stop_typing_after_send
 from messenger.rooms.service import emit_to_members, require_member, require_member_of
 from messenger.storage.db import utcnow
@@ -323,6 +324,11 @@ def history(svc: Services, user_id: int, room_id: int, before_id: int | None = N
     return [dicts[r.id] for r in rows], has_more
 
 
+def _merge_reads(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """Two moves of one marker within a batch: from the first one's start to the last one's end."""
+    return {**later, "previous_message_id": min(earlier["previous_message_id"], later["previous_message_id"])}
+
+
 def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dict[str, Any]:
     """Move the caller's read marker forward (never back); ``read_updated`` to the room when it moved."""
     with svc.db.begin() as conn:
@@ -336,8 +342,8 @@ def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dic
         current = message_id if moved else int(rooms_store.get_membership(conn, room_id, user_id).last_read_message_id)
     if moved:
         # ``previous_message_id``: clients lower the unread counts of (previous, message_id] without a refetch.
-        emit_to_members(svc, "read_updated", {"room_id": room_id, "user_id": user_id, "message_id": current,
-                                              "previous_message_id": previous}, room_id)
+        room_update(svc, "read_updated", room_id, {"user_id": user_id, "message_id": current,
+                                                   "previous_message_id": previous}, merge=_merge_reads)
     return {"room_id": room_id, "message_id": current}
 
 

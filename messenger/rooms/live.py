@@ -12,7 +12,8 @@ from messenger.core.validation import Field, parse
 from messenger.realtime import SocketUser, chat_room, user_room
 from messenger.realtime.coalesce import Coalescer
 from messenger.rooms import store
-from messenger.rooms.service import emit_to_members, require_member
+from messenger.rooms.batches import room_update
+from messenger.rooms.service import require_member
 
 TYPING_EXPIRES = 5.0  # seconds after the last is_typing:true without a refresh
 ROOM_ID = {"room_id": Field(int, required=True, minimum=1)}
@@ -41,9 +42,14 @@ def on_join_room(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
 
 
 def _emit_typing(svc: Services, user: SocketUser, room_id: int, is_typing: bool) -> None:
-    emit_to_members(svc, "typing", {"room_id": room_id, "user_id": user.user_id,
-                                      "display_name": user.display_name, "is_typing": is_typing},
-                           room_id, skip_sid=user.sid)
+    send_typing(svc, room_id, user.user_id, user.display_name, is_typing, skip_sid=user.sid)
+
+
+def send_typing(svc: Services, room_id: int, user_id: int, display_name: str, is_typing: bool,
+                skip_sid: str | None = None, member_ids: Iterable[int] | None = None) -> None:
+    """``typing`` to the room (not the typist's socket); coalesced in big rooms (rooms/batches.py)."""
+    room_update(svc, "typing", room_id, {"user_id": user_id, "display_name": display_name, "is_typing": is_typing},
+                skip_sid=skip_sid, member_ids=member_ids)
 
 
 def on_typing(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
@@ -86,8 +92,7 @@ def stop_typing_after_send(svc: Services, room_id: int, user_id: int, display_na
     """A sent message ends its sender's typing indicator in that room at once."""
     entry = _typing(svc).pop((room_id, user_id), None)
     if entry is not None:
-        emit_to_members(svc, "typing", {"room_id": room_id, "user_id": user_id, "display_name": display_name,
-                                        "is_typing": False}, room_id, skip_sid=entry[0], member_ids=member_ids)
+        send_typing(svc, room_id, user_id, display_name, False, skip_sid=entry[0], member_ids=member_ids)
 
 
 def stop_typing_of_socket(svc: Services, user: SocketUser) -> None:

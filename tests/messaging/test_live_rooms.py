@@ -163,3 +163,38 @@ def test_presence_changes_arrive_coalesced_at_most_one_batch_a_second(start_serv
     finally:
         for s in (watcher, *socks):
             s.disconnect()
+
+
+def test_typing_and_read_markers_in_a_big_room_arrive_coalesced(start_server: Any, monkeypatch: Any) -> None:
+    """Above BIG_ROOM members (lowered to 2 here, so three people make a big room), typing and read
+    markers arrive as per-room batches: every change still arrives, one update per member and batch."""
+    from messenger.rooms import batches
+
+    monkeypatch.setattr(batches, "BIG_ROOM", 2)
+    server = start_server(RATE_LIMIT_REGISTER="100/minute")
+    kim, lee, park = (LiveUser(server.url, n) for n in ("kim", "lee", "park"))
+    room = group(kim, "큰 방", lee, park)["id"]
+    a, b, c = kim.socket(), lee.socket(), park.socket()
+    try:
+        first = a.call("send_message", {"room_id": room, "content": "하나"})["message"]["id"]
+        last = a.call("send_message", {"room_id": room, "content": "둘"})["message"]["id"]
+        assert b.call("typing", {"room_id": room, "is_typing": True}) == {"ok": True}
+        assert c.call("typing", {"room_id": room, "is_typing": True}) == {"ok": True}
+        typing = a.wait_for("typing_batch", lambda d: {u["user_id"] for u in d["updates"]} >= {lee.id} and
+                            d["room_id"] == room)
+        assert {"user_id": lee.id, "display_name": "lee", "is_typing": True} in typing["updates"]
+        a.wait_for("typing_batch", lambda d: park.id in [u["user_id"] for u in d["updates"]])
+        assert b.call("mark_read", {"room_id": room, "message_id": first})["ok"]
+        assert b.call("mark_read", {"room_id": room, "message_id": last})["ok"]
+        a.wait_for("read_updated_batch", lambda d: {"user_id": lee.id, "message_id": last} in
+                   [{"user_id": u["user_id"], "message_id": u["message_id"]} for u in d["updates"]])
+        reads = [u for d in a.of("read_updated_batch") for u in d["updates"] if u["user_id"] == lee.id]
+        # The moves chain up: from lee's marker before the first read to the last message, nothing lost.
+        assert reads[0]["previous_message_id"] < first and reads[-1]["message_id"] == last
+        assert all(x["message_id"] == y["previous_message_id"] for x, y in zip(reads, reads[1:], strict=False))
+        assert a.of("typing") == [] and a.of("read_updated") == []  # only batches in a big room
+        for batch in a.of("typing_batch") + a.of("read_updated_batch"):
+            assert len({u["user_id"] for u in batch["updates"]}) == len(batch["updates"])
+    finally:
+        for s in (a, b, c):
+            s.disconnect()

@@ -34,8 +34,16 @@ export function connect() {
     if (code) emit('auth_lost', { code });
   });
   for (const name of SERVER_EVENTS) sock.on(name, (data) => emit('sio:' + name, data || {}));
-  // Presence comes in coalesced batches (docs/API.md, "Coalesced events"): one `sio:presence` per update.
+  // Coalesced batches (docs/API.md, "Coalesced events") become one event per update, as if sent alone.
   sock.on('presence_batch', (data) => { for (const u of (data && data.updates) || []) emit('sio:presence', u); });
+  for (const name of ['typing', 'read_updated']) {
+    sock.on(name + '_batch', (data) => {
+      for (const u of (data && data.updates) || []) {
+        if (name === 'typing' && state.me && u.user_id === state.me.id) continue; // a batch reaches the typist too
+        emit('sio:' + name, { room_id: data.room_id, ...u });
+      }
+    });
+  }
   return sock;
 }
 
