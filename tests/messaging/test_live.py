@@ -128,3 +128,23 @@ def test_non_member_gets_403_and_no_events(live_server: Any) -> None:
     finally:
         a.disconnect()
         e.disconnect()
+
+
+def test_each_socket_of_each_member_gets_a_message_exactly_once(live_server: Any) -> None:
+    """The fan-out is one emit to the members' own channels: a member with two tabs gets one copy in
+    each, the sender's own socket one, a non-member none."""
+    kim, lee, eve = (LiveUser(live_server.url, n) for n in ("kim", "lee", "eve"))
+    room = group(kim, "탭 둘", lee)
+    socks = {"kim": kim.socket(), "lee1": lee.socket(), "lee2": lee.socket(), "eve": eve.socket()}
+    try:
+        sent = [socks["kim"].call("send_message", {"room_id": room["id"], "content": f"복제 없음 {i}"})["message"]["id"]
+                for i in range(5)]
+        for name in ("kim", "lee1", "lee2"):
+            socks[name].wait_for("new_message", lambda d: d["message"]["id"] == sent[-1])
+        time.sleep(0.3)  # a duplicate would come right behind
+        for name in ("kim", "lee1", "lee2"):
+            assert [d["message"]["id"] for d in socks[name].of("new_message")] == sent, name
+        assert socks["eve"].of("new_message") == []
+    finally:
+        for s in socks.values():
+            s.disconnect()

@@ -43,3 +43,29 @@ def test_add_and_kick_take_effect_on_the_other_node(cluster: Any) -> None:  # no
     finally:
         for s in (kim_a, lee_b, park_b):
             s.disconnect()
+
+
+def test_every_member_socket_on_either_node_gets_each_message_once(cluster: Any) -> None:  # noqa: F811
+    """One emit to the members' channels, published once on the queue: each socket of each member, on
+    the sender's node or the other, receives every message exactly once; a non-member nothing."""
+    _redis, a, b = cluster
+    kim = LiveUser(a.base, "kim2")
+    lee = LiveUser(b.base, "lee2")
+    park = LiveUser(b.base, "park2")
+    eve = LiveUser(a.base, "eve2")
+    room_id = kim.post("/api/rooms", json={"type": "group", "name": "둘", "member_ids": [lee.id, park.id]}).json()["room"]["id"]
+    socks = {"kim_a": _socket(kim, a.base), "lee_a": _socket(lee, a.base), "lee_b": _socket(lee, b.base),
+             "park_b": _socket(park, b.base), "eve_a": _socket(eve, a.base), "eve_b": _socket(eve, b.base)}
+    try:
+        sent = [socks["kim_a"].call("send_message", {"room_id": room_id, "content": f"한 번씩 {i}"})["message"]["id"]
+                for i in range(5)]
+        for name in ("kim_a", "lee_a", "lee_b", "park_b"):
+            socks[name].wait_for("new_message", lambda d: d["message"]["id"] == sent[-1])
+        time.sleep(0.3)  # a duplicate would come right behind
+        for name in ("kim_a", "lee_a", "lee_b", "park_b"):
+            got = [d["message"]["id"] for d in socks[name].of("new_message")]
+            assert got == sent, name
+        assert socks["eve_a"].of("new_message") == [] and socks["eve_b"].of("new_message") == []
+    finally:
+        for s in socks.values():
+            s.disconnect()
