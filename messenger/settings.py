@@ -312,6 +312,7 @@ class Settings:
                                                          client=("upload", "allowed_extensions"))
     MESSAGE_MAX_LENGTH: int = setting(10000, Int(1, 1_000_000), restart=False, console=True,
                                       client=("message_max_length",))
+    TYPING_EXPIRY_SECONDS: float = setting(5.0, Float(0.2, 60.0), restart=False)
     PRESENCE_IDLE_SECONDS: int = setting(600, Int(0, 24 * 3600), restart=False, console=True,
                                          client=("presence", "idle_seconds"))
     TLS_CERT_FILE: str = setting("")

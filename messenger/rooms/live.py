@@ -15,7 +15,6 @@ from messenger.rooms import store
 from messenger.rooms.batches import room_update
 from messenger.rooms.service import require_member
 
-TYPING_EXPIRES = 5.0  # seconds after the last is_typing:true without a refresh
 ROOM_ID = {"room_id": Field(int, required=True, minimum=1)}
 TYPING = {"room_id": Field(int, required=True, minimum=1), "is_typing": Field(bool, required=True)}
 
@@ -53,7 +52,7 @@ def send_typing(svc: Services, room_id: int, user_id: int, display_name: str, is
 
 
 def on_typing(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
-    """Relay to the room except the sender; a ``true`` without refresh expires after TYPING_EXPIRES."""
+    """Relay to the room except the sender; a ``true`` without refresh expires after TYPING_EXPIRY_SECONDS."""
     body = parse(data, TYPING)
     room_id = body["room_id"]
     with svc.db.read() as conn:
@@ -66,16 +65,16 @@ def on_typing(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
         return {}
     entry = typists.get(key)
     if entry is not None:  # still typing: just push the expiry back (one watcher per typist)
-        entry[0], entry[1] = user.sid, time.monotonic() + TYPING_EXPIRES
+        entry[0], entry[1] = user.sid, time.monotonic() + svc.settings.TYPING_EXPIRY_SECONDS
         return {}
-    entry = typists[key] = [user.sid, time.monotonic() + TYPING_EXPIRES]
+    entry = typists[key] = [user.sid, time.monotonic() + svc.settings.TYPING_EXPIRY_SECONDS]
     _emit_typing(svc, user, room_id, True)
     svc.jobs.spawn(_expire_typing, svc, user, room_id, entry)
     return {}
 
 
 def _expire_typing(svc: Services, user: SocketUser, room_id: int, entry: list[Any]) -> None:
-    """Send ``is_typing:false`` once the typist's entry has not been refreshed for TYPING_EXPIRES."""
+    """Send ``is_typing:false`` once the typist's entry has not been refreshed for TYPING_EXPIRY_SECONDS."""
     key = (room_id, user.user_id)
     typists = _typing(svc)
     while typists.get(key) is entry:

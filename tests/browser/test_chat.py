@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Browser, expect
 
 from tests.browser.ui import PASSWORD, edit, login, message, new_page, open_direct, open_room, register, send, unique
@@ -49,7 +51,7 @@ def test_two_people_chat_in_real_time(browser: Browser, server) -> None:  # type
     expect(item.get_by_test_id("unread-badge")).to_have_text("1")
     # The unread count is in the tab title and drawn on the favicon.
     expect(b).to_have_title("(1) 사내 메신저")
-    assert b.locator("#favicon").get_attribute("href").startswith("data:image/png")
+    expect(b.locator("#favicon")).to_have_attribute("href", re.compile(r"^data:image/png"))  # drawn async
     open_room(b, room_id)
     expect(message(b, "안녕하세요")).to_have_count(1)
     send(b, "반가워요 @" + alice)
@@ -88,7 +90,6 @@ def test_message_sent_while_a_room_is_opening_is_not_lost(browser: Browser, serv
 
     b.route(f"**/api/rooms/{room_id}/messages?*", hold_history)
     b.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]').click()
-    b.wait_for_timeout(50)
     while not held:
         b.wait_for_timeout(50)
     send(a, "열리는 중에 보낸 메시지")

@@ -135,8 +135,8 @@ def test_hostile_text_renders_as_text_and_runs_nothing(browser: Browser, server)
     expect(b.locator(f'[data-testid="room-item"][data-room-id="{room_id}"] .room-name')).to_have_text(XSS)
     b.get_by_test_id("search-input").fill("onerror")
     expect(b.get_by_test_id("search-result").first).to_contain_text("onerror")
-    b.wait_for_timeout(300)
-    for p in (a, b):
+    for p in (a, b):  # every image has loaded or failed: an onerror payload would have run by now
+        p.wait_for_function("() => [...document.images].every((img) => img.complete)")
         assert p.evaluate("() => window.__pwned") is None
     assert errors == []
     ca.close()

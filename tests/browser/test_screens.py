@@ -7,7 +7,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, expect
 
 from tests.browser.test_features import png_bytes
-from tests.browser.ui import message, new_page, open_room, register, send, unique
+from tests.browser.ui import message, new_page, open_room, register, send, settle, unique
 
 
 def test_main_screens(browser: Browser, own_server, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
@@ -63,11 +63,11 @@ def test_main_screens(browser: Browser, own_server, screenshots: Path) -> None: 
     expect(message(me, "회의실 예약")).to_have_count(1)
     expect(me.locator('[data-testid="poll-option"]', has_text="초밥")).to_contain_text("2")
     me.mouse.move(5, 790)
-    me.wait_for_timeout(300)
+    settle(me)
     me.screenshot(path=str(screenshots / "chat.png"))
     me.get_by_test_id("search-input").fill("배포")
     expect(me.get_by_test_id("search-result").first).to_be_visible()
-    me.wait_for_timeout(300)
+    settle(me)
     me.screenshot(path=str(screenshots / "search.png"))
     # Dark theme renders too (settings -> theme).
     me.locator("#settings-open").click()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -67,11 +68,21 @@ def send(page: Page, text: str) -> None:
 def edit(page: Page, old_text: str, new_text: str) -> None:
     """Edit one's own message from its hover menu."""
     target = message(page, old_text)
+    # Only a message the server has numbered can be edited: a pending one is re-drawn when its id arrives.
+    expect(target).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
     target.hover()
     target.locator('[data-act="edit"]').click()
     box = page.locator(".edit-box")
+    expect(box).to_be_focused()
     box.fill(new_text)
     box.press("Enter")
+
+
+def settle(page: Page) -> None:
+    """Wait until every finite CSS transition and animation on the page has finished (before a screenshot)."""
+    page.evaluate("""() => Promise.all(document.getAnimations()
+        .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+        .map((a) => a.finished.catch(() => null)))""")
 
 
 def message(page: Page, text: str):  # type: ignore[no-untyped-def]

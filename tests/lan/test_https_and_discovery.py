@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -88,10 +89,18 @@ def test_certificate_covers_names_and_renews_when_addresses_change(tmp_path: Pat
     assert paths.ca_cert.read_bytes() == ca_before  # the CA is made once; phones keep trusting it
 
 
-def _announce_and_browse() -> Any:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _announce_and_browse(port: int) -> Any:
+    """Announce on ``port`` and browse until that announcement is seen (other test runs on this machine
+    announce the same service type on loopback at the same time: they are told apart by port)."""
     from zeroconf import ServiceBrowser, ServiceListener, Zeroconf
 
-    adv = Advertiser(5123, "https", addresses=["127.0.0.1"], interfaces=["127.0.0.1"])
+    adv = Advertiser(port, "https", addresses=["127.0.0.1"], interfaces=["127.0.0.1"])
     adv.start()
     found: list[Any] = []
 
@@ -108,11 +117,17 @@ def _announce_and_browse() -> Any:
     zc = Zeroconf(interfaces=["127.0.0.1"])
     try:
         ServiceBrowser(zc, "_https._tcp.local.", Listener())
-        deadline = time.monotonic() + 10
-        while not found and time.monotonic() < deadline:
+        deadline = time.monotonic() + 15
+        checked = 0
+        while time.monotonic() < deadline:
+            while checked < len(found):
+                type_, name = found[checked]
+                checked += 1
+                info = zc.get_service_info(type_, name, timeout=3000)
+                if info is not None and info.port == port:
+                    return info
             time.sleep(0.05)
-        assert found, "the mDNS browser did not find the service"
-        return zc.get_service_info(found[0][0], found[0][1], timeout=5000)
+        raise AssertionError(f"the mDNS browser did not find the service on port {port} (saw {found})")
     finally:
         zc.close()
         adv.stop()
@@ -123,9 +138,9 @@ def test_mdns_browser_on_loopback_finds_the_service() -> None:
     # "running" on the main thread, and zeroconf would attach to that loop instead of its own
     # (the launcher's main thread has none).
     with ThreadPoolExecutor(1) as pool:
-        info = pool.submit(_announce_and_browse).result(timeout=60)
-    assert info is not None
-    assert info.port == 5123 and info.server == f"{certs.MDNS_HOST}."
+        port = _free_port()
+        info = pool.submit(_announce_and_browse, port).result(timeout=60)
+    assert info.port == port and info.server == f"{certs.MDNS_HOST}."
     assert info.properties[b"scheme"] == b"https"
 
 

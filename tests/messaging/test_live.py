@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tests.helpers import LiveUser
@@ -55,7 +54,9 @@ def test_resend_with_same_client_msg_id_yields_one_message(live_server: Any) -> 
         assert first["ok"] and second["ok"] and third.status_code == 200  # 200: not new
         assert first["duplicate"] is False and second["duplicate"] is True
         assert first["message"]["id"] == second["message"]["id"] == third.json()["message"]["id"]
-        time.sleep(0.5)
+        b.wait_for("new_message", lambda d: d["message"]["content"] == "한 번만")
+        # lee's own answer comes after anything the server sent lee before it: nothing more came
+        assert b.call("join_room", {"room_id": room["id"]})["ok"]
         assert len([e for e in b.of("new_message") if e["message"]["content"] == "한 번만"]) == 1
         msgs = kim.get(f"/api/rooms/{room['id']}/messages").json()["messages"]
         assert len([m for m in msgs if m["content"] == "한 번만"]) == 1
@@ -123,7 +124,7 @@ def test_non_member_gets_403_and_no_events(live_server: Any) -> None:
         assert eve.patch(f"/api/messages/{ack['message']['id']}", json={"content": "x"}).status_code == 403
         assert eve.delete(f"/api/messages/{ack['message']['id']}").status_code == 403
         a.call("typing", {"room_id": room["id"], "is_typing": True})
-        time.sleep(0.5)
+        assert e.call("join_room", {"room_id": room["id"]})["code"] == "forbidden"  # eve's queue is flushed
         assert e.of("new_message") == [] and e.of("typing") == [] and e.of("room_updated") == []
     finally:
         a.disconnect()
