@@ -151,7 +151,7 @@ def _windows_dialog(title: str, text: str, question: str | None) -> bool | None:
     try:
         import ctypes
 
-        user32: Any = ctypes.windll.user32  # type: ignore[attr-defined]
+        user32: Any = ctypes.windll.user32  # type: ignore[attr-defined]  # windll exists only on Windows
     except (ImportError, AttributeError, OSError):
         return None
     mb_iconerror, mb_yesno, idyes = 0x10, 0x04, 6

@@ -118,8 +118,8 @@ def describe_failure(exc: BaseException, data_dir: Path, host: str = "0.0.0.0",
     if isinstance(exc, StartupFailure):
         return exc
     cause: BaseException = exc
-    while getattr(cause, "__cause__", None) is not None and not isinstance(cause, OSError):
-        cause = cause.__cause__  # type: ignore[assignment]
+    while cause.__cause__ is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__
     user = current_user()
     if isinstance(exc, SettingsError):
         return StartupFailure("settings_invalid", {"path": str(data_dir / "settings.toml"), "detail": str(exc),
