@@ -3,6 +3,7 @@ a member added on node A hears the room at once on node B; a member kicked on A 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.admin.test_scaleout import cluster  # noqa: F401  (two launcher nodes + Redis + PostgreSQL)
