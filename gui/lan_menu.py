@@ -59,7 +59,8 @@ def install_ca(app: "TrayApp") -> None:
 
     paths = certs.cert_paths(app.runner.settings.data_dir)
     certs.ensure_ca(paths)
-    ok, message = trust_ca(paths.ca_cert)
+    ok, key, params = trust_ca(paths.ca_cert)
+    message = app.t(key, **params)
     app.message = "" if ok else app.t("failed", reason=message)
     app.notify(message)
 

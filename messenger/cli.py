@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from messenger.datadir import DataDirBusy, load_or_create_secret, prepare_data_dir, resolve_data_dir
+from messenger.i18n import Texts
 from messenger.settings import Settings, SettingsError, load_settings
 from messenger.version import __version__
 
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--data-dir", help="data directory (default: the per-machine app-data directory)")
     parser = argparse.ArgumentParser(
         prog="launcher.py", parents=[common],
-        description="Intranet Messenger (사내 메신저): team chat server for an office LAN.",
+        description=Texts()("cli.description"),
     )
     parser.add_argument("--version", action="version", version=f"Intranet Messenger {__version__}")
     parser.add_argument("--headless", action="store_true", help="run without a tray icon (console only)")
@@ -144,15 +145,14 @@ def _serve_headless(args: argparse.Namespace, data_dir: Any, log_path: Any) -> i
     assert runner.public_port is not None
     settings = runner.settings
     setup_logging(settings.log_dir, settings.LOG_LEVEL)  # from now on warnings reach the terminal too
-    print(f"Intranet Messenger {__version__} is running. Data: {settings.data_dir}", flush=True)
+    t = Texts()
+    print(t("cli.running", version=__version__, data_dir=settings.data_dir), flush=True)
     for url in server_urls(runner.host, runner.public_port, runner.scheme):
         print(f"  {url}", flush=True)
-    print(f"  {runner.local_url}  (this PC)", flush=True)
+    print(f"  {runner.local_url}  {t('cli.this_pc')}", flush=True)
     if runner.setup_code:
-        print(f"No administrator yet. One-time setup code: {runner.setup_code}\n"
-              f"  Register the first account at {runner.local_url}/setup on this PC, or at <address>/setup "
-              "from another PC with this code.", flush=True)
-    print("Press Ctrl+C to stop.", flush=True)
+        print(t("cli.setup_code", code=runner.setup_code, url=runner.local_url), flush=True)
+    print(t("cli.press_ctrl_c"), flush=True)
     stop.wait(runner)
     runner.stop()
     print("Stopped.", flush=True)

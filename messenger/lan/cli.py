@@ -28,6 +28,7 @@ def cmd_diagnostics(args: argparse.Namespace) -> int:
 
 def cmd_https(args: argparse.Namespace) -> int:
     from messenger.cli import load_cli_settings
+    from messenger.i18n import Texts
     from messenger.lan import certs
     from messenger.lan.trust import install_ca
     from messenger.settings import write_settings_file
@@ -46,8 +47,8 @@ def cmd_https(args: argparse.Namespace) -> int:
         return 0
     if args.action == "install-ca":
         certs.ensure_ca(certs.cert_paths(settings.data_dir))
-        ok, message = install_ca(certs.cert_paths(settings.data_dir).ca_cert)
-        print(message)
+        ok, key, params = install_ca(certs.cert_paths(settings.data_dir).ca_cert)
+        print(Texts()(key, **params))
         return 0 if ok else 1
     st = certs.status(settings.data_dir)
     print(f"mode: {settings.HTTPS_MODE}")

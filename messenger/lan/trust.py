@@ -32,21 +32,20 @@ def install_commands(ca_cert: Path, home: Path | None = None) -> list[list[str]]
     return commands
 
 
-def install_ca(ca_cert: Path) -> tuple[bool, str]:
-    """Run the install commands; (ok, a message in plain words)."""
+def install_ca(ca_cert: Path) -> tuple[bool, str, dict[str, str]]:
+    """Run the install commands; (ok, an ``ops.*`` catalog key, its parameters) for the tray or CLI to word."""
     if not ca_cert.exists():
-        return False, "HTTPS is not enabled yet: there is no certificate to install."
+        return False, "ops.ca_not_enabled", {}
     commands = install_commands(ca_cert)
     if not commands:
-        return False, ("No certificate store tool found (certutil from libnss3-tools). "
-                       f"Import {ca_cert} in the browser's certificate settings.")
+        return False, "ops.ca_no_tool", {"path": str(ca_cert)}
     done = []
     for cmd in commands:
         try:
             code, output = run_captured(cmd, timeout=60)
         except (OSError, TimeoutError) as exc:
-            return False, f"{cmd[0]} failed: {exc}"
+            return False, "ops.ca_command_failed", {"command": cmd[0], "output": str(exc)}
         if code != 0:
-            return False, f"{cmd[0]} failed: {output.strip()[:300]}"
+            return False, "ops.ca_command_failed", {"command": cmd[0], "output": output.strip()[:300]}
         done.append(cmd[0])
-    return True, "The certificate is trusted on this PC (" + ", ".join(done) + "). Restart the browser."
+    return True, "ops.ca_trusted", {"stores": ", ".join(done)}

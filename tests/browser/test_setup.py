@@ -23,7 +23,7 @@ from tests.services import missing
 def _setup_code(server: ServerProcess) -> str:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        found = re.search(r"One-time setup code: ([A-Z0-9]{4}-[A-Z0-9]{4})", server.log())
+        found = re.search(r"(?:setup code|설정 코드): ([A-Z0-9]{4}-[A-Z0-9]{4})", server.log())
         if found:
             return found.group(1)
         time.sleep(0.1)
