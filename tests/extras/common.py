@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tests.helpers import LiveUser, SocketRecorder
@@ -20,7 +19,9 @@ def say(user: LiveUser, room_id: int, content: str) -> dict[str, Any]:
     return r.json()["message"]
 
 
-def nothing_arrives(rec: SocketRecorder, event: str, wait: float = 0.6) -> None:
-    """After giving the server time to deliver, ``rec`` has received no ``event``."""
-    time.sleep(wait)
+def nothing_arrives(rec: SocketRecorder, event: str) -> None:
+    """``rec`` has received no ``event``. The marker is its own round trip: the server answers it after
+    everything it queued for this socket before (events go out in the request that caused them)."""
+    answer = rec.call("typing", {})  # an invalid payload: an error answer and nothing else
+    assert answer["ok"] is False
     assert rec.of(event) == [], rec.of(event)
