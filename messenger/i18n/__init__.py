@@ -35,7 +35,7 @@ def system_language() -> str:
         try:
             import ctypes
 
-            lang_id = ctypes.windll.kernel32.GetUserDefaultUILanguage()  # type: ignore[attr-defined,unused-ignore]
+            lang_id = ctypes.windll.kernel32.GetUserDefaultUILanguage()
             return "ko" if (lang_id & 0x3FF) == 0x12 else "en"
         except Exception:
             return "ko"
