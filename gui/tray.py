@@ -28,6 +28,7 @@ RECENT_BACKUPS = 10
 HOURS = (0, 1, 2, 3, 4, 5, 6, 12, 18, 20, 22, 23)
 KEEP_CHOICES = (7, 14, 30, 60)
 REFRESH_SECONDS = 3.0
+HEALTH_SECONDS = 30.0
 
 
 def tray_available(wait: float = 10.0) -> bool:
@@ -98,6 +99,9 @@ class TrayApp:
         self.data_dir: Path = data_dir or runner.settings.data_dir
         self.log_path = log_path or self.data_dir / "logs" / "messenger.log"
         self.failure: Any = None  # the StartupFailure while the tray is in its error state
+        self.health_reasons: list[str] = []  # /api/health's reasons while it says "degraded"
+        self.free_mb = 0
+        self._health_at = 0.0
         self.t = Texts(lang)
         self.state = "starting"
         self.message = ""  # progress of a running job, or the last error
@@ -119,15 +123,18 @@ class TrayApp:
         if self.message:
             return self.message
         if self.state == "running":
-            return f"{t('running')} · {self.lan_url()} · {t('online', n=self.online)}"
+            return f"{t('running')} · {self.lan_url()} · {t('online', n=self.online)}{self._health_suffix()}"
         return t(self.state)
+
+    def _health_suffix(self) -> str:
+        return "".join(" · " + self.t(f"degraded_{reason}", free=self.free_mb) for reason in self.health_reasons)
 
     def title(self) -> str:
         from messenger.version import __version__
 
         app = f"{self.t('app')} {__version__}"
         if self.state == "running":
-            text = f"{app} · {self.lan_url()} · {self.t('online', n=self.online)}"
+            text = f"{app} · {self.lan_url()} · {self.t('online', n=self.online)}{self._health_suffix()}"
         else:
             text = f"{app} · {self.status_text()}"
         return _backend_safe(text)
@@ -324,6 +331,7 @@ class TrayApp:
                         self.refresh()
                 except Exception:
                     log.debug("setup code check failed", exc_info=True)
+            self._check_health()
             try:
                 online = int(self.runner.call(lambda: self.runner.services().realtime.online_count(), timeout=5))
             except Exception:
@@ -331,6 +339,28 @@ class TrayApp:
             if online != self.online:
                 self.online = online
                 self.refresh()
+
+    def _check_health(self) -> None:
+        """Every HEALTH_SECONDS: a degraded server (disk low, database not writable) shows in the status."""
+        import time
+
+        from messenger.system.routes import health
+
+        if time.monotonic() - self._health_at < HEALTH_SECONDS:
+            return
+        self._health_at = time.monotonic()
+        try:
+            body, _ = self.runner.call(lambda: health(self.runner.services()), timeout=10)
+        except Exception:
+            log.debug("health check failed", exc_info=True)
+            return
+        reasons = list(body.get("reasons", []))
+        free_mb = int(body.get("disk", {}).get("free_bytes", 0)) // (1024 * 1024)
+        if reasons != self.health_reasons or (reasons and free_mb != self.free_mb):
+            self.health_reasons, self.free_mb = reasons, free_mb
+            if reasons:
+                self.notify(self.status_text())
+            self.refresh()
 
     def _progress(self, what: str) -> Callable[[str], None]:
         """Long jobs show in the status line: the action's name, and the step while it is counting."""

@@ -322,6 +322,7 @@ class Settings:
     MDNS_ENABLED: bool = setting(True, Bool(), console=True)
     ALLOWED_ORIGINS: tuple[str, ...] = setting((), Origins())
     TRUSTED_PROXIES: int = setting(0, Int(0, 5))
+    HEALTH_MIN_FREE_MB: int = setting(500, Int(0, 10_000_000), restart=False, console=True)
     LOG_LEVEL: str = setting("INFO", Choice(("debug", "info", "warning", "error"), upper=True), console=True)
     SECRET_KEY: str = setting("", secret=True, from_env=False)
 

@@ -49,3 +49,20 @@ def forbidden(message: str = "You are not allowed to do this") -> ApiError:
 
 def unauthorized(message: str = "Login required") -> ApiError:
     return ApiError(401, "unauthorized", message)
+
+
+STORAGE_FULL_ERRNOS = (28, 122)  # ENOSPC, EDQUOT
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """True for "no space left on the device" (or over quota), from the OS or from SQLite."""
+    if isinstance(exc, OSError) and exc.errno in STORAGE_FULL_ERRNOS:
+        return True
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database or disk is full" in text or "no space left on device" in text
+
+
+def storage_full() -> ApiError:
+    """507: the server's disk is full; nothing of the request was kept."""
+    return ApiError(507, "storage_full", "The server's disk is full; nothing was saved. Ask the administrator "
+                    "to free space on the server PC.")

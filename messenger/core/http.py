@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from messenger.core.errors import ApiError
+from messenger.core.errors import ApiError, is_storage_full, storage_full
 from messenger.core.validation import Field, check_json_value, loads, parse
 
 log = logging.getLogger("messenger.http")
@@ -163,6 +163,9 @@ def install(app: Flask, extra_origins: tuple[str, ...] = ()) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        if is_storage_full(exc):
+            log.error("disk full on %s %s: %s", request.method, request.path, exc)
+            return error_response(storage_full())
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(ApiError(500, "internal_error", "Internal server error"))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from messenger.core.errors import ApiError
+from messenger.core.errors import ApiError, is_storage_full, storage_full
 
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 MAX_PIXELS = 50_000_000  # about 7000 x 7000; larger images are refused as possible decompression bombs
@@ -72,6 +72,7 @@ def make_thumbnail(source: Path, target_stem: Path) -> Path:
 
     Raises ApiError 400 ``invalid_image`` when the pixels cannot be decoded.
     """
+    tmp: Path | None = None
     try:
         with _open(source) as img:
             img.seek(0)  # GIF/WebP: the first frame
@@ -95,5 +96,9 @@ def make_thumbnail(source: Path, target_stem: Path) -> Path:
             return target
     except ApiError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)  # nothing half-written stays behind
+        if is_storage_full(exc):
+            raise storage_full() from exc
         raise ApiError(400, "invalid_image", "The image could not be decoded") from None

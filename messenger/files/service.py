@@ -19,7 +19,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from messenger.core.context import Services
-from messenger.core.errors import ApiError, not_found
+from messenger.core.errors import ApiError, is_storage_full, not_found, storage_full
 from messenger.files import detect, images, store
 from messenger.storage.db import iso, utcnow
 
@@ -117,8 +117,10 @@ def _save_stream(svc: Services, stream: IO[bytes], rel: str) -> tuple[Path, int,
                     raise _too_large(limit)
                 digest.update(chunk)
                 out.write(chunk)
-    except BaseException:
-        remove_quietly(path)
+    except BaseException as exc:
+        remove_quietly(path)  # nothing half-written stays behind
+        if is_storage_full(exc):
+            raise storage_full() from exc
         raise
     return path, size, digest.hexdigest()
 
@@ -170,8 +172,8 @@ def build_thumbnail(svc: Services, path: Path, mime: str, required: bool = True)
         return None
     try:
         thumb = images.make_thumbnail(path, thumb_stem(path))
-    except ApiError:
-        if required:
+    except ApiError as err:
+        if required or err.code == "storage_full":
             raise
         return None
     return thumb.relative_to(svc.settings.upload_dir.resolve()).as_posix()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
+import time
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify
@@ -10,7 +13,11 @@ from flask.typing import ResponseReturnValue
 from messenger.accounts.service import registration_state
 from messenger.accounts.setup import setup_pending
 from messenger.core.context import Services
+from messenger.storage import settings_store
+from messenger.storage.db import utcnow
 from messenger.version import __version__
+
+log = logging.getLogger("messenger.health")
 
 
 def client_config(svc: Services) -> dict[str, Any]:
@@ -24,7 +31,35 @@ def client_config(svc: Services) -> dict[str, Any]:
     return body
 
 
+WRITE_PROBE_SECONDS = 30.0  # how often /api/health really writes to the database
+
+
+def free_disk(svc: Services) -> int:
+    """Free bytes on the fuller of the data folder's and the upload folder's file systems."""
+    folders = {svc.settings.data_dir, svc.settings.upload_dir}
+    return min(shutil.disk_usage(folder).free for folder in folders if folder.exists())
+
+
+def database_writable(svc: Services) -> bool:
+    """A real write (a row in server_settings), at most every WRITE_PROBE_SECONDS; the answer is kept."""
+    cache: dict[str, Any] = svc.extras.setdefault("health_write_probe", {})
+    now = time.monotonic()
+    if cache and now - cache["at"] < WRITE_PROBE_SECONDS:
+        return bool(cache["ok"])
+    try:
+        with svc.db.begin() as conn:
+            settings_store.put(conn, "health_probe", utcnow().isoformat())
+        ok = True
+    except Exception as exc:  # any failure to write is the answer
+        log.warning("the database is not writable: %s", exc)
+        ok = False
+    cache.update(at=now, ok=ok)
+    return ok
+
+
 def health(svc: Services) -> tuple[dict[str, Any], int]:
+    """``ok``; ``degraded`` with ``reasons`` (``disk_low``, ``db_not_writable``) while the server still
+    answers but will soon fail to store things; ``error`` (503) when the database does not answer."""
     db = "ok" if svc.db.ping() else "error"
     checks = svc.extras.get("health_checks", {})
     body: dict[str, Any] = {
@@ -36,11 +71,46 @@ def health(svc: Services) -> tuple[dict[str, Any], int]:
     }
     for name, check in checks.items():
         body[name] = check()
-    return body, 200 if db == "ok" else 503
+    if db != "ok":
+        return body, 503
+    reasons: list[str] = []
+    minimum = svc.settings.HEALTH_MIN_FREE_MB * 1024 * 1024
+    try:
+        free = free_disk(svc)
+    except OSError:
+        free = 0
+    body["disk"] = {"free_bytes": free, "min_free_bytes": minimum}
+    if minimum and free < minimum:
+        reasons.append("disk_low")
+    if not database_writable(svc):
+        reasons.append("db_not_writable")
+    if reasons:
+        body["status"] = "degraded"
+        body["reasons"] = reasons
+    return body, 200
+
+
+HEALTH_WATCH_SECONDS = 60.0
+
+
+def watch_health(svc: Services) -> None:
+    """Log when the health changes (the terminal shows warnings; the tray and the console ask
+    ``health`` themselves). The last answer is kept in ``svc.extras["health"]``."""
+    body, _ = health(svc)
+    before = svc.extras.get("health", {}).get("reasons", [])
+    svc.extras["health"] = body
+    reasons = body.get("reasons", [])
+    if reasons and reasons != before:
+        log.warning("server health degraded: %s (free disk %d MB)", ", ".join(reasons),
+                    body.get("disk", {}).get("free_bytes", 0) // (1024 * 1024))
+    elif before and not reasons:
+        log.warning("server health ok again")
 
 
 def register(app: Flask, svc: Services) -> None:
     bp = Blueprint("system", __name__)
+    svc.jobs.every("health_watch", HEALTH_WATCH_SECONDS, lambda: watch_health(svc), single_node=False)
+    svc.jobs.on_start(lambda: watch_health(svc))
 
     @bp.get("/api/config")
     def config() -> ResponseReturnValue:

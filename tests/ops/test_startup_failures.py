@@ -70,11 +70,15 @@ def test_tray_error_state_for_a_bad_setting_then_retry(xserver: str, tmp_path: P
         logged = (data / "logs" / "messenger.log").read_text(encoding="utf-8")
         assert "settings are invalid" in logged and "SESSION_TIMEOUT_HOURS" in logged  # the log was open first
 
-        settings_file.write_text("SESSION_TIMEOUT_HOURS = 12\n", encoding="utf-8")  # the person fixes it
+        # The person fixes it (and, for the health check below, asks for more free disk than exists).
+        settings_file.write_text("SESSION_TIMEOUT_HOURS = 12\nHEALTH_MIN_FREE_MB = 10000000\n", encoding="utf-8")
         state = tray.click(KO["retry"])
         state = tray.until(lambda s: s["state"] == "running", timeout=30)
         assert state["state"] == "running" and _health(port)
         assert state["status"].startswith(KO["running"])
+        low = KO["degraded_disk_low"].split("(")[0]
+        state = tray.until(lambda s: low in s["status"], timeout=30)  # /api/health says degraded: disk_low
+        assert low in state["status"] and low in state["title"]
         out = _quit(tray)
         assert "Traceback" not in out and "Errno" not in out
     finally:
