@@ -283,6 +283,13 @@ class ServerRunner:
 
     def _shutdown(self, server: Any, svc: Any) -> None:
         svc.jobs.stop()
+        # Stop listening first: clients told to leave must not reconnect to this closing server while
+        # its sockets are being closed (they would be dropped again a moment later). Open connections
+        # keep working until they are closed below.
+        try:
+            server.close()
+        except Exception:
+            log.exception("closing the listening socket failed")
         try:
             svc.socketio.emit("server_shutdown", {})
             svc.socketio.sleep(0.3)  # let the queued packets reach the clients before closing
