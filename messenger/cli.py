@@ -10,10 +10,19 @@ from __future__ import annotations
 import argparse
 import getpass
 import importlib
+import logging
+import os
 import sys
 from typing import Any
 
-from messenger.datadir import DataDirBusy, load_or_create_secret, prepare_data_dir, resolve_data_dir
+from messenger.datadir import (
+    DataDirBusy,
+    DataDirElsewhere,
+    load_or_create_secret,
+    other_data_dirs,
+    prepare_data_dir,
+    resolve_data_dir,
+)
 from messenger.i18n import Texts
 from messenger.settings import Settings, SettingsError, load_settings
 from messenger.version import __version__
@@ -89,12 +98,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from messenger.lan import discovery  # noqa: F401  (main-thread import; see discovery.py)
     from messenger.startup import open_log
 
-    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        data_dir = resolve_data_dir(args.data_dir)
+    except DataDirElsewhere as exc:  # never start a second, empty data dir beside the real one
+        return _data_dir_elsewhere(exc)
     log_path = open_log(data_dir)
+    if not (args.data_dir or os.environ.get("MESSENGER_DATA_DIR")):
+        for other in other_data_dirs(data_dir):
+            logging.getLogger("messenger.startup").warning(
+                "another data folder with data exists at %s; this server uses %s", other, data_dir)
+            print(f"warning: another data folder with data exists at {other}; this server uses {data_dir} "
+                  f"(pass --data-dir to choose)", file=sys.stderr, flush=True)
     tray = None if args.headless else _tray_module()
     if tray is not None:
         return int(tray.run_tray(lambda port=None: make_runner(args, data_dir, port), data_dir, log_path) or 0)
     return _serve_headless(args, data_dir, log_path)
+
+
+def _data_dir_elsewhere(exc: DataDirElsewhere) -> int:
+    from messenger.startup import StartupFailure, current_user, open_log, owner_of
+
+    log_path = open_log(None)  # the user's log folder: nothing is written at either data dir
+    failure = StartupFailure("data_dir_elsewhere", {"path": str(exc.path), "user": current_user(),
+                                                    "owner": owner_of(exc.path)})
+    logging.getLogger("messenger.startup").error("start-up failed: %s", failure.english())
+    _show_failure(failure, log_path)
+    return 2
 
 
 def make_runner(args: argparse.Namespace, data_dir: Any, port: int | None = None) -> Any:
@@ -239,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    except DataDirBusy as exc:
+    except (DataDirBusy, DataDirElsewhere) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -23,17 +23,69 @@ class DataDirBusy(RuntimeError):
     """Another server process holds this data directory."""
 
 
-def default_data_dir() -> Path:
-    """The site data dir where writable, else the user data dir."""
-    site = Path(platformdirs.site_data_dir(APP_NAME, appauthor=False))
+def has_data(folder: Path) -> bool:
+    """A data dir a server already used (its database or its secret key is there)."""
+    return (folder / "messenger.db").exists() or (folder / "secret_key").exists()
+
+
+def _writable(folder: Path) -> bool:
     try:
-        site.mkdir(parents=True, exist_ok=True)
-        probe = site / ".write-test"
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
         probe.write_text("ok")
         probe.unlink()
-        return site
+        return True
     except OSError:
-        return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        return False
+
+
+def _sudo_user_data_dir() -> Path | None:
+    """Under sudo: the per-user data dir of the user who ran sudo (whose data may be there)."""
+    user = os.environ.get("SUDO_USER")
+    if not user or sys.platform == "win32":
+        return None
+    try:
+        import pwd
+
+        home = Path(pwd.getpwnam(user).pw_dir)
+    except (ImportError, KeyError):
+        return None
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / APP_NAME
+    return home / ".local" / "share" / APP_NAME
+
+
+class DataDirElsewhere(RuntimeError):
+    """The data is in another user's folder; starting here would begin a second, empty data dir."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"the data of this server is in {path}; run as its owner or pass --data-dir {path}")
+        self.path = path
+
+
+def default_data_dir() -> Path:
+    """The one data dir: where a server already keeps its data (machine-wide first, then this
+    user's), else the site data dir when writable, else the user data dir. Never a second, empty
+    one while data exists at the other place: the machine-wide one is used even when this user
+    cannot write to it (start-up then says who cannot write where), and data in the folder of the
+    user who ran ``sudo`` raises :class:`DataDirElsewhere`."""
+    site = Path(platformdirs.site_data_dir(APP_NAME, appauthor=False))
+    user = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    if has_data(site):
+        return site
+    if has_data(user):
+        return user
+    sudo_dir = _sudo_user_data_dir()
+    if sudo_dir is not None and sudo_dir != user and has_data(sudo_dir):
+        raise DataDirElsewhere(sudo_dir)
+    return site if _writable(site) else user
+
+
+def other_data_dirs(chosen: Path) -> list[Path]:
+    """Data dirs with data at the default places other than ``chosen`` (to say that they are not used)."""
+    places = [Path(platformdirs.site_data_dir(APP_NAME, appauthor=False)),
+              Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))]
+    return [p for p in places if p.resolve() != chosen.resolve() and has_data(p)]
 
 
 def resolve_data_dir(cli_value: str | None = None, env: dict[str, str] | None = None) -> Path:

@@ -30,7 +30,8 @@ NEXT_PORT_TRIES = 50
 @dataclass
 class StartupFailure(Exception):
     """Why the server did not start. ``code`` is one of: settings_invalid, already_running,
-    port_in_use, port_forbidden, data_dir_unwritable, secret_unreadable, start_failed."""
+    port_in_use, port_forbidden, data_dir_unwritable, secret_unreadable, data_dir_elsewhere,
+    start_failed."""
 
     code: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -48,6 +49,8 @@ class StartupFailure(Exception):
             "port_forbidden": f"port {p.get('port')} may not be used by user {p.get('user')}",
             "data_dir_unwritable": f"user {p.get('user')} cannot write to {p.get('path')}",
             "secret_unreadable": f"user {p.get('user')} cannot read {p.get('path')} (owner {p.get('owner')})",
+            "data_dir_elsewhere": f"the data is in {p.get('path')} (owner {p.get('owner')}), not this user's "
+                                  f"({p.get('user')}); run as its owner or pass --data-dir",
         }.get(self.code, f"the server did not start: {p.get('detail')}")
 
 
@@ -71,14 +74,15 @@ def owner_of(path: Path) -> str:
         return str(uid)
 
 
-def open_log(data_dir: Path, level: str = "INFO") -> Path:
+def open_log(data_dir: Path | None, level: str = "INFO") -> Path:
     """Open the log before anything else can fail: ``<data dir>/logs/messenger.log``, or, when that
-    folder cannot be written, the user's log folder. Returns the log file's path."""
+    folder cannot be written (or there is no data dir), the user's log folder. Returns the log's path."""
     import platformdirs
 
     from messenger.logging_setup import setup_logging
 
-    candidates = [data_dir / "logs", Path(platformdirs.user_log_dir("IntranetMessenger", appauthor=False))]
+    candidates = [data_dir / "logs"] if data_dir is not None else []
+    candidates.append(Path(platformdirs.user_log_dir("IntranetMessenger", appauthor=False)))
     for folder in candidates:
         try:
             setup_logging(folder, level, console=False)
