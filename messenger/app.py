@@ -36,6 +36,7 @@ FEATURES = (
     "people",
     "rooms",
     "messages",
+    "forwarding",
     "admin",
     "oidc",
     "pins",

@@ -249,7 +249,8 @@ def upload(svc: Services, user_id: int, room_id: int, file: Any) -> tuple[dict[s
 
 
 def readable_file(svc: Services, user_id: int, file_id: int) -> Any:
-    """The files row if ``user_id`` may download it: room members; avatars for every logged-in user."""
+    """The files row if ``user_id`` may download it: members of a room where a live message carries it
+    (forwarded copies included), members of its room before it is sent; avatars for every logged-in user."""
     with svc.db.read() as conn:
         row = store.get_file(conn, file_id)
         if row is None or row.deleted_at is not None or row.scan_status != "clean":
@@ -260,8 +261,19 @@ def readable_file(svc: Services, user_id: int, file_id: int) -> Any:
             if row.uploader_id != user_id:
                 raise ApiError(403, "forbidden", "You are not allowed to read this file", {"reason": "file"})
             return row
-        _require_member(conn, row.room_id, user_id)
+        # A sent file: readable where a live message carries it (its room, and rooms it was forwarded to).
+        if store.shared_with(conn, file_id, user_id):
+            return row
+        _require_member(conn, row.room_id, user_id)  # 404 no room, 403 not a member
+        if store.messages_with_file(conn, file_id):  # sent, but no longer shown in any room of theirs
+            raise ApiError(403, "forbidden", "You are not allowed to read this file", {"reason": "file"})
     return row
+
+
+def still_carried(conn: Any, file_ids: list[int], leaving_message_ids: list[int]) -> set[int]:
+    """Those of ``file_ids`` that a live message other than ``leaving_message_ids`` still carries (a
+    forwarded copy): deleting the message must not delete a file another room still shows."""
+    return store.files_carried_elsewhere(conn, file_ids, leaving_message_ids)
 
 
 def download_path(svc: Services, row: Any, thumb: bool) -> Path:

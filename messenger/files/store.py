@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, exists, func, insert, select, update
 
 from messenger.storage.db import inserted_id, utcnow
-from messenger.storage.tables import files, messages, upload_jobs, users
+from messenger.storage.tables import files, messages, room_members, upload_jobs, users
 
 
 def insert_file(conn: Connection, *, room_id: int | None, uploader_id: int, purpose: str, original_name: str,
@@ -104,6 +104,24 @@ def room_files(conn: Connection, room_id: int, before_id: int | None, limit: int
         .limit(limit)
     )
     return list(conn.execute(query).all())
+
+
+def shared_with(conn: Connection, file_id: int, user_id: int) -> bool:
+    """True when a live message carrying the file is in a room of ``user_id`` (ix_messages_file_id)."""
+    mine = select(room_members.c.room_id).where(room_members.c.user_id == user_id)
+    return conn.execute(select(messages.c.id).where(
+        messages.c.file_id == file_id, messages.c.deleted_at.is_(None), messages.c.room_id.in_(mine)).limit(1)
+    ).first() is not None
+
+
+def files_carried_elsewhere(conn: Connection, file_ids: list[int], message_ids: list[int]) -> set[int]:
+    """Those of ``file_ids`` carried by a live message not in ``message_ids``."""
+    if not file_ids:
+        return set()
+    rows = conn.execute(select(messages.c.file_id).where(
+        messages.c.file_id.in_(sorted(set(file_ids))), messages.c.deleted_at.is_(None),
+        messages.c.id.not_in(sorted(set(message_ids)) or [0])).distinct()).all()
+    return {int(r.file_id) for r in rows}
 
 
 def messages_with_file(conn: Connection, file_id: int) -> list[Any]:

@@ -63,6 +63,28 @@ def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewe
     return rows_to_dicts(svc, conn, store.load_messages(conn, ids), viewer_id, reads)
 
 
+def forwarded_from(conn: Connection, rows: list[Any]) -> dict[int, dict[str, Any]]:
+    """``{message id: forwarded_from}`` for the forwarded rows (one query for all, none without any).
+
+    ``{message_id, room_id, sender:{id, display_name}|null, created_at}`` of the original. The room is
+    named by id only: a reader who is a member knows its name from their own room list, anyone else
+    learns nothing about it. ``room_id``/``created_at`` are null once the original is gone (retention)."""
+    wanted = {int(r.id): int(r.forwarded_from_id) for r in rows if getattr(r, "forwarded_from_id", None)}
+    if not wanted:
+        return {}
+    found = store.origins(conn, list(wanted.values()))
+    out = {}
+    for mid, oid in wanted.items():
+        o = found.get(oid)
+        out[mid] = {
+            "message_id": oid,
+            "room_id": int(o.room_id) if o else None,
+            "sender": {"id": o.sender_id, "display_name": o.sender_name} if o and o.sender_id else None,
+            "created_at": iso(o.created_at) if o else None,
+        }
+    return out
+
+
 def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: int | None,
                   reads: dict[int, RoomReads] | None = None,
                   counts: dict[int, tuple[int, int]] | None = None) -> dict[int, dict[str, Any]]:
@@ -81,6 +103,7 @@ def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: i
         from messenger.files.service import file_dicts
 
         files = file_dicts(conn, file_ids)
+    forwarded = forwarded_from(conn, [r for r in rows if r.deleted_at is None])
     poll_ids = [r.poll_id for r in rows if r.poll_id is not None and r.deleted_at is None]
     polls: dict[int, dict[str, Any]] = {}
     if poll_ids:
@@ -125,6 +148,8 @@ def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: i
             }
         if r.file_id is not None and not deleted and r.file_id in files:
             msg["file"] = files[r.file_id]
+        if r.id in forwarded:
+            msg["forwarded_from"] = forwarded[r.id]
         if r.poll_id is not None and not deleted:
             msg["poll_id"] = r.poll_id
             if r.poll_id in polls:

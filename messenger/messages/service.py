@@ -276,6 +276,10 @@ def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None =
         fresh = row.deleted_at is None
         unpinned = False
         file_ids = [int(row.file_id)] if fresh and row.file_id is not None else []
+        if file_ids:  # a forwarded copy elsewhere keeps the file
+            from messenger.files.service import still_carried
+
+            file_ids = [f for f in file_ids if f not in still_carried(conn, file_ids, [message_id])]
         if fresh:
             store.tombstone(conn, message_id)
             _unindex(conn, [message_id])

@@ -49,6 +49,7 @@ def new_message_row(conn: Connection, msg_id: int, created_at: dt.datetime, room
         deleted_at=None, sender_username=username, sender_name=display_name, sender_avatar_file_id=avatar_file_id,
         reply_content=None, reply_type=None, reply_deleted_at=None, reply_sender_id=None, reply_room_id=None,
         reply_sender_name=None, mention_ids=",".join(str(u) for u in mention_ids) or None, reaction_list=None,
+        forwarded_from_id=None,
     )
 
 
@@ -236,3 +237,16 @@ def read_markers(conn: Connection, room_ids: list[int]) -> list[tuple[Any, ...]]
     if len(wanted) == 1:
         return [tuple(r) for r in _ROOM_MARKERS(conn, {"room": wanted[0]}).fetchall()]
     return [tuple(r) for r in conn.execute(_markers_statement(), {"rooms": wanted}).all()]
+
+
+def origins(conn: Connection, message_ids: list[int]) -> dict[int, Any]:
+    """The original messages of forwarded copies: ``{id: row(id, room_id, sender_id, created_at, sender_name)}``."""
+    if not message_ids:
+        return {}
+    rows = conn.execute(
+        select(messages.c.id, messages.c.room_id, messages.c.sender_id, messages.c.created_at,
+               users.c.display_name.label("sender_name"))
+        .select_from(messages.outerjoin(users, users.c.id == messages.c.sender_id))
+        .where(messages.c.id.in_(sorted(set(message_ids))))
+    ).all()
+    return {int(r.id): r for r in rows}

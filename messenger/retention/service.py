@@ -47,6 +47,8 @@ def run_retention(svc: Services, now: dt.datetime | None = None, batch: int = BA
             ids = [int(r.id) for r in rows]
             room_ids = sorted({int(r.room_id) for r in rows})
             file_ids = list(files_store.file_ids_for_messages(conn, ids))
+            kept = files_service.still_carried(conn, file_ids, ids)  # forwarded copies not yet expired
+            file_ids = [f for f in file_ids if f not in kept]
             search_index.remove_messages(conn, ids)
             for kind, n in store.delete_messages(conn, room_ids, ids).items():
                 result[kind] += n

@@ -43,11 +43,11 @@ users = Table(
     Column("last_seen_at", DateTime, nullable=True),
     Column("deleted_at", DateTime, nullable=True),
     # 0005_people: directory fields and the manual availability (online | away | busy | dnd)
-    Column("department", String(100), nullable=False, default="", server_default=""),
-    Column("title", String(100), nullable=False, default="", server_default=""),
-    Column("extension", String(32), nullable=False, default="", server_default=""),
-    Column("email", String(255), nullable=False, default="", server_default=""),
-    Column("availability", String(16), nullable=False, default="online", server_default="online"),
+    Column("department", String(100), nullable=False, server_default=""),
+    Column("title", String(100), nullable=False, server_default=""),
+    Column("extension", String(32), nullable=False, server_default=""),
+    Column("email", String(255), nullable=False, server_default=""),
+    Column("availability", String(16), nullable=False, server_default="online"),
     UniqueConstraint("oidc_issuer", "oidc_subject"),
     Index("ix_users_department", "department"),
 )
@@ -110,6 +110,7 @@ messages = Table(
     Column("created_at", DateTime, nullable=False),
     Column("edited_at", DateTime, nullable=True),
     Column("deleted_at", DateTime, nullable=True),
+    Column("forwarded_from_id", Integer, nullable=True),  # 0008_forwarding: the original message
     Index("ix_messages_room_id_id", "room_id", "id"),
     Index("ix_messages_sender_client", "sender_id", "client_msg_id", unique=True),
     Index("ix_messages_created_at", "created_at"),

@@ -325,6 +325,7 @@ async function onAction(e) {
     else if (act === 'pin') { await post(`/api/rooms/${m.room_id}/pins`, { message_id: m.id }); toast(t('pins.pinned')); }
     else if (act === 'edit') editInline(node, m);
     else if (act === 'reads') showReads(m);
+    else if (act === 'forward') emit('forward', m);
     else if (act === 'delete') {
       if (!confirm(t('messages.confirmDelete'))) return;
       await call('delete_message', { message_id: m.id }).catch((err) => {

@@ -40,6 +40,15 @@ function fileBody(f) {
   return link;
 }
 
+// "전달됨" with the original author, and the original room when the reader is a member of it.
+function forwardedLine(f) {
+  const room = f.room_id ? state.rooms.get(f.room_id) : null;
+  const roomName = room ? (room.name || (room.peer && room.peer.display_name) || '') : '';
+  const from = [f.sender && f.sender.display_name, roomName && '#' + roomName].filter(Boolean).join(' · ');
+  return h('div', { class: 'forwarded', dataset: { testid: 'forwarded' } }, icon('send'),
+    h('span', { text: from ? t('forward.markerFrom', { from }) : t('forward.marker') }));
+}
+
 function replyQuote(r) {
   return h('button', { class: 'reply-quote', type: 'button', dataset: { jump: r.id } },
     h('span', { class: 'reply-sender', text: (r.sender && r.sender.display_name) || '' }),
@@ -82,6 +91,7 @@ function actions(m) {
   return h('div', { class: 'msg-actions' },
     b('reply', 'reply', 'messages.reply'), b('react', 'smile', 'messages.react'), b('pin', 'pin', 'pins.pin'),
     b('reads', 'users', 'reads.title'),
+    m.type === 'text' || (m.type === 'file' && m.file && !m.file.deleted) ? b('forward', 'send', 'forward.action') : null,
     mine && m.type === 'text' ? b('edit', 'edit', 'messages.edit') : null,
     b('delete', 'trash', 'common.delete'));
 }
@@ -104,6 +114,7 @@ export function messageNode(m, { header = true } = {}) {
   const main = h('div', { class: 'msg-main' });
   if (header && !mine) main.append(h('div', { class: 'msg-head' }, withProfile(h('span', { class: 'sender', text: m.sender ? m.sender.display_name : '' }), m.sender)));
   if (m.reply_to && !m.deleted) main.append(replyQuote(m.reply_to));
+  if (m.forwarded_from && !m.deleted) main.append(forwardedLine(m.forwarded_from));
   const bubble = h('div', { class: 'bubble' });
   if (m.deleted) bubble.append(h('span', { class: 'deleted-text', text: t('messages.deleted') }));
   else if (m.type === 'poll' && (m.poll || state.polls.get(m.poll_id))) {
