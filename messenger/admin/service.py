@@ -26,7 +26,7 @@ from messenger.storage.db import iso
 
 log = logging.getLogger("messenger.admin")
 
-DELETED_DISPLAY_NAME = "탈퇴한 사용자"
+DELETED_DISPLAY_NAME = ""  # no word stored: clients show their own ("탈퇴한 사용자" / "Deleted user")
 SETTING_KEYS = {"registration": ("open", "closed")}
 # Directory fields a server admin sets on an account (PATCH /api/admin/users/<id>, directory import).
 PROFILE_FIELDS = {

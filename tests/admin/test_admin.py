@@ -121,7 +121,7 @@ def test_delete_user_anonymises_and_ends_sessions(app: Any) -> None:
     users = boss.get("/api/admin/users").get_json()["users"]
     assert [u["username"] for u in users] == ["boss"]
     deleted = [u for u in boss.get("/api/admin/users?include_deleted=1").get_json()["users"] if u["deleted"]]
-    assert deleted[0]["display_name"] == "탈퇴한 사용자" and deleted[0]["username"] == f"deleted:{kim.id}"
+    assert deleted[0]["display_name"] == "" and deleted[0]["username"] == f"deleted:{kim.id}"
     assert boss.delete(f"/api/admin/users/{kim.id}").status_code == 404
     # The name is free again.
     TestUser(app, "kim")
@@ -138,7 +138,9 @@ def test_deleted_user_keeps_messages_and_rooms_keep_an_admin(app: Any) -> None:
     assert boss.delete(f"/api/admin/users/{kim.id}").status_code == 200
     history = lee.get(f"/api/rooms/{room_id}/messages").get_json()["messages"]
     memo = next(m for m in history if m["content"] == "퇴사 전 마지막 메모")
-    assert memo["sender"]["id"] == kim.id and memo["sender"]["display_name"] == "탈퇴한 사용자"
+    assert memo["sender"]["id"] == kim.id and memo["sender"]["display_name"] == ""
+    left = [m["event"] for m in history if m["type"] == "system" and m["event"]["event"] == "member_left"]
+    assert left == [{"event": "member_left", "user": {"id": kim.id, "name": ""}}]  # no stored word for "deleted"
     members = lee.get(f"/api/rooms/{room_id}").get_json()["room"]["members"]
     roles = {m["user"]["id"]: m["role"] for m in members}
     assert roles.get(lee.id) == "admin"  # the room is never left without an admin

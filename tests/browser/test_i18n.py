@@ -60,6 +60,15 @@ def test_server_errors_are_worded_by_the_client_in_its_language(browser: Browser
     }""")
     assert texts == ["The password must be at least 8 characters.", "Room not found.", "Not found.",
                      "Words from the server"]
+    # A deleted account's name is stored empty; the page shows the word of its language.
+    names = page.evaluate("""async () => {
+        const { reviveNames, wordDeletedNames } = await import('/static/js/i18n.js');
+        const { systemText } = await import('/static/js/sysmsg.js');
+        return [JSON.parse('{"sender": {"display_name": ""}}', reviveNames).sender.display_name,
+                wordDeletedNames({ user: { display_name: '' } }).user.display_name,
+                systemText({ event: { event: 'member_left', user: { id: 999999, name: '' } } })];
+    }""")
+    assert names == ["Deleted user", "Deleted user", "Deleted user left the room."]
     ctx.close()
 
 

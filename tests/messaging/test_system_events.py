@@ -144,3 +144,23 @@ def test_migration_reads_old_korean_sentences_into_events(app: Any, svc: Any) ->
     assert [json.loads(r) for r in stored_system_rows(svc)] == want
     # Through the API the converted rows read like new ones.
     assert system_events(kim, rid) == want
+
+
+def test_migration_clears_the_korean_name_of_deleted_accounts(app: Any, svc: Any) -> None:
+    """Older versions stored "탈퇴한 사용자" as a deleted account's name; 0009 stores no word (SQLite and
+    PostgreSQL), and only for deleted accounts."""
+    from alembic import command
+
+    from messenger.storage.migrate import _config
+
+    boss, kim = TestUser(app, "boss"), TestUser(app, "kim")
+    TestUser(app, "lee", "탈퇴한 사용자")  # a living user may carry any name: untouched
+    assert boss.delete(f"/api/admin/users/{kim.id}").status_code == 200
+    command.downgrade(_config(svc.db), "0008_forwarding")
+    with svc.db.read() as conn:
+        names = dict(conn.execute(text("SELECT username, display_name FROM users")).all())
+    assert names[f"deleted:{kim.id}"] == "탈퇴한 사용자"
+    command.upgrade(_config(svc.db), "head")
+    with svc.db.read() as conn:
+        names = dict(conn.execute(text("SELECT username, display_name FROM users")).all())
+    assert names == {"boss": "boss", f"deleted:{kim.id}": "", "lee": "탈퇴한 사용자"}

@@ -1,4 +1,5 @@
 // HTTP client: JSON in/out, X-CSRF-Token on every state-changing request, errors as ApiError.
+import { reviveNames } from './i18n.js';
 let csrfToken = null;
 const listeners = new Set();
 
@@ -49,7 +50,7 @@ export async function api(method, path, body, { quiet401 = false } = {}) {
   }
   if (resp.status === 204) return {};
   const type = resp.headers.get('Content-Type') || '';
-  return type.includes('json') ? resp.json() : resp.text();
+  return type.includes('json') ? JSON.parse(await resp.text(), reviveNames) : resp.text();
 }
 
 export const get = (path, opts) => api('GET', path, undefined, opts);
@@ -77,7 +78,7 @@ export function upload(path, fields, onProgress) {
     xhr.onerror = () => reject(new ApiError(0, 'network_error', 'network error'));
     xhr.onload = () => {
       let body = {};
-      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      try { body = JSON.parse(xhr.responseText, reviveNames); } catch { /* not JSON */ }
       if (xhr.status >= 200 && xhr.status < 300) resolve(body);
       else {
         const err = new ApiError(xhr.status, body.code || 'http_' + xhr.status, body.error || xhr.statusText, 0, body.params);

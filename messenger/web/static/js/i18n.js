@@ -37,6 +37,24 @@ export function errorMessage(err) {
   return has(base) ? t(base, params) : null;
 }
 
+// A deleted account keeps its messages, and the server stores no word for it: its display_name is "".
+// Server data passes through here (JSON responses via JSON.parse's reviver, socket events via
+// wordDeletedNames) so every view shows the word of the current language.
+export function reviveNames(key, value) {
+  return key === 'display_name' && value === '' ? t('user.deleted') : value;
+}
+
+export function wordDeletedNames(data) {
+  if (Array.isArray(data)) data.forEach(wordDeletedNames);
+  else if (data && typeof data === 'object') {
+    for (const [k, v] of Object.entries(data)) {
+      if (k === 'display_name' && v === '') data[k] = t('user.deleted');
+      else if (v && typeof v === 'object') wordDeletedNames(v);
+    }
+  }
+  return data;
+}
+
 // Fill [data-i18n] (textContent), [data-i18n-placeholder], [data-i18n-title] under root.
 export function apply(root) {
   root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });

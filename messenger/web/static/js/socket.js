@@ -1,5 +1,6 @@
 // Socket.IO connection (vendored client, global `io`): acked calls with timeouts, connection status events.
 import { state, emit } from './state.js';
+import { wordDeletedNames } from './i18n.js';
 
 let sock = null;
 const SERVER_EVENTS = ['new_message', 'message_edited', 'message_deleted', 'read_updated', 'typing',
@@ -33,7 +34,7 @@ export function connect() {
     const code = err && err.data && err.data.code;
     if (code) emit('auth_lost', { code });
   });
-  for (const name of SERVER_EVENTS) sock.on(name, (data) => emit('sio:' + name, data || {}));
+  for (const name of SERVER_EVENTS) sock.on(name, (data) => emit('sio:' + name, wordDeletedNames(data || {})));
   // Coalesced batches (docs/API.md, "Coalesced events") become one event per update, as if sent alone.
   sock.on('presence_batch', (data) => { for (const u of (data && data.updates) || []) emit('sio:presence', u); });
   for (const name of ['typing', 'read_updated']) {

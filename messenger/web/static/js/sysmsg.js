@@ -16,7 +16,8 @@ function knownName(id) {
 
 export function personName(p) {
   if (!p) return t('system.someone');
-  return knownName(p.id) || p.name || t('system.someone');
+  // An empty stored name is a deleted account (its display name is ""), old or new.
+  return knownName(p.id) || p.name || t(p.name === '' ? 'user.deleted' : 'system.someone');
 }
 
 function people(list) { return (list || []).map(personName).join(', '); }
