@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify
+from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import current_auth, login_required
 from messenger.core.context import Services
@@ -21,7 +22,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/messages/<int:message_id>/forward")
     @login_required
-    def forward(message_id: int):  # type: ignore[no-untyped-def]
+    def forward(message_id: int) -> ResponseReturnValue:
         body = json_body(FORWARD)
         copies = service.forward(svc, current_auth().user_id, message_id, body["room_ids"], body.get("comment"))
         return jsonify({"messages": copies}), 201
