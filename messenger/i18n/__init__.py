@@ -4,7 +4,8 @@
 ``str.format``, so ``{hour:02d}`` works too): ``tray.*`` for the tray menu and its notices, ``cli.*``
 for the command line, ``ops.*`` for results both show (an operation returns a key and parameters,
 never a sentence). The web client's catalogs (messenger/web/static/i18n) are the same format for the
-users' audience. Korean first: a key missing in English falls back to Korean.
+users' audience (``web_catalog`` reads them for the pages the server renders). Korean first: a key
+missing in English falls back to Korean.
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ def catalog(lang: str) -> dict[str, str]:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
     return dict(json.loads((CATALOG_DIR / f"{lang}.json").read_text(encoding="utf-8")))
+
+
+WEB_CATALOG_DIR = Path(__file__).resolve().parents[1] / "web" / "static" / "i18n"
+
+
+@functools.cache
+def web_catalog(lang: str) -> dict[str, str]:
+    """The users' catalog of ``lang`` (the web client's ``static/i18n/<lang>.json``), for the few pages the
+    server renders itself (the SSO failure page)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}")
+    return dict(json.loads((WEB_CATALOG_DIR / f"{lang}.json").read_text(encoding="utf-8")))
 
 
 def system_language() -> str:

@@ -5,45 +5,31 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, Response, jsonify, redirect, request, url_for
+from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from markupsafe import escape
 
 from messenger.accounts.auth import client_ip
 from messenger.accounts.routes import _set_session_cookie
 from messenger.core.context import Services
+from messenger.i18n import web_catalog
 from messenger.oidc import service
 from messenger.oidc.service import SsoError
 
 log = logging.getLogger("messenger.oidc")
 
-# code -> (Korean, English)
-MESSAGES = {
-    "account_disabled": ("이 계정은 비활성화되어 있습니다. 관리자에게 문의하세요.",
-                         "This account is disabled. Please contact your administrator."),
-    "access_denied": ("로그인이 취소되었거나 거부되었습니다.", "The sign-in was cancelled or denied."),
-    "invalid_state": ("로그인 요청이 만료되었거나 올바르지 않습니다. 다시 시도하세요.",
-                      "The sign-in request expired or is not valid. Please try again."),
-    "provider_unreachable": ("SSO 서버에 연결할 수 없습니다. 잠시 후 다시 시도하세요.",
-                             "The single sign-on server cannot be reached. Please try again later."),
-    "provider_error": ("SSO 서버가 오류를 보냈습니다.", "The single sign-on server reported an error."),
-    "invalid_response": ("SSO 서버의 응답을 확인할 수 없습니다.", "The single sign-on server's answer could not be verified."),
-    "provision_failed": ("계정을 만들 수 없습니다. 관리자에게 문의하세요.",
-                         "Your account could not be created. Please contact your administrator."),
-}
+# The codes a failure page can show; the words are sso.<code> in the web client's catalogs.
+CODES = ("account_disabled", "access_denied", "invalid_state", "provider_unreachable", "provider_error",
+         "invalid_response", "provision_failed")
 
 
 def error_page(err: SsoError) -> Response:
-    ko, en = MESSAGES.get(err.code, MESSAGES["provider_error"])
-    detail = f"<p><small>{escape(err.detail)}</small></p>" if err.detail and err.code != "account_disabled" else ""
-    html = (
-        "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        "<title>로그인 실패 / Sign-in failed</title></head><body>"
-        f"<h1>로그인 실패</h1><p>{escape(ko)}</p><h2>Sign-in failed</h2><p>{escape(en)}</p>{detail}"
-        f"<p><code>{escape(err.code)}</code></p>"
-        "<p><a href=\"/\">처음으로 돌아가기 / Back to the start page</a></p></body></html>"
-    )
+    """A page in Korean and English (there is no signed-in user, so no stored language to pick)."""
+    code = err.code if err.code in CODES else "provider_error"
+    words = {lang: {key.removeprefix("sso."): text for key, text in web_catalog(lang).items()
+                    if key.startswith("sso.")} for lang in ("ko", "en")}
+    detail = err.detail if err.detail and err.code != "account_disabled" else ""
+    html = render_template("sso_error.html", ko=words["ko"], en=words["en"], code=code, shown_code=err.code,
+                           detail=detail)
     return Response(html, status=err.status, mimetype="text/html")
 
 
