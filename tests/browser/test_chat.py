@@ -97,7 +97,12 @@ def test_message_sent_while_a_room_is_opening_is_not_lost(browser: Browser, serv
     # ... and Alice edits her first message meanwhile: the page Bob gets still has the old text.
     edit(a, "첫 메시지", "고친 첫 메시지")
     expect(message(a, "고친 첫 메시지")).to_have_count(1)
-    b.wait_for_timeout(500)  # the live events reach Bob while his page is still on its way
+    # The live events reach Bob while his page is still on its way: his client holds them for the merge.
+    b.wait_for_function(
+        """([id, sent, edited]) => {
+            const c = window.__im.conv(id);
+            return (c.held || []).some((m) => m.content === sent) && (c.heldChanges || []).some((m) => m.content === edited);
+        }""", arg=[room_id, "열리는 중에 보낸 메시지", "고친 첫 메시지"])
     route, response = held[0]
     route.fulfill(response=response)
     b.unroute(f"**/api/rooms/{room_id}/messages?*")
