@@ -264,7 +264,7 @@ class ServerRunner:
                                     handler_class=_handler_class(), error_log=error_log, **ssl_args)
                 server.start()
                 self.port = server.server_port
-            svc.extras["runner"] = self
+            svc.server = self
             svc.jobs.start()
             log.info("server listening on %s:%s", self.host, self.port)
         except BaseException as exc:

@@ -7,11 +7,12 @@ import hmac
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from flask import g, request
+from flask import Request, g, request
 
 from messenger.accounts.service import SESSION_COOKIE, Auth, authenticate
-from messenger.core.context import services
+from messenger.core.context import Services, services
 from messenger.core.errors import ApiError
+from messenger.realtime import Identity
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,6 +30,12 @@ def current_auth() -> Auth:
         auth = authenticate(services(), request.cookies.get(SESSION_COOKIE))
         g.auth = auth
     return auth
+
+
+def socket_identity(svc: Services, req: Request) -> Identity:
+    """The realtime authenticator: a connecting socket's session cookie (401 ``ApiError`` when invalid)."""
+    auth = authenticate(svc, req.cookies.get(SESSION_COOKIE))
+    return Identity(auth.user_id, auth.session_id, auth.user.username, auth.user.display_name)
 
 
 def optional_auth() -> Auth | None:

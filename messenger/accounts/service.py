@@ -7,18 +7,19 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from messenger.accounts import store
 from messenger.accounts.passwords import hash_password, needs_rehash, verify_password
+from messenger.accounts.serialize import AVAILABILITY, avatar_url, directory_dict, people_fields, user_dict
 from messenger.accounts.setup import check_registration, finish_setup
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.storage.db import iso, utcnow
+from messenger.storage.db import utcnow
 
 # Usernames are a safe set: lower-case ASCII letters and digits, '.', '-', '_', and Hangul syllables
 # (가-힣), 2-32 of them after NFKC and lower-casing. No other script can register, so a Cyrillic "аlice"
@@ -28,6 +29,8 @@ USERNAME_RE = re.compile(r"^[a-z0-9._\-\uac00-\ud7a3]{2,32}$")
 _LOOKALIKES = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("1", "l"), ("0", "o"))
 MIN_PASSWORD = 8
 SESSION_COOKIE = "im_session"
+
+__all__ = ["AVAILABILITY", "avatar_url", "directory_dict", "people_fields", "user_dict"]  # serialisers, importable here too
 
 
 @dataclass(frozen=True)
@@ -85,57 +88,6 @@ def check_password_strength(password: str) -> None:
         raise ApiError(400, "weak_password", f"Password must be at least {MIN_PASSWORD} characters", {"min": MIN_PASSWORD})
     if len(password) > 256:
         raise ApiError(400, "invalid_field", "Password is too long (at most 256 characters)", {"field": "password", "reason": "max_len", "max": 256})
-
-
-def avatar_url(row: Any) -> str | None:
-    return f"/files/{row.avatar_file_id}/avatar" if row.avatar_file_id else None
-
-
-AVAILABILITY = ("online", "away", "busy", "dnd")
-
-
-def people_fields(row: Any) -> dict[str, Any]:
-    """The directory fields every ``user`` object carries (docs/API.md, "Me and users")."""
-    return {
-        "department": row.department or "",
-        "title": row.title or "",
-        "extension": row.extension or "",
-        "email": row.email or "",
-        "availability": row.availability or "online",
-        "last_seen_at": _iso(row.last_seen_at),
-    }
-
-
-def _iso(value: datetime | str | None) -> str | None:
-    """ISO time of a column read through plain SQL too (SQLite hands such reads back as text)."""
-    return iso(datetime.fromisoformat(value) if isinstance(value, str) else value)
-
-
-def user_dict(svc: Services, row: Any) -> dict[str, Any]:
-    """The contract's ``user`` object."""
-    return {
-        "id": row.id,
-        "username": row.username,
-        "display_name": row.display_name,
-        "avatar_url": avatar_url(row),
-        "status_message": row.status_message or "",
-        "is_admin": bool(row.is_admin),
-        "presence": svc.realtime.presence(row.id),
-        "must_change_password": bool(row.must_change_password),
-        **people_fields(row),
-    }
-
-
-def directory_dict(svc: Services, row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "username": row.username,
-        "display_name": row.display_name,
-        "avatar_url": avatar_url(row),
-        "status_message": row.status_message or "",
-        "presence": svc.realtime.presence(row.id),
-        **people_fields(row),
-    }
 
 
 def registration_state(svc: Services) -> str:
@@ -245,6 +197,10 @@ REVOCATION_KEY = "sessions:revocation"
 SESSION_CHECK_CACHE = 50_000
 
 
+class SessionChecks(dict[int, tuple[str, Any]]):
+    """This node's valid session checks: session id → (revocation mark read with it, session expiry)."""
+
+
 def _revocation_mark(svc: Services) -> str:
     """A token that changes with every session revocation on any node (kept in the state store)."""
     mark = svc.state.get(REVOCATION_KEY)
@@ -263,7 +219,7 @@ def session_is_valid(svc: Services, session_id: int) -> bool:
     nodes cannot see each other's marks (Redis degraded, or several nodes on a message queue without a
     Redis state store) the database is asked every time.
     """
-    checks: dict[int, tuple[str, Any]] = svc.extras.setdefault("session_checks", {})
+    checks = svc.state_of(SessionChecks)
     status = svc.state.status()  # "off": memory (one node, unless a message queue joins several)
     shared = status == "ok" or (status == "off" and not svc.settings.SOCKETIO_MESSAGE_QUEUE)
     mark = _revocation_mark(svc) if shared else ""
@@ -288,7 +244,7 @@ def session_is_valid(svc: Services, session_id: int) -> bool:
 def _sessions_revoked(svc: Services, session_ids: list[int], notify: bool = True) -> None:
     """After revoking sessions in the database: no cached check trusts them, their sockets go."""
     if session_ids:
-        checks = svc.extras.get("session_checks", {})
+        checks = svc.state_of(SessionChecks)
         for session_id in session_ids:
             checks.pop(session_id, None)
         svc.state.set(REVOCATION_KEY, secrets.token_hex(8))

@@ -7,8 +7,9 @@ first argument.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from flask import current_app
 
@@ -23,6 +24,21 @@ if TYPE_CHECKING:
     from messenger.storage import Database
 
 
+T = TypeVar("T")
+
+
+class ListeningServer(Protocol):
+    """The running server as features see it (``server.ServerRunner``): where it listens."""
+
+    host: str
+
+    @property
+    def scheme(self) -> str: ...
+
+    @property
+    def public_port(self) -> int | None: ...
+
+
 @dataclass
 class Services:
     settings: "Settings"
@@ -33,7 +49,22 @@ class Services:
     realtime: "Realtime"
     jobs: "Jobs"
     log: logging.Logger
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Extra fields of ``GET /api/health``: name → a function returning that field (files adds "av").
+    health_checks: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    # Set by the server once it listens (None under a test client).
+    server: ListeningServer | None = None
+    _feature_state: dict[type, Any] = field(default_factory=dict, repr=False)
+
+    def state_of(self, kind: type[T], make: Callable[[], T] | None = None) -> T:
+        """This app's one instance of a feature's state class, made on first use (``make()`` or ``kind()``).
+
+        Each feature declares the class of its in-process state (typists, cached session checks, its
+        rate limiter) next to the code that uses it; nothing else reaches into it."""
+        try:
+            value: T = self._feature_state[kind]  # keyed by its own class
+        except KeyError:
+            value = self._feature_state[kind] = (make or kind)()
+        return value
 
 
 def services() -> Services:

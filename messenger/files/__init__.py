@@ -11,6 +11,6 @@ def register(app: Flask, svc: Services) -> None:
     from messenger.files import quarantine, routes, service
 
     routes.register(app, svc)
-    svc.extras.setdefault("health_checks", {})["av"] = lambda: quarantine.health(svc)
+    svc.health_checks["av"] = lambda: quarantine.health(svc)
     svc.jobs.on_start(lambda: quarantine.resume_pending(svc))
     svc.jobs.every("files_purge_orphans", 3600, lambda: service.purge_orphans(svc))

@@ -15,7 +15,8 @@ from typing import Any
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError, not_found
-from messenger.files import scanner, service, store
+from messenger.files import scanner, store, uploads
+from messenger.files.serialize import file_dict, file_url
 from messenger.storage.db import utcnow
 
 SCAN_ATTEMPTS = 2
@@ -65,7 +66,7 @@ def run_scan(svc: Services, job_id: str) -> None:
         row = store.get_file(conn, job.file_id) if job is not None and job.file_id else None
     if job is None or job.status != "pending":
         return
-    path = service.abs_path(svc, row.stored_path) if row is not None else None
+    path = uploads.abs_path(svc, row.stored_path) if row is not None else None
     result = scanner.ScanResult("error", "quarantined file is missing")
     if path is not None and path.is_file():
         for attempt in range(SCAN_ATTEMPTS):
@@ -86,19 +87,19 @@ def run_scan(svc: Services, job_id: str) -> None:
 def _finish(svc: Services, job: Any, row: Any, path: Path | None, result: scanner.ScanResult) -> str | None:
     """Record the scan outcome; returns the new upload token when the file is clean."""
     if result.status == "clean" and row is not None and path is not None:
-        rel = service.new_rel_path()
-        target = service.abs_path(svc, rel)
+        rel = uploads.new_rel_path()
+        target = uploads.abs_path(svc, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)
-        thumb_rel = service.build_thumbnail(svc, target, row.mime, required=False)
+        thumb_rel = uploads.build_thumbnail(svc, target, row.mime, required=False)
         with svc.db.begin() as conn:
             done = store.finish_job(conn, job.id, "clean")
             if done:
                 store.update_file(conn, row.id, scan_status="clean", stored_path=rel, thumbnail_path=thumb_rel)
         if not done:  # another node finished it meanwhile
-            service.remove_quietly(target, service.abs_path(svc, thumb_rel) if thumb_rel else None)
+            uploads.remove_quietly(target, uploads.abs_path(svc, thumb_rel) if thumb_rel else None)
             return None
-        token = service.mint_upload_token(svc, row.id, job.uploader_id, job.room_id)
+        token = uploads.mint_upload_token(svc, row.id, job.uploader_id, job.room_id)
         svc.state.set(JOB_TOKEN_PREFIX + job.id, token, ttl=svc.settings.UPLOAD_TOKEN_TTL_SECONDS)
         return token
     status = result.status if result.status in ("infected", "error") else "error"
@@ -115,7 +116,7 @@ def _finish(svc: Services, job: Any, row: Any, path: Path | None, result: scanne
         svc.log.warning("infected upload deleted: job %s, %s", job.id, result.detail)
     else:
         svc.log.error("upload scan failed: job %s, %s", job.id, result.detail)
-    service.remove_quietly(path)
+    uploads.remove_quietly(path)
     return None
 
 
@@ -147,8 +148,8 @@ def job_status(svc: Services, user_id: int, job_id: str) -> dict[str, Any]:
         token = svc.state.get(JOB_TOKEN_PREFIX + job.id)
         if token:
             out["upload_token"] = token
-        out.update(file_path=service.file_url(row.id, row.original_name), file_name=row.original_name,
-                   file=service.file_dict(row))
+        out.update(file_path=file_url(row.id, row.original_name), file_name=row.original_name,
+                   file=file_dict(row))
     elif job.status in ("infected", "error"):
         out["detail"] = "virus found" if job.status == "infected" else "virus scan failed"
     return out

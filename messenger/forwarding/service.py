@@ -13,12 +13,14 @@ from typing import Any
 
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
+from messenger.files import store as files_store
 from messenger.forwarding import store
 from messenger.messages import service as messages
 from messenger.messages import store as messages_store
 from messenger.messages.ratelimit import check_send_rate
+from messenger.messages.serialize import message_dicts
 from messenger.rooms import store as rooms_store
-from messenger.rooms.service import require_member
+from messenger.rooms.access import require_member
 from messenger.search.index import index_new_message
 
 MAX_TARGETS = 20
@@ -45,8 +47,6 @@ def forward(svc: Services, user_id: int, message_id: int, room_ids: list[int], c
         if source.type not in FORWARDABLE:
             raise ApiError(400, "not_forwardable", "Only text and file messages can be forwarded")
         if source.file_id is not None:
-            from messenger.files import store as files_store
-
             f = files_store.get_file(conn, int(source.file_id))
             if f is None or f.deleted_at is not None:
                 raise ApiError(400, "not_forwardable", "The file of this message was deleted", {"reason": "file_deleted"})
@@ -73,8 +73,7 @@ def forward(svc: Services, user_id: int, message_id: int, room_ids: list[int], c
             rooms_store.touch_room(conn, room_id, mid, created)
             rooms_store.advance_read(conn, room_id, user_id, mid)
             copies[room_id] = ids
-    out = []
-    for room_id, ids in copies.items():
-        messages.broadcast_new(svc, room_id, ids)
-        out.append(messages._one(svc, ids[-1], user_id))
-    return out
+            messages.queue_new_messages(svc, conn, room_id, ids)
+    with svc.db.read() as conn:
+        dicts = message_dicts(svc, conn, [ids[-1] for ids in copies.values()], user_id)
+    return [dicts[ids[-1]] for ids in copies.values()]

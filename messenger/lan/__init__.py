@@ -1,5 +1,16 @@
 """LAN-first extras: HTTPS with a local certificate authority, mDNS discovery, QR codes, diagnostics."""
 
-from messenger.lan.routes import register
+from __future__ import annotations
+
+from flask import Flask
+
+from messenger.core.context import Services
+
+
+def register(app: Flask, svc: Services) -> None:
+    from messenger.lan import routes  # loaded by the app factory only: importing a module of the package stays light
+
+    routes.register(app, svc)
+
 
 __all__ = ["register"]

@@ -17,10 +17,10 @@ from messenger.netinfo import server_urls
 
 def public_urls(svc: Services) -> list[str]:
     """The addresses colleagues can open, from the running server's ports."""
-    runner = svc.extras.get("runner")
-    if runner is None or runner.public_port is None:
+    server = svc.server
+    if server is None or server.public_port is None:
         return []
-    return server_urls(runner.host, runner.public_port, runner.scheme)
+    return server_urls(server.host, server.public_port, server.scheme)
 
 
 def qr_png(text: str) -> bytes:

@@ -40,10 +40,8 @@ class SendLimiter:
 
 
 def limiter_of(svc: Services) -> SendLimiter:
-    limiter = svc.extras.get("send_limiter")
-    if limiter is None:
-        limiter = svc.extras["send_limiter"] = SendLimiter(svc.settings.RATE_LIMIT_STORAGE_URI)
-    return limiter
+    """This app's send limiter (one per process, made at start-up by ``messages.register``)."""
+    return svc.state_of(SendLimiter, lambda: SendLimiter(svc.settings.RATE_LIMIT_STORAGE_URI))
 
 
 def check_send_rate(svc: Services, user_id: int) -> None:

@@ -1,4 +1,4 @@
-"""Reactions: a member toggles an emoji on a message; ``reaction_updated`` to the room.
+"""Reactions: a member toggles an emoji on a message; ``reaction_updated`` to the room after the commit.
 
 An emoji is validated as what a keyboard's emoji picker produces: one to a few emoji code points
 (with ZWJ sequences, skin tones, variation selectors, keycaps and flags) — never ordinary text.
@@ -15,7 +15,7 @@ from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.messages import store
 from messenger.messages.serialize import group_reactions
-from messenger.rooms.service import emit_to_members, require_member
+from messenger.rooms.access import queue_to_members, require_member
 
 MAX_EMOJI_CODEPOINTS = 16
 MAX_REACTIONS_PER_USER = 20
@@ -83,11 +83,11 @@ def toggle(svc: Services, user_id: int, message_id: int, emoji: str) -> dict[str
                         raise ApiError(400, "too_many_reactions", "Too many reactions on this message")
                     store.add_reaction(conn, message_id, user_id, emoji)
                 reactions = group_reactions(store.reactions_for(conn, [message_id])).get(message_id, [])
+                payload = {"message_id": message_id, "room_id": int(row.room_id), "reactions": reactions}
+                queue_to_members(svc, conn, "reaction_updated", payload, int(row.room_id))
             break
         except IntegrityError:  # a double click raced itself; read the outcome again
             continue
     else:
         raise ApiError(409, "conflict", "Please try again")
-    payload = {"message_id": message_id, "room_id": int(row.room_id), "reactions": reactions}
-    emit_to_members(svc, "reaction_updated", payload, int(row.room_id))
     return payload

@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from messenger.accounts.service import avatar_url
+from messenger.accounts.serialize import avatar_url
 from messenger.core import system_events
 from messenger.core.context import Services
+from messenger.files.serialize import file_dicts
 from messenger.messages import store
 from messenger.messages.reads import RoomReads, by_room
+from messenger.polls.serialize import poll_dicts
 from messenger.storage.db import iso
 
 EXCERPT_LENGTH = 100
@@ -100,15 +102,11 @@ def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: i
     file_ids = [r.file_id for r in rows if r.file_id is not None and r.deleted_at is None]
     files: dict[int, dict[str, Any]] = {}
     if file_ids:
-        from messenger.files.service import file_dicts
-
         files = file_dicts(conn, file_ids)
     forwarded = forwarded_from(conn, [r for r in rows if r.deleted_at is None])
     poll_ids = [r.poll_id for r in rows if r.poll_id is not None and r.deleted_at is None]
     polls: dict[int, dict[str, Any]] = {}
     if poll_ids:
-        from messenger.polls.service import poll_dicts
-
         polls = poll_dicts(svc, conn, poll_ids, viewer_id)
     out: dict[int, dict[str, Any]] = {}
     for r in rows:

@@ -1,6 +1,6 @@
 """Message rules: send (idempotent by ``client_msg_id``), edit, delete (tombstone), system messages,
-history paging and read markers. Every write keeps the search index current in the same transaction;
-broadcasts are built from the stored rows after the commit.
+history paging and read markers. Every write keeps the search index current in the same transaction
+and queues its events there; they go out after the commit (``rooms.access.queue_to_members``).
 """
 
 from __future__ import annotations
@@ -12,21 +12,29 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from messenger.accounts import store as accounts_store
+from messenger.accounts.serialize import directory_dict
 from messenger.audit import store as audit_store
 from messenger.core import system_events
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
+from messenger.files.service import consume_upload_token, delete_stored_files, file_dicts, still_carried
 from messenger.messages import store
+from messenger.messages.ratelimit import check_send_rate
 from messenger.messages.reads import RoomReads, by_room
 from messenger.messages.serialize import message_dicts, rows_to_dicts
+from messenger.pins import store as pins_store
+from messenger.pins.service import queue_pins_updated
+from messenger.polls import store as polls_store
 from messenger.rooms import store as rooms_store
-from messenger.rooms.batches import room_update
+from messenger.rooms.access import emit_to_members, queue_to_members, require_member, require_member_of
+from messenger.rooms.batches import queue_room_update
 from messenger.rooms.live import stop_typing_after_send
-from messenger.rooms.service import emit_to_members, require_member, require_member_of
-from messenger.storage.db import utcnow
+from messenger.search.index import index_message, index_new_message, remove_messages
+from messenger.storage.db import on_commit, utcnow
 
 __all__ = [
-    "send", "send_from_client", "edit", "delete", "post_system_message", "insert_system", "broadcast_new",
+    "send", "send_from_client", "edit", "delete", "post_system_message", "insert_system", "queue_new_messages",
     "message_dicts", "history", "mark_read", "who_read",
 ]
 
@@ -77,37 +85,11 @@ def _check_reply(conn: Connection, room_id: int, reply_to_id: int | None) -> Non
         raise ApiError(400, "invalid_reply", "The replied-to message is not in this room")
 
 
-def _index_new(conn: Connection, message_id: int, room_id: int, sender_id: int, file_id: int | None,
-               text: str) -> None:
-    from messenger.search.index import index_new_message
-
-    index_new_message(conn, message_id, room_id, sender_id, file_id is not None, text)
-
-
-def _index(conn: Connection, message_id: int, room_id: int, text: str) -> None:
-    from messenger.search.index import index_message
-
-    index_message(conn, message_id, room_id, text)
-
-
-def _unindex(conn: Connection, message_ids: list[int]) -> None:
-    from messenger.search.index import remove_messages
-
-    remove_messages(conn, message_ids)
-
-
-def _one(svc: Services, message_id: int, viewer_id: int) -> dict[str, Any]:
-    with svc.db.read() as conn:
-        return message_dicts(svc, conn, [message_id], viewer_id)[message_id]
-
-
 # ---- sending ----------------------------------------------------------------------------------
 def send_from_client(svc: Services, sender_id: int, room_id: int, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """A message from a client (socket or HTTP): rate limited; only ``text`` and ``file`` types.
 
     Returns the message and whether it is new (False: an earlier send with the same ``client_msg_id``)."""
-    from messenger.messages.ratelimit import check_send_rate
-
     type_ = body.get("type") or "text"
     if type_ not in CLIENT_TYPES:
         raise ApiError(400, "invalid_field", "Field 'type' must be 'text' or 'file'", {"field": "type", "reason": "choices", "choices": "text, file"})
@@ -144,8 +126,6 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
                 if existing is not None:
                     return message_dicts(svc, conn, [existing], sender_id)[existing], False
             _check_reply(conn, room_id, reply_to_id)
-        from messenger.files.service import consume_upload_token
-
         file_id = consume_upload_token(svc, upload_token or "", sender_id, room_id)
     try:
         # One write transaction on the hot path; a resent client_msg_id hits the unique index and is
@@ -161,7 +141,8 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
             store.set_mentions(conn, msg_id, mentions, new=True)
             rooms_store.touch_room(conn, room_id, msg_id, created_at)
             rooms_store.advance_read(conn, room_id, sender_id, msg_id)
-            _index_new(conn, msg_id, room_id, sender_id, file_id, _search_text(conn, content, file_id))
+            index_new_message(conn, msg_id, room_id, sender_id, file_id is not None,
+                              _search_text(conn, content, file_id))
             if reply_to_id is None:  # what the full select would return, without running it
                 row = store.new_message_row(conn, msg_id, created_at, room_id, sender_id, type, content, mentions,
                                             file_id, poll_id, client_msg_id or None)
@@ -169,6 +150,7 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
                 message = rows_to_dicts(svc, conn, [row], sender_id, counts={msg_id: (0, unread)})[msg_id]
             else:
                 message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
+            queue_to_members(svc, conn, "new_message", {"message": message}, room_id, member_ids=members)
     except IntegrityError:
         if not client_msg_id:
             raise
@@ -177,7 +159,6 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
             if existing is None:
                 raise
             return message_dicts(svc, conn, [existing], sender_id)[existing], False
-    emit_to_members(svc, "new_message", {"message": message}, room_id, member_ids=members)
     stop_typing_after_send(svc, room_id, sender_id, message["sender"]["display_name"], members)
     return message, True
 
@@ -194,29 +175,37 @@ def _existing(conn: Connection, sender_id: int, client_msg_id: str, room_id: int
 def _search_text(conn: Connection, content: str, file_id: int | None) -> str:
     if file_id is None:
         return content
-    from messenger.files.service import file_dicts
-
     name = file_dicts(conn, [file_id]).get(file_id, {}).get("name", "")
     return f"{content}\n{name}" if content else name
 
 
-def insert_system(conn: Connection, room_id: int, event: dict[str, Any]) -> int:
-    """A system message inside the caller's transaction (room events); broadcast it with broadcast_new.
-
-    ``event`` comes from :func:`messenger.core.system_events.make`: stored as the event, never a sentence."""
+def _insert_system_row(conn: Connection, room_id: int, event: dict[str, Any]) -> int:
     msg_id, created_at = store.insert_message(conn, room_id, None, "system", system_events.encode(event))
     rooms_store.touch_room(conn, room_id, msg_id, created_at)
     return msg_id
 
 
-def broadcast_new(svc: Services, room_id: int, message_ids: list[int]) -> None:
-    """Emit ``new_message`` for stored messages (after their transaction committed), oldest first."""
-    if not message_ids:
-        return
-    with svc.db.read() as conn:
-        dicts = message_dicts(svc, conn, message_ids, 0)
-    for mid in sorted(dicts):
-        emit_to_members(svc, "new_message", {"message": dicts[mid]}, room_id)
+def insert_system(svc: Services, conn: Connection, room_id: int, event: dict[str, Any]) -> int:
+    """A system message inside the caller's transaction (room events); its ``new_message`` goes to the
+    room's members after the commit (built from the stored row, to who is a member then).
+
+    ``event`` comes from :func:`messenger.core.system_events.make`: stored as the event, never a sentence."""
+    msg_id = _insert_system_row(conn, room_id, event)
+    queue_new_messages(svc, conn, room_id, [msg_id])
+    return msg_id
+
+
+def queue_new_messages(svc: Services, conn: Connection, room_id: int, message_ids: list[int]) -> None:
+    """``new_message`` for messages stored in the transaction of ``conn``, oldest first, to the room's
+    members once it has committed (the objects built then, from the stored rows)."""
+
+    def emit() -> None:
+        with svc.db.read() as read:
+            dicts = message_dicts(svc, read, message_ids, 0)
+        for mid in sorted(dicts):
+            emit_to_members(svc, "new_message", {"message": dicts[mid]}, room_id)
+
+    on_commit(conn, emit)
 
 
 def post_system_message(svc: Services, room_id: int, event: dict[str, Any],
@@ -225,11 +214,11 @@ def post_system_message(svc: Services, room_id: int, event: dict[str, Any],
     with svc.db.begin() as conn:
         if rooms_store.get_room(conn, room_id) is None:
             raise ApiError(404, "not_found", "Room not found", {"reason": "room"})
-        msg_id = insert_system(conn, room_id, event)
+        msg_id = _insert_system_row(conn, room_id, event)
         message = message_dicts(svc, conn, [msg_id], 0)[msg_id]
-    if details:
-        message = {**message, "details": details}
-    emit_to_members(svc, "new_message", {"message": message}, room_id)
+        if details:
+            message = {**message, "details": details}
+        queue_to_members(svc, conn, "new_message", {"message": message}, room_id)
     return message
 
 
@@ -256,10 +245,10 @@ def edit(svc: Services, user_id: int, message_id: int, content: str) -> dict[str
         if content != row.content:
             store.update_content(conn, message_id, content)
             store.set_mentions(conn, message_id, _resolve_mentions(conn, int(row.room_id), user_id, role, content))
-            _index(conn, message_id, int(row.room_id), _search_text(conn, content, row.file_id))
+            index_message(conn, message_id, int(row.room_id), _search_text(conn, content, row.file_id))
         message = message_dicts(svc, conn, [message_id], user_id)[message_id]
-    if content != row.content:
-        emit_to_members(svc, "message_edited", {"message": message}, int(row.room_id))
+        if content != row.content:
+            queue_to_members(svc, conn, "message_edited", {"message": message}, int(row.room_id))
     return message
 
 
@@ -274,15 +263,14 @@ def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None =
         if row.type == "system":
             raise ApiError(400, "not_deletable", "System messages cannot be deleted")
         fresh = row.deleted_at is None
-        unpinned = False
         file_ids = [int(row.file_id)] if fresh and row.file_id is not None else []
         if file_ids:  # a forwarded copy elsewhere keeps the file
-            from messenger.files.service import still_carried
-
             file_ids = [f for f in file_ids if f not in still_carried(conn, file_ids, [message_id])]
+        if file_ids:  # committed: the attached file goes too (its row marked deleted, then off the disk)
+            on_commit(conn, lambda: delete_stored_files(svc, file_ids))
         if fresh:
             store.tombstone(conn, message_id)
-            _unindex(conn, [message_id])
+            remove_messages(conn, [message_id])
             unpinned = _end_pin_and_poll(conn, message_id, row.poll_id)
             if not own:
                 audit_store.add(conn, "room", "message_deleted", actor_id=user_id, room_id=int(row.room_id),
@@ -290,24 +278,15 @@ def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None =
                                 details={"type": row.type, "created_at": row.created_at.isoformat() + "Z"},
                                 client_ip=client_ip)
         message = message_dicts(svc, conn, [message_id], user_id)[message_id]
-    if file_ids:  # committed: the attached file goes too (its row marked deleted, then off the disk)
-        from messenger.files.service import delete_stored_files
-
-        delete_stored_files(svc, file_ids)
-    if fresh:
-        emit_to_members(svc, "message_deleted", {"message": message}, int(row.room_id))
-    if unpinned:
-        from messenger.pins.service import broadcast as broadcast_pins
-
-        broadcast_pins(svc, int(row.room_id))
+        if fresh:
+            queue_to_members(svc, conn, "message_deleted", {"message": message}, int(row.room_id))
+            if unpinned:
+                queue_pins_updated(svc, conn, int(row.room_id))
     return message
 
 
 def _end_pin_and_poll(conn: Connection, message_id: int, poll_id: int | None) -> bool:
     """A deleted message leaves the pins (True when it was pinned) and its poll closes: no more votes."""
-    from messenger.pins import store as pins_store
-    from messenger.polls import store as polls_store
-
     if poll_id is not None:
         polls_store.close(conn, poll_id, utcnow())  # an already closed poll keeps its time
     return pins_store.remove_message(conn, message_id)
@@ -344,10 +323,11 @@ def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dic
         previous = int(membership.last_read_message_id)
         moved = rooms_store.advance_read(conn, room_id, user_id, message_id)
         current = message_id if moved else int(rooms_store.get_membership(conn, room_id, user_id).last_read_message_id)
-    if moved:
-        # ``previous_message_id``: clients lower the unread counts of (previous, message_id] without a refetch.
-        room_update(svc, "read_updated", room_id, {"user_id": user_id, "message_id": current,
-                                                   "previous_message_id": previous}, merge=_merge_reads)
+        if moved:
+            # ``previous_message_id``: clients lower the unread counts of (previous, message_id] without a refetch.
+            queue_room_update(svc, conn, "read_updated", room_id, {"user_id": user_id, "message_id": current,
+                                                                   "previous_message_id": previous},
+                              merge=_merge_reads)
     return {"room_id": room_id, "message_id": current}
 
 
@@ -355,9 +335,6 @@ def who_read(svc: Services, user_id: int, message_id: int) -> dict[str, Any]:
     """``{read:[user], unread:[user]}`` of a message: the members its ``unread_count`` waits for (not the
     sender, active accounts, members when it was sent), by whether their marker reached it. Room members
     only; each list ordered by display name."""
-    from messenger.accounts import store as accounts_store
-    from messenger.accounts.service import directory_dict
-
     with svc.db.read() as conn:
         row = store.get_message(conn, message_id)
         if row is None:

@@ -1,6 +1,7 @@
 """Pin rules: any room member pins a message of that room; the pinner or a room admin unpins.
 
-Every change is written to the room's admin audit log and broadcast as ``pin_updated`` to the room.
+Every change is written to the room's admin audit log and, after the commit, broadcast as
+``pin_updated`` to the room.
 """
 
 from __future__ import annotations
@@ -10,21 +11,16 @@ from typing import Any
 from sqlalchemy import Connection
 
 from messenger.accounts import store as accounts_store
-from messenger.accounts.service import avatar_url
+from messenger.accounts.serialize import avatar_url
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError, bad_request, forbidden
+from messenger.messages.serialize import message_dicts
 from messenger.pins import store
-from messenger.rooms.service import emit_to_members
+from messenger.rooms.access import queue_to_members, require_member
 from messenger.storage.db import iso, utcnow
 
 MAX_PINS_PER_ROOM = 50
-
-
-def _require_member(conn: Connection, room_id: int, user_id: int) -> str:
-    from messenger.rooms.service import require_member
-
-    return require_member(conn, room_id, user_id)
 
 
 def pin_dicts(svc: Services, conn: Connection, room_id: int, viewer_id: int | None) -> list[dict[str, Any]]:
@@ -32,8 +28,6 @@ def pin_dicts(svc: Services, conn: Connection, room_id: int, viewer_id: int | No
 
     ``viewer_id=None`` is the broadcast form (a pinned poll's ``my_votes`` is null, as in ``poll_updated``).
     """
-    from messenger.messages.service import message_dicts
-
     rows = store.list_for_room(conn, room_id)
     if not rows:
         return []
@@ -56,7 +50,7 @@ def pin_dicts(svc: Services, conn: Connection, room_id: int, viewer_id: int | No
 
 def list_pins(svc: Services, user_id: int, room_id: int) -> list[dict[str, Any]]:
     with svc.db.read() as conn:
-        _require_member(conn, room_id, user_id)
+        require_member(conn, room_id, user_id)
         return pin_dicts(svc, conn, room_id, user_id)
 
 
@@ -70,7 +64,7 @@ def _message_of_room(conn: Connection, room_id: int, message_id: int) -> Any:
 def pin(svc: Services, user_id: int, room_id: int, message_id: int) -> tuple[list[dict[str, Any]], bool]:
     """Pin a message of the room; (the room's pins for the caller, whether it was newly pinned)."""
     with svc.db.begin() as conn:
-        _require_member(conn, room_id, user_id)
+        require_member(conn, room_id, user_id)
         msg = _message_of_room(conn, room_id, message_id)
         if msg.deleted_at is not None:
             raise bad_request("message_deleted", "A deleted message cannot be pinned", {"reason": "pin"})
@@ -82,15 +76,14 @@ def pin(svc: Services, user_id: int, room_id: int, message_id: int) -> tuple[lis
         if created:
             audit_store.add(conn, "room", "pin", user_id, room_id=room_id, target_user_id=msg.sender_id,
                             target_id=str(message_id), details={"message_id": message_id})
-    if created:
-        broadcast(svc, room_id)
+            queue_pins_updated(svc, conn, room_id)
     return list_pins(svc, user_id, room_id), created
 
 
 def unpin(svc: Services, user_id: int, room_id: int, message_id: int) -> list[dict[str, Any]]:
     """Unpin: the member who pinned it or a room admin."""
     with svc.db.begin() as conn:
-        role = _require_member(conn, room_id, user_id)
+        role = require_member(conn, room_id, user_id)
         msg = _message_of_room(conn, room_id, message_id)
         row = store.get(conn, room_id, message_id)
         if row is None:
@@ -101,12 +94,16 @@ def unpin(svc: Services, user_id: int, room_id: int, message_id: int) -> list[di
         audit_store.add(conn, "room", "unpin", user_id, room_id=room_id, target_user_id=msg.sender_id,
                         target_id=str(message_id),
                         details={"message_id": message_id, "pinned_by": row.pinned_by})
-    broadcast(svc, room_id)
+        queue_pins_updated(svc, conn, room_id)
     return list_pins(svc, user_id, room_id)
 
 
-def broadcast(svc: Services, room_id: int) -> None:
-    """``pin_updated`` with the room's pins (also after a pinned message was deleted)."""
-    with svc.db.read() as conn:
-        pins = pin_dicts(svc, conn, room_id, None)
-    emit_to_members(svc, "pin_updated", {"room_id": room_id, "pins": pins}, room_id)
+def queue_pins_updated(svc: Services, conn: Connection, room_id: int) -> None:
+    """``pin_updated`` with the room's pins after the transaction of ``conn`` commits (also when a
+    pinned message was deleted)."""
+
+    def payload() -> dict[str, Any]:
+        with svc.db.read() as read:
+            return {"room_id": room_id, "pins": pin_dicts(svc, read, room_id, None)}
+
+    queue_to_members(svc, conn, "pin_updated", payload, room_id)

@@ -8,78 +8,26 @@ reveal who voted for what (``voters`` is left out), only counts and the caller's
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Connection
 
 from messenger.core.context import Services
 from messenger.core.errors import ApiError, bad_request, forbidden, not_found
+from messenger.messages import service as messages
+from messenger.messages.ratelimit import check_send_rate
 from messenger.polls import store
-from messenger.rooms.service import emit_to_members
-from messenger.storage.db import iso, utcnow
+from messenger.polls.serialize import is_closed as _is_closed
+from messenger.polls.serialize import poll_dicts
+from messenger.rooms.access import queue_to_members, require_member
+from messenger.storage.db import utcnow
 
 MAX_OPTIONS = 20
 MAX_OPTION_LEN = 200
 MAX_DURATION = dt.timedelta(days=366)
 EXPIRY_BATCH = 500
 
-
-def _require_member(conn: Connection, room_id: int, user_id: int) -> str:
-    from messenger.rooms.service import require_member
-
-    return require_member(conn, room_id, user_id)
-
-
-def _is_closed(row: Any, now: dt.datetime) -> bool:
-    return row.closed_at is not None or (row.ends_at is not None and row.ends_at <= now)
-
-
-def poll_dicts(svc: Services, conn: Connection, poll_ids: list[int], viewer_id: int | None) -> dict[int, dict[str, Any]]:
-    """The contract's poll objects for ``poll_ids`` in three queries, seen by ``viewer_id``.
-
-    ``viewer_id=None`` builds the room-wide broadcast form: ``my_votes`` is ``None`` there.
-    """
-    ids = sorted({int(i) for i in poll_ids if i})
-    if not ids:
-        return {}
-    rows = store.get_many(conn, ids)
-    options: dict[int, list[Any]] = defaultdict(list)
-    for opt in store.options_of(conn, ids):
-        options[int(opt.poll_id)].append(opt)
-    voters: dict[int, list[int]] = defaultdict(list)
-    mine: dict[int, list[int]] = defaultdict(list)
-    poll_voters: dict[int, set[int]] = defaultdict(set)
-    for vote in store.votes_of(conn, ids):
-        voters[int(vote.option_id)].append(int(vote.user_id))
-        poll_voters[int(vote.poll_id)].add(int(vote.user_id))
-        if viewer_id is not None and int(vote.user_id) == viewer_id:
-            mine[int(vote.poll_id)].append(int(vote.option_id))
-    now = utcnow()
-    out: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        opts = []
-        for opt in options[int(row.id)]:
-            item: dict[str, Any] = {"id": opt.id, "text": opt.text, "votes": len(voters[int(opt.id)])}
-            if not row.anonymous:
-                item["voters"] = voters[int(opt.id)]
-            opts.append(item)
-        out[int(row.id)] = {
-            "id": row.id,
-            "room_id": row.room_id,
-            "creator_id": row.creator_id,
-            "question": row.question,
-            "options": opts,
-            "multiple_choice": bool(row.multiple_choice),
-            "anonymous": bool(row.anonymous),
-            "closed": _is_closed(row, now),
-            "closed_at": iso(row.closed_at) if row.closed_at else (iso(row.ends_at) if _is_closed(row, now) else None),
-            "ends_at": iso(row.ends_at),
-            "created_at": iso(row.created_at),
-            "total_voters": len(poll_voters[int(row.id)]),
-            "my_votes": None if viewer_id is None else sorted(mine[int(row.id)]),
-        }
-    return out
+__all__ = ["poll_dicts"]  # the serialiser, kept importable from here
 
 
 def _clean_options(raw: list[str]) -> list[str]:
@@ -107,9 +55,6 @@ def create_poll(svc: Services, user_id: int, room_id: int, question: str, option
     """Create a poll and post it to the room as a ``poll`` message; (poll for the creator, message).
 
     Posting a poll spends the same per-user send budget as a text or file message (429 ``rate_limited``)."""
-    from messenger.messages import service as messages
-    from messenger.messages.ratelimit import check_send_rate
-
     check_send_rate(svc, user_id)
 
     question = question.strip()
@@ -122,7 +67,7 @@ def create_poll(svc: Services, user_id: int, room_id: int, question: str, option
     if ends_at is not None and ends_at > now + MAX_DURATION:
         raise bad_request("invalid_field", "ends_at must be within a year", {"field": "ends_at", "reason": "too_far"})
     with svc.db.begin() as conn:
-        _require_member(conn, room_id, user_id)
+        require_member(conn, room_id, user_id)
         poll_id = store.create(conn, room_id, user_id, question, cleaned, multiple_choice, anonymous, ends_at, now)
     try:
         message = messages.send(svc, user_id, room_id, question, type="poll", poll_id=poll_id)
@@ -139,7 +84,7 @@ def _load_for_member(conn: Connection, poll_id: int, user_id: int, for_update: b
     row = store.get(conn, poll_id, for_update=for_update)
     if row is None:
         raise not_found("poll")
-    role = _require_member(conn, int(row.room_id), user_id)
+    role = require_member(conn, int(row.room_id), user_id)
     return row, role
 
 
@@ -171,8 +116,7 @@ def vote(svc: Services, user_id: int, poll_id: int, option_id: int) -> dict[str,
         elif current != {option_id}:
             store.remove_votes(conn, poll_id, user_id)
             store.add_vote(conn, poll_id, option_id, user_id, now)
-        room_id = int(row.room_id)
-    return _broadcast(svc, poll_id, room_id, user_id)
+        return _queue_poll_updated(svc, conn, poll_id, int(row.room_id), user_id)
 
 
 def close_poll(svc: Services, user_id: int, poll_id: int) -> dict[str, Any]:
@@ -181,23 +125,20 @@ def close_poll(svc: Services, user_id: int, poll_id: int) -> dict[str, Any]:
         row, role = _load_for_member(conn, poll_id, user_id, for_update=True)
         if row.creator_id != user_id and role != "admin":
             raise forbidden("Only the poll's creator or a room admin can close it")
-        already = row.closed_at is not None
-        if not already:
-            store.close(conn, poll_id, utcnow())
-        room_id = int(row.room_id)
-    if already:
-        return get_poll(svc, user_id, poll_id)
-    return _broadcast(svc, poll_id, room_id, user_id)
+        if row.closed_at is not None:
+            return poll_dicts(svc, conn, [poll_id], user_id)[poll_id]
+        store.close(conn, poll_id, utcnow())
+        return _queue_poll_updated(svc, conn, poll_id, int(row.room_id), user_id)
 
 
-def _broadcast(svc: Services, poll_id: int, room_id: int, actor_id: int | None) -> dict[str, Any]:
-    """Send ``poll_updated`` to the room (``my_votes`` null) and to the actor's own sockets (their votes)."""
-    with svc.db.read() as conn:
-        public = poll_dicts(svc, conn, [poll_id], None)[poll_id]
-        own = poll_dicts(svc, conn, [poll_id], actor_id)[poll_id] if actor_id is not None else public
-    emit_to_members(svc, "poll_updated", {"poll": public}, room_id)
-    if actor_id is not None:
-        svc.realtime.emit_user("poll_updated", {"poll": own}, actor_id)
+def _queue_poll_updated(svc: Services, conn: Connection, poll_id: int, room_id: int,
+                        actor_id: int) -> dict[str, Any]:
+    """Queue ``poll_updated`` to the room (``my_votes`` null) and to the actor's own sockets (their votes);
+    the actor's poll object."""
+    public = poll_dicts(svc, conn, [poll_id], None)[poll_id]
+    own = poll_dicts(svc, conn, [poll_id], actor_id)[poll_id]
+    queue_to_members(svc, conn, "poll_updated", {"poll": public}, room_id)
+    svc.realtime.queue_to_user(conn, "poll_updated", {"poll": own}, actor_id)
     return own
 
 
@@ -207,11 +148,9 @@ def close_expired_polls(svc: Services, now: dt.datetime | None = None) -> int:
     while True:
         with svc.db.begin() as conn:
             closed = store.close_expired(conn, now or utcnow(), EXPIRY_BATCH)
-        if closed:
-            with svc.db.read() as conn:
-                dicts = poll_dicts(svc, conn, [poll_id for poll_id, _ in closed], None)
+            dicts = poll_dicts(svc, conn, [poll_id for poll_id, _ in closed], None)
             for poll_id, room_id in closed:
-                emit_to_members(svc, "poll_updated", {"poll": dicts[poll_id]}, room_id)
+                queue_to_members(svc, conn, "poll_updated", {"poll": dicts[poll_id]}, room_id)
         total += len(closed)
         if len(closed) < EXPIRY_BATCH:
             return total

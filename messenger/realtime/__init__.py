@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engineio import json as engineio_json
-from flask import Flask, request
+from flask import Flask, Request, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_socketio import SocketIO, disconnect, join_room
+from sqlalchemy import Connection
 
 from messenger.core.errors import ApiError
-from messenger.core.validation import DeepJson, check_json_value
+from messenger.core.validation import DeepJson, Field, check_json_value, parse
+from messenger.storage.db import on_commit
 
 if TYPE_CHECKING:
     from messenger.core.context import Services
@@ -42,16 +44,35 @@ class SocketUser:
     idle: bool = False  # the client reported no input for the idle time (set_presence "away")
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who a connecting socket belongs to, as the authenticator found them."""
+
+    user_id: int
+    session_id: int
+    username: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Authenticator:
+    """How sockets are authenticated. The accounts feature registers one (:attr:`Realtime.authenticator`),
+    so realtime never imports a feature.
+
+    ``identify`` reads the connect request (its session cookie) and raises :class:`ApiError` to refuse it;
+    ``session_is_valid`` re-checks the session before every event.
+    """
+
+    identify: Callable[["Services", Request], Identity]
+    session_is_valid: Callable[["Services", int], bool]
+
+
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
 def session_room(session_id: int) -> str:
     return f"session:{session_id}"
-
-
-def chat_room(room_id: int) -> str:
-    return f"room:{room_id}"
 
 
 def _sid() -> str:
@@ -110,6 +131,7 @@ class Realtime:
         self.disconnect_hooks: list[Callable[[Services, SocketUser], None]] = []
         self.presence_hooks: list[Callable[[Services, int, str], None]] = []
         self.user_changed_hooks: list[Callable[[Services, int], None]] = []
+        self.authenticator: Authenticator | None = None
 
     # ---- wiring ---------------------------------------------------------------------------
     def bind(self, svc: "Services") -> None:
@@ -133,16 +155,16 @@ class Realtime:
 
     # ---- connection lifecycle ----------------------------------------------------------------
     def _on_connect(self, auth: Any = None) -> None:
-        from messenger.accounts.service import SESSION_COOKIE, authenticate
-
         svc = self.svc
         assert svc is not None
+        if self.authenticator is None:
+            raise ConnectionRefusedError({"code": "unauthorized", "error": "No authenticator is registered"})
         try:
-            who = authenticate(svc, request.cookies.get(SESSION_COOKIE))
+            who = self.authenticator.identify(svc, request)
         except ApiError as err:
             raise ConnectionRefusedError({"code": err.code, "error": err.message}) from None
         # The language is the user's stored preference, set by the preferences feature's connect hook.
-        user = SocketUser(_sid(), who.user_id, who.session_id, who.user.username, who.user.display_name)
+        user = SocketUser(_sid(), who.user_id, who.session_id, who.username, who.display_name)
         self.sockets[_sid()] = user
         join_room(user_room(user.user_id))
         join_room(session_room(user.session_id))
@@ -176,14 +198,12 @@ class Realtime:
             self._presence_changed(user.user_id)
 
     def _dispatch(self, name: str, fn: Handler, data: Any) -> dict[str, Any]:
-        from messenger.accounts.service import session_is_valid
-
         svc = self.svc
         assert svc is not None
         user = self.sockets.get(_sid())
-        if user is None:
+        if user is None or self.authenticator is None:
             return {"ok": False, "error": "Not connected", "code": "unauthorized"}
-        if not session_is_valid(svc, user.session_id):
+        if not self.authenticator.session_is_valid(svc, user.session_id):
             self.socketio.emit("session_revoked", {}, to=_sid())
             disconnect()
             return {"ok": False, "error": "This session was ended; please log in again", "code": "session_revoked"}
@@ -229,11 +249,18 @@ class Realtime:
 
     # ---- emitting ---------------------------------------------------------------------------
     def emit_user(self, event: str, data: Any, user_id: int) -> None:
+        """Emit now to every socket of ``user_id`` (on every node)."""
         self.socketio.emit(event, data, to=user_room(user_id))
 
     def sockets_of(self, user_id: int) -> list[SocketUser]:
         """This node's sockets of ``user_id``."""
         return [s for s in list(self.sockets.values()) if s.user_id == user_id]
+
+    def queue_to_user(self, conn: Connection, event: str, data: Any | Callable[[], Any], user_id: int) -> None:
+        """Emit to every socket of ``user_id`` once the transaction of ``conn`` has committed.
+
+        ``data`` is the payload, or a function that builds it after the commit."""
+        on_commit(conn, lambda: self.emit_user(event, data() if callable(data) else data, user_id))
 
     def local_sids(self, user_id: int | None = None, session_ids: set[int] | None = None) -> list[str]:
         return [
@@ -255,15 +282,6 @@ class Realtime:
             except Exception:
                 log.exception("could not disconnect socket %s", sid)
 
-    def leave_room_everywhere(self, user_id: int, room_id: int) -> None:
-        """Take every socket of ``user_id`` out of the chat room at once (leave, kick)."""
-        for sid in self.local_sids(user_id=user_id):
-            self.socketio.server.leave_room(sid, chat_room(room_id), namespace="/")
-
-    def join_room_everywhere(self, user_id: int, room_id: int) -> None:
-        for sid in self.local_sids(user_id=user_id):
-            self.socketio.server.enter_room(sid, chat_room(room_id), namespace="/")
-
     def notify_user_changed(self, user_id: int) -> None:
         svc = self.svc
         assert svc is not None
@@ -278,8 +296,6 @@ class Realtime:
 
 
 def _set_presence(svc: "Services", user: SocketUser, data: Any) -> dict[str, Any]:
-    from messenger.core.validation import Field, parse
-
     body = parse(data, {"presence": Field(str, required=True, choices=("online", "away"))})
     idle = body["presence"] == "away"
     assert svc.realtime is not None

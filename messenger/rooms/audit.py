@@ -12,7 +12,7 @@ from flask import Response
 from messenger.accounts import store as accounts_store
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
-from messenger.rooms.service import require_room_admin
+from messenger.rooms.access import require_room_admin
 from messenger.storage.db import iso
 
 CSV_COLUMNS = ["id", "created_at", "action", "actor_id", "actor", "target_user_id", "target", "target_id", "details"]

@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from sqlalchemy import Connection
+
 from messenger.core.context import Services
 from messenger.realtime.coalesce import Coalescer
 from messenger.rooms import store
-from messenger.rooms.service import emit_to_members
+from messenger.rooms.access import emit_to_members
+from messenger.storage.db import on_commit
 
 BIG_ROOM = 50  # members; above this, typing and read markers are coalesced
 BATCH_SECONDS = 1.0
@@ -23,12 +26,15 @@ BATCH_SECONDS = 1.0
 Merge = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 
 
+class RoomBatches(dict[str, Coalescer]):
+    """This node's pending batches of big rooms, one coalescer per event (the feature's state)."""
+
+
 def _coalescer(svc: Services, event: str) -> Coalescer:
-    key = f"room_batches:{event}"
-    coalescer = svc.extras.get(key)
+    batches = svc.state_of(RoomBatches)
+    coalescer = batches.get(event)
     if coalescer is None:
-        coalescer = svc.extras[key] = Coalescer(svc.socketio, BATCH_SECONDS,
-                                                lambda items: _flush(svc, event, items))
+        coalescer = batches[event] = Coalescer(svc.socketio, BATCH_SECONDS, lambda items: _flush(svc, event, items))
     return coalescer
 
 
@@ -49,6 +55,12 @@ def room_update(svc: Services, event: str, room_id: int, update: dict[str, Any],
     key = (room_id, update["user_id"])
     earlier = coalescer.pending.get(key)
     coalescer.add(key, merge(earlier, update) if merge and earlier is not None else update)
+
+
+def queue_room_update(svc: Services, conn: Connection, event: str, room_id: int, update: dict[str, Any],
+                      merge: Merge | None = None) -> None:
+    """:func:`room_update` once the transaction of ``conn`` has committed (a change of stored data)."""
+    on_commit(conn, lambda: room_update(svc, event, room_id, update, merge=merge))
 
 
 def _flush(svc: Services, event: str, items: dict[tuple[int, int], dict[str, Any]]) -> None:

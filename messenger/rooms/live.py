@@ -1,4 +1,8 @@
-"""Live room plumbing: sockets join their rooms on connect, ``join_room``, ``typing``, ``presence``."""
+"""Live room plumbing: ``join_room``, ``typing``, ``presence``.
+
+Events reach a room's members through each member's own ``user:<id>`` channel (rooms.access), so a
+socket joins no per-room channel.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,29 @@ from typing import Any
 from messenger.accounts import store as accounts_store
 from messenger.core.context import Services
 from messenger.core.validation import Field, parse
-from messenger.realtime import SocketUser, chat_room, user_room
+from messenger.realtime import SocketUser, user_room
 from messenger.realtime.coalesce import Coalescer
 from messenger.rooms import store
+from messenger.rooms.access import require_member
 from messenger.rooms.batches import room_update
-from messenger.rooms.service import require_member
 
 ROOM_ID = {"room_id": Field(int, required=True, minimum=1)}
 TYPING = {"room_id": Field(int, required=True, minimum=1), "is_typing": Field(bool, required=True)}
 
 
-def _typing(svc: Services) -> dict[tuple[int, int], list[Any]]:
+class Typists(dict[tuple[int, int], list[Any]]):
     """This node's typists: (room_id, user_id) → [socket id, monotonic expiry time]."""
-    return svc.extras.setdefault("typing", {})
 
 
-def join_user_rooms(svc: Services, user: SocketUser) -> None:
-    """Connect hook: put a new socket in every chat room of its user."""
-    with svc.db.read() as conn:
-        room_ids = store.room_ids_of_user(conn, user.user_id)
-    for room_id in room_ids:
-        svc.socketio.server.enter_room(user.sid, chat_room(room_id), namespace="/")
+def _typing(svc: Services) -> Typists:
+    return svc.state_of(Typists)
 
 
 def on_join_room(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
+    """A membership check (older clients call it after being added; events need no per-room channel)."""
     body = parse(data, ROOM_ID)
     with svc.db.read() as conn:
         require_member(conn, body["room_id"], user.user_id)
-    svc.socketio.server.enter_room(user.sid, chat_room(body["room_id"]), namespace="/")
     return {"room_id": body["room_id"]}
 
 
@@ -106,6 +105,10 @@ def stop_typing_of_socket(svc: Services, user: SocketUser) -> None:
 PRESENCE_BATCH_SECONDS = 1.0  # at most one presence batch per watcher (per node) per second
 
 
+class PresenceBatches(Coalescer):
+    """This node's presence changes waiting for their batch (the feature's state, one per app)."""
+
+
 def broadcast_presence(svc: Services, user_id: int, presence: str) -> None:
     """Presence hook, the ONE place presence changes are sent from (connect, disconnect, idle, and the
     user's own availability or status message changing): queue the change; :func:`flush_presence`
@@ -114,11 +117,9 @@ def broadcast_presence(svc: Services, user_id: int, presence: str) -> None:
     Who hears it (docs/API.md, "Presence"): the user's own sockets and every user sharing a room with
     them (not an announcement room).
     """
-    coalescer = svc.extras.get("presence_batches")
-    if coalescer is None:
-        coalescer = svc.extras["presence_batches"] = Coalescer(svc.socketio, PRESENCE_BATCH_SECONDS,
-                                                               lambda items: flush_presence(svc, items))
-    coalescer.add(user_id, presence)
+    batches = svc.state_of(PresenceBatches, lambda: PresenceBatches(svc.socketio, PRESENCE_BATCH_SECONDS,
+                                                                   lambda items: flush_presence(svc, items)))
+    batches.add(user_id, presence)
 
 
 def flush_presence(svc: Services, changes: dict[int, str]) -> None:
@@ -165,11 +166,7 @@ def flush_presence(svc: Services, changes: dict[int, str]) -> None:
 
 def install(svc: Services) -> None:
     rt = svc.realtime
-    rt.connect_hooks.append(join_user_rooms)
     rt.disconnect_hooks.append(stop_typing_of_socket)
     rt.presence_hooks.append(broadcast_presence)
-    from messenger.rooms.service import on_user_changed
-
-    rt.user_changed_hooks.append(on_user_changed)
     rt.event("join_room")(on_join_room)
     rt.event("typing")(on_typing)

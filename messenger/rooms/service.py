@@ -1,72 +1,48 @@
-"""Room rules: membership checks, direct/group rooms, members and roles, room settings.
+"""Room rules: direct/group rooms, members and roles, room settings.
 
-Every change runs in one transaction (membership, system message, audit entry); sockets are moved
-and events emitted only after it committed.
+Every change runs in one transaction (membership, system message, audit entry) that queues its events;
+they go out after the commit. Membership checks and member fan-out live in ``rooms.access``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from messenger.accounts.service import avatar_url, directory_dict
+from messenger.accounts import store as accounts_store
+from messenger.accounts.serialize import avatar_url, directory_dict
 from messenger.audit import store as audit_store
 from messenger.core import system_events
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.core.system_events import person
-from messenger.realtime import user_room
+from messenger.messages.ratelimit import check_send_rate
+from messenger.messages.service import insert_system
 from messenger.rooms import store
+from messenger.rooms.access import queue_to_members, require_member, require_room_admin
 from messenger.storage.db import iso
 
 MAX_GROUP_MEMBERS = 1000
 
 
-# ---- checks other features use ----------------------------------------------------------------
-def require_member(conn: Connection, room_id: int, user_id: int) -> str:
-    """The caller's role in the room; 404 ``not_found`` (no room) or 403 ``forbidden`` (not a member)."""
-    row = store.room_and_role(conn, room_id, user_id)
-    if row is None:
-        raise ApiError(404, "not_found", "Room not found", {"reason": "room"})
-    if row.role is None:
-        raise ApiError(403, "forbidden", "You are not a member of this room", {"reason": "not_member"})
-    return str(row.role)
+def _room_view(svc: Services, room_id: int, viewer_id: int | None) -> Callable[[], dict[str, Any]]:
+    """The ``room_updated`` payload, built when called (after the commit: the committed room)."""
+    return lambda: {"room": room_dict(svc, room_id, viewer_id)}
 
 
-def require_member_of(conn: Connection, room_id: int, user_id: int) -> tuple[str, dict[int, str], set[int]]:
-    """Like :func:`require_member`, and every member's role (``{user_id: role}``) and the inactive
-    accounts among them, from the same read."""
-    members, inactive = store.member_states(conn, room_id)
-    if user_id in members:
-        return members[user_id], members, inactive
-    return require_member(conn, room_id, user_id), members, inactive  # raises: no room (404) or not a member (403)
+def _queue_room_updated(svc: Services, conn: Connection, room_id: int) -> None:
+    """``room_updated`` (the room as it is after the commit) to its members then."""
+    queue_to_members(svc, conn, "room_updated", _room_view(svc, room_id, None), room_id)
 
 
-def require_room_admin(conn: Connection, room_id: int, user_id: int) -> None:
-    if require_member(conn, room_id, user_id) != "admin":
-        raise ApiError(403, "forbidden", "Room administrators only", {"reason": "room_admin"})
-
-
-def emit_to_members(svc: Services, event: str, data: Any, room_id: int, skip_sid: str | None = None,
-                    member_ids: Iterable[int] | None = None) -> None:
-    """Emit to the sockets of the room's CURRENT members, on every node.
-
-    Membership is read from the database at emit time (or given by a caller that read it in the
-    transaction it just committed) and the event goes to each member's own channel, so a member
-    removed on this node never hears the room from a socket on another node, and a member added
-    elsewhere hears it at once.
-    """
-    if member_ids is not None:
-        ids = sorted(member_ids)
-    else:
-        with svc.db.read() as conn:
-            ids = store.member_ids(conn, room_id)
-    if ids:
-        svc.socketio.emit(event, data, to=[user_room(u) for u in ids], skip_sid=skip_sid)
+def _queue_room_for(svc: Services, conn: Connection, room_id: int, user_ids: list[int]) -> None:
+    """``room_updated`` with each user's own view of the room (after the commit)."""
+    for uid in user_ids:
+        svc.realtime.queue_to_user(conn, "room_updated", _room_view(svc, room_id, uid), uid)
 
 
 def _require_group(room: Any) -> None:
@@ -184,11 +160,11 @@ def open_direct(svc: Services, user_id: int, other_id: int) -> tuple[dict[str, A
         raise ApiError(400, "invalid_field", "A direct conversation needs another person", {"field": "user_id", "reason": "self"})
     key = f"{min(user_id, other_id)}:{max(user_id, other_id)}"
     created = False
-    rejoined: list[int] = []
     for _attempt in range(2):
         try:
             with svc.db.begin() as conn:
                 room = store.find_direct(conn, key)
+                rejoined: list[int] = []
                 if room is None:
                     _checked_users(conn, [other_id])
                     room_id = store.create_room(conn, "direct", "", "", key, user_id)
@@ -201,23 +177,17 @@ def open_direct(svc: Services, user_id: int, other_id: int) -> tuple[dict[str, A
                     if rejoined:
                         _checked_users(conn, rejoined)
                         store.add_members(conn, room_id, rejoined, "member")
+                if created or rejoined:
+                    _queue_room_for(svc, conn, room_id, sorted({user_id, other_id}))
             break
         except IntegrityError:  # the other person opened it at the same moment
             continue
     else:
         raise ApiError(409, "conflict", "Please try again")
-    for uid in [user_id, other_id] if created else rejoined:
-        svc.realtime.join_room_everywhere(uid, room_id)
-    room_out = room_dict(svc, room_id, user_id)
-    if created or rejoined:
-        for uid in {user_id, other_id}:
-            svc.realtime.emit_user("room_updated", {"room": room_dict(svc, room_id, uid)}, uid)
-    return room_out, created
+    return room_dict(svc, room_id, user_id), created
 
 
 def create_group(svc: Services, user_id: int, name: str, member_ids: list[int], topic: str = "") -> dict[str, Any]:
-    from messenger.messages.service import broadcast_new, insert_system
-
     name = name.strip()
     if not name:
         raise ApiError(400, "missing_field", "A group room needs a name", {"field": "name"})
@@ -230,23 +200,15 @@ def create_group(svc: Services, user_id: int, name: str, member_ids: list[int], 
         room_id = store.create_room(conn, "group", name, topic, None, user_id)
         store.add_members(conn, room_id, [user_id], "admin")
         store.add_members(conn, room_id, others, "member")
-        msg_id = insert_system(conn, room_id, system_events.make(
+        _queue_room_for(svc, conn, room_id, others)
+        insert_system(svc, conn, room_id, system_events.make(
             "room_created", user=person(user_id, names[user_id]), members=[person(u, names[u]) for u in others]))
-    for uid in [user_id, *others]:
-        svc.realtime.join_room_everywhere(uid, room_id)
-    for uid in others:
-        svc.realtime.emit_user("room_updated", {"room": room_dict(svc, room_id, uid)}, uid)
-    broadcast_new(svc, room_id, [msg_id])
     return room_dict(svc, room_id, user_id)
 
 
 # ---- changing rooms ---------------------------------------------------------------------------
 def update_room(svc: Services, user_id: int, room_id: int, changes: dict[str, Any],
                 client_ip: str | None = None) -> dict[str, Any]:
-    from messenger.messages.ratelimit import check_send_rate
-    from messenger.messages.service import broadcast_new, insert_system
-
-    msg_id = None
     if changes.get("name") is not None:
         check_send_rate(svc, user_id)  # a rename posts the new name as a message: the send budget pays
     with svc.db.begin() as conn:
@@ -260,25 +222,19 @@ def update_room(svc: Services, user_id: int, room_id: int, changes: dict[str, An
         if values:
             store.update_room(conn, room_id, **values)
             actor = store.active_users(conn, [user_id])[0].display_name
+            _queue_room_updated(svc, conn, room_id)
         if "name" in values:
             audit_store.add(conn, "room", "room_renamed", actor_id=user_id, room_id=room_id,
                             details={"old": room.name, "new": values["name"]}, client_ip=client_ip)
-            msg_id = insert_system(conn, room_id, system_events.make(
+            insert_system(svc, conn, room_id, system_events.make(
                 "room_renamed", user=person(user_id, actor), name=values["name"]))
         if "topic" in values:
             audit_store.add(conn, "room", "topic_changed", actor_id=user_id, room_id=room_id,
                             details={"old": room.topic, "new": values["topic"]}, client_ip=client_ip)
-    if not values:
-        return room_dict(svc, room_id, user_id)
-    emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
-    if msg_id is not None:
-        broadcast_new(svc, room_id, [msg_id])
     return room_dict(svc, room_id, user_id)
 
 
 def add_members(svc: Services, user_id: int, room_id: int, user_ids: list[int]) -> dict[str, Any]:
-    from messenger.messages.service import broadcast_new, insert_system
-
     with svc.db.begin() as conn:
         require_member(conn, room_id, user_id)
         room = store.get_room(conn, room_id)
@@ -292,16 +248,11 @@ def add_members(svc: Services, user_id: int, room_id: int, user_ids: list[int]) 
             names = {r.id: r.display_name for r in rows}
             # New members start "read up to now": their unread count begins at zero.
             store.add_members(conn, room_id, new_ids, "member", last_read_message_id=room.last_message_id or 0)
-            msg_id = insert_system(conn, room_id, system_events.make(
+            _queue_room_for(svc, conn, room_id, new_ids)
+            _queue_room_updated(svc, conn, room_id)
+            insert_system(svc, conn, room_id, system_events.make(
                 "members_invited", user=person(user_id, names[user_id]),
                 members=[person(u, names[u]) for u in new_ids]))
-    if not new_ids:
-        return room_dict(svc, room_id, user_id)
-    for uid in new_ids:
-        svc.realtime.join_room_everywhere(uid, room_id)
-        svc.realtime.emit_user("room_updated", {"room": room_dict(svc, room_id, uid)}, uid)
-    emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
-    broadcast_new(svc, room_id, [msg_id])
     return room_dict(svc, room_id, user_id)
 
 
@@ -322,9 +273,6 @@ def _ensure_admin(conn: Connection, room_id: int, actor_id: int | None) -> int |
 def remove_member(svc: Services, user_id: int, room_id: int, target_id: int,
                   client_ip: str | None = None) -> None:
     """Leave (``target_id == user_id``) or kick (room admin)."""
-    from messenger.messages.service import broadcast_new, insert_system
-
-    msg_ids: list[int] = []
     with svc.db.begin() as conn:
         role = require_member(conn, room_id, user_id)
         room = store.get_room(conn, room_id)
@@ -338,23 +286,21 @@ def remove_member(svc: Services, user_id: int, room_id: int, target_id: int,
             raise ApiError(404, "not_found", "That user is not a member of this room", {"reason": "member"})
         names = {r.id: r.display_name for r in store.members_with_users(conn, room_id)}
         store.remove_member(conn, room_id, target_id)
+        svc.realtime.queue_to_user(conn, "room_removed", {"room_id": room_id}, target_id)
+        _queue_room_updated(svc, conn, room_id)
         if leaving:
-            msg_ids.append(insert_system(conn, room_id, system_events.make(
-                "member_left", user=person(target_id, names.get(target_id)))))
+            insert_system(svc, conn, room_id, system_events.make(
+                "member_left", user=person(target_id, names.get(target_id))))
         else:
             audit_store.add(conn, "room", "member_kicked", actor_id=user_id, room_id=room_id,
                             target_user_id=target_id, details={"role": target.role}, client_ip=client_ip)
-            msg_ids.append(insert_system(conn, room_id, system_events.make(
+            insert_system(svc, conn, room_id, system_events.make(
                 "member_removed", user=person(user_id, names.get(user_id)),
-                target=person(target_id, names.get(target_id)))))
+                target=person(target_id, names.get(target_id))))
         heir = _ensure_admin(conn, room_id, None)
         if heir is not None:
-            msg_ids.append(insert_system(conn, room_id, system_events.make(
-                "admin_assigned", user=person(heir, names.get(heir)))))
-    svc.realtime.leave_room_everywhere(target_id, room_id)
-    svc.realtime.emit_user("room_removed", {"room_id": room_id}, target_id)
-    emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
-    broadcast_new(svc, room_id, msg_ids)
+            insert_system(svc, conn, room_id, system_events.make(
+                "admin_assigned", user=person(heir, names.get(heir))))
 
 
 def set_role(svc: Services, user_id: int, room_id: int, target_id: int, role: str,
@@ -365,16 +311,13 @@ def set_role(svc: Services, user_id: int, room_id: int, target_id: int, role: st
         target = store.get_membership(conn, room_id, target_id)
         if target is None:
             raise ApiError(404, "not_found", "That user is not a member of this room", {"reason": "member"})
-        changed = target.role != role
-        if changed:
+        if target.role != role:
             store.set_role(conn, room_id, target_id, role)
             if store.active_admin_count(conn, room_id) == 0:
                 raise ApiError(400, "last_admin", "A room must keep at least one administrator", {"reason": "room"})
             audit_store.add(conn, "room", "role_changed", actor_id=user_id, room_id=room_id,
                             target_user_id=target_id, details={"from": target.role, "to": role}, client_ip=client_ip)
-    if not changed:
-        return room_dict(svc, room_id, user_id)
-    emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
+            _queue_room_updated(svc, conn, room_id)
     return room_dict(svc, room_id, user_id)
 
 
@@ -406,8 +349,8 @@ def update_settings(svc: Services, user_id: int, room_id: int, changes: dict[str
             values.update(notify=level, muted=level == "none")
         store.set_member_flags(conn, room_id, user_id, **values)
         m = store.get_membership(conn, room_id, user_id)
-    flags = {"room_id": room_id, "notify": _level(m), "muted": _level(m) == "none", "pinned": bool(m.pinned)}
-    svc.realtime.emit_user("room_settings_updated", flags, user_id)
+        flags = {"room_id": room_id, "notify": _level(m), "muted": _level(m) == "none", "pinned": bool(m.pinned)}
+        svc.realtime.queue_to_user(conn, "room_settings_updated", flags, user_id)
     return flags
 
 
@@ -418,10 +361,10 @@ def read_all(svc: Services, user_id: int) -> list[dict[str, Any]]:
         moved = []
         for r in store.unread_rooms(conn, user_id):
             if store.advance_read(conn, int(r.room_id), user_id, int(r.last_message_id)):
-                moved.append({"room_id": int(r.room_id), "message_id": int(r.last_message_id),
-                              "previous_message_id": int(r.last_read_message_id)})
-    for item in moved:
-        emit_to_members(svc, "read_updated", {**item, "user_id": user_id}, item["room_id"])
+                item = {"room_id": int(r.room_id), "message_id": int(r.last_message_id),
+                        "previous_message_id": int(r.last_read_message_id)}
+                moved.append(item)
+                queue_to_members(svc, conn, "read_updated", {**item, "user_id": user_id}, item["room_id"])
     return [{"room_id": m["room_id"], "message_id": m["message_id"]} for m in moved]
 
 
@@ -430,27 +373,21 @@ def ensure_admins_for_user(svc: Services, user_id: int) -> list[int]:
 
     Returns the rooms that got a new admin.
     """
-    from messenger.messages.service import broadcast_new, insert_system
-
-    changed: dict[int, int] = {}
+    changed: list[int] = []
     with svc.db.begin() as conn:
         for room_id in store.group_rooms_where_admin(conn, user_id):
             heir = _ensure_admin(conn, room_id, None)
             if heir is not None:
                 name = store.active_users(conn, [heir])[0].display_name
-                changed[room_id] = insert_system(conn, room_id, system_events.make(
-                    "admin_assigned", user=person(heir, name)))
-    for room_id, msg_id in changed.items():
-        emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
-        broadcast_new(svc, room_id, [msg_id])
-    return list(changed)
+                _queue_room_updated(svc, conn, room_id)
+                insert_system(svc, conn, room_id, system_events.make("admin_assigned", user=person(heir, name)))
+                changed.append(room_id)
+    return changed
 
 
 def on_user_changed(svc: Services, user_id: int) -> None:
     """Realtime user-changed hook: a deactivated account hands its rooms on (keeping its memberships);
     a deleted account leaves every room, with admin succession."""
-    from messenger.accounts import store as accounts_store
-
     with svc.db.read() as conn:
         row = accounts_store.get_user(conn, user_id)
     if row is None or row.deleted_at is not None:
@@ -461,21 +398,14 @@ def on_user_changed(svc: Services, user_id: int) -> None:
 
 def on_user_removed(svc: Services, user_id: int) -> None:
     """A deleted account leaves all its rooms (its messages stay); no group room is left without an admin."""
-    from messenger.messages.service import broadcast_new, insert_system
-
-    posted: dict[int, list[int]] = {}
     with svc.db.begin() as conn:
         for room_id in store.room_ids_of_user(conn, user_id):
             names = {r.id: r.display_name for r in store.members_with_users(conn, room_id)}
             store.remove_member(conn, room_id, user_id)
-            ids = [insert_system(conn, room_id, system_events.make(
-                "member_left", user=person(user_id, names.get(user_id))))]
+            _queue_room_updated(svc, conn, room_id)
+            insert_system(svc, conn, room_id, system_events.make(
+                "member_left", user=person(user_id, names.get(user_id))))
             heir = _ensure_admin(conn, room_id, None)
             if heir is not None:
-                ids.append(insert_system(conn, room_id, system_events.make(
-                    "admin_assigned", user=person(heir, names.get(heir)))))
-            posted[room_id] = ids
-    for room_id, ids in posted.items():
-        svc.realtime.leave_room_everywhere(user_id, room_id)
-        emit_to_members(svc, "room_updated", {"room": room_dict(svc, room_id, None)}, room_id)
-        broadcast_new(svc, room_id, ids)
+                insert_system(svc, conn, room_id, system_events.make(
+                    "admin_assigned", user=person(heir, names.get(heir))))

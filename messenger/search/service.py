@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
+from messenger.messages.serialize import message_dicts
 from messenger.search import hangul, store
 from messenger.search.text import fts_template, highlight_ranges, normalize, query_grams
 
@@ -83,8 +84,6 @@ def matching_rooms(conn: Connection, viewer_id: int, q: str, limit: int = 20) ->
 
 
 def _message_objects(svc: Services, conn: Connection, ids: list[int], viewer_id: int) -> dict[int, dict[str, Any]]:
-    from messenger.messages.service import message_dicts
-
     return message_dicts(svc, conn, ids, viewer_id)
 
 

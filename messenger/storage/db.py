@@ -12,7 +12,7 @@ import logging
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, create_engine, event
@@ -52,6 +52,22 @@ def parse_iso(text: str) -> dt.datetime:
 
 
 log = logging.getLogger("messenger.storage")
+
+# The callbacks queued in each open write transaction (Database.begin), run after it commits.
+_after_commit: dict[Connection, list[Callable[[], None]]] = {}
+
+
+def on_commit(conn: Connection, callback: Callable[[], None]) -> None:
+    """Run ``callback()`` once the transaction of ``conn`` (from :meth:`Database.begin`) has committed.
+
+    Callbacks run in the order they were queued, after the connection went back to the pool, in the
+    greenlet that ran the transaction; a rolled-back transaction drops them. This is how a service
+    sends events: they never go out from inside a transaction, and never for data that was not stored.
+    """
+    try:
+        _after_commit[conn].append(callback)
+    except KeyError:
+        raise RuntimeError("on_commit() needs the connection of an open Database.begin() block") from None
 
 CHECKPOINT_SECONDS = 0.25
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
@@ -164,9 +180,23 @@ class Database:
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A transaction: committed at the end of the block, rolled back on an exception."""
+        """A transaction: committed at the end of the block, rolled back on an exception.
+
+        Callbacks queued with :func:`on_commit` run after the commit (and not at all after a rollback).
+        One that raises is logged and the others still run: the data is stored either way.
+        """
+        callbacks: list[Callable[[], None]] = []
         with self.engine.begin() as conn:
-            yield conn
+            _after_commit[conn] = callbacks
+            try:
+                yield conn
+            finally:
+                del _after_commit[conn]
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:

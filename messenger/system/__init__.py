@@ -1,5 +1,16 @@
 """Server-wide endpoints: ``/api/config`` (limits and feature flags for the client) and ``/api/health``."""
 
-from messenger.system.routes import register
+from __future__ import annotations
+
+from flask import Flask
+
+from messenger.core.context import Services
+
+
+def register(app: Flask, svc: Services) -> None:
+    from messenger.system import routes  # loaded by the app factory only: importing a module of the package stays light
+
+    routes.register(app, svc)
+
 
 __all__ = ["register"]

@@ -40,9 +40,17 @@ def free_disk(svc: Services) -> int:
     return min(shutil.disk_usage(folder).free for folder in folders if folder.exists())
 
 
+class HealthState:
+    """This node's last health answer and database write probe (the system feature's state)."""
+
+    def __init__(self) -> None:
+        self.write_probe: dict[str, Any] = {}
+        self.last: dict[str, Any] = {}
+
+
 def database_writable(svc: Services) -> bool:
     """A real write (a row in server_settings), at most every WRITE_PROBE_SECONDS; the answer is kept."""
-    cache: dict[str, Any] = svc.extras.setdefault("health_write_probe", {})
+    cache = svc.state_of(HealthState).write_probe
     now = time.monotonic()
     if cache and now - cache["at"] < WRITE_PROBE_SECONDS:
         return bool(cache["ok"])
@@ -61,7 +69,7 @@ def health(svc: Services) -> tuple[dict[str, Any], int]:
     """``ok``; ``degraded`` with ``reasons`` (``disk_low``, ``db_not_writable``) while the server still
     answers but will soon fail to store things; ``error`` (503) when the database does not answer."""
     db = "ok" if svc.db.ping() else "error"
-    checks = svc.extras.get("health_checks", {})
+    checks = svc.health_checks
     body: dict[str, Any] = {
         "status": "ok" if db == "ok" else "error",
         "db": db,
@@ -95,10 +103,11 @@ HEALTH_WATCH_SECONDS = 60.0
 
 def watch_health(svc: Services) -> None:
     """Log when the health changes (the terminal shows warnings; the tray and the console ask
-    ``health`` themselves). The last answer is kept in ``svc.extras["health"]``."""
+    ``health`` themselves). The last answer is kept in the feature's :class:`HealthState`."""
     body, _ = health(svc)
-    before = svc.extras.get("health", {}).get("reasons", [])
-    svc.extras["health"] = body
+    state = svc.state_of(HealthState)
+    before = state.last.get("reasons", [])
+    state.last = body
     reasons = body.get("reasons", [])
     if reasons and reasons != before:
         log.warning("server health degraded: %s (free disk %d MB)", ", ".join(reasons),

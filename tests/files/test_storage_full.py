@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from messenger.system.routes import HealthState
 from tests.files.util import make_room, upload
 from tests.helpers import TestUser
 from tests.services import missing
@@ -66,7 +67,7 @@ def test_full_upload_folder_degrades_health_and_refuses_uploads_cleanly(make_set
             assert conn.execute(select(func.count()).select_from(files)).scalar_one() == 0  # no row either
 
         filler.unlink()
-        svc.extras.pop("health_write_probe", None)
+        svc.state_of(HealthState).write_probe.clear()  # the next health check writes again
         assert app.test_client().get("/api/health").get_json()["status"] == "ok"
         r = upload(alice, room, "big.bin", os.urandom(600 * 1024))
         assert r.status_code == 200, r.get_data(as_text=True)
@@ -92,7 +93,7 @@ def test_read_only_database_degrades_health(make_settings: Any, database_url: st
         with admin.connect() as conn:
             conn.execute(sqlalchemy.text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
         svc.db.dispose()  # new connections get the setting
-        svc.extras.pop("health_write_probe", None)
+        svc.state_of(HealthState).write_probe.clear()  # the next health check writes again
         r = app.test_client().get("/api/health")
         body = r.get_json()
         assert r.status_code == 200 and body["status"] == "degraded", body
