@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text  # noqa: E402
 
+from bench.search_store import bulk_insert, database_size, index_size, optimize  # noqa: E402
 from messenger.app import create_app, get_services  # noqa: E402
 from messenger.search import index, service, store  # noqa: E402
 from messenger.search.text import normalize, query_grams  # noqa: E402
@@ -157,9 +158,9 @@ def build(svc: Any, n_messages: int, n_rooms: int, n_users: int, seed: int, inse
     t0 = time.perf_counter()
     if insert:
         with svc.db.begin() as conn:
-            store.bulk_insert(conn, "users", users)
-            store.bulk_insert(conn, "rooms", rooms)
-            store.bulk_insert(conn, "room_members", members)
+            bulk_insert(conn, "users", users)
+            bulk_insert(conn, "rooms", rooms)
+            bulk_insert(conn, "room_members", members)
     docs: list[tuple[int, int, str]] = []
     batch, files, step, files_done = [], [], (now - start) / max(n_messages, 1), 0
     room_choices = rng.choices(range(1, n_rooms + 1), weights, k=n_messages)
@@ -184,8 +185,8 @@ def build(svc: Any, n_messages: int, n_rooms: int, n_users: int, seed: int, inse
         docs.append((mid, rid, text))
         if insert and (len(batch) >= 20000 or mid == n_messages):
             with svc.db.begin() as conn:
-                store.bulk_insert(conn, "files", files[files_done:])
-                store.bulk_insert(conn, "messages", batch)
+                bulk_insert(conn, "files", files[files_done:])
+                bulk_insert(conn, "messages", batch)
             files_done, batch = len(files), []
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -196,7 +197,7 @@ def build(svc: Any, n_messages: int, n_rooms: int, n_users: int, seed: int, inse
     t1 = time.perf_counter()
     if insert:
         with svc.db.begin() as conn:
-            store.optimize(conn)
+            optimize(conn)
     optimize_s = time.perf_counter() - t1
     user_rooms: dict[int, set[int]] = {}
     for rid, ids in room_members_of.items():
@@ -252,8 +253,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"data dir {data_dir}; {'reusing' if args.reuse else 'building'} {args.messages:,} messages ...", flush=True)
     info = build(svc, args.messages, args.rooms, args.users, args.seed, insert=not args.reuse)
     with svc.db.read() as conn:
-        db_bytes = store.database_size(conn)
-        idx_bytes = store.index_size(conn)
+        db_bytes = database_size(conn)
+        idx_bytes = index_size(conn)
     report: dict[str, Any] = {
         "backend": "sqlite" if svc.db.is_sqlite else "postgresql",
         "messages": args.messages, "rooms": args.rooms, "users": args.users, "file_messages": info["files"],

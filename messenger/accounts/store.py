@@ -89,10 +89,6 @@ def search_users(conn: Connection, q: str, limit: int = 50) -> list[Any]:
     return list(conn.execute(select(users).where(*cond).order_by(users.c.display_name).limit(limit)).all())
 
 
-def all_users(conn: Connection) -> list[Any]:
-    return list(conn.execute(select(users).order_by(users.c.id)).all())
-
-
 def create_session(conn: Connection, token_hash: str, user_id: int, csrf_token: str,
                    expires_at: dt.datetime, client_ip: str | None, user_agent: str | None) -> int:
     result = conn.execute(

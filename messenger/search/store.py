@@ -118,14 +118,6 @@ def insert_docs(conn: Connection, docs: Sequence[Doc]) -> None:
         conn.execute(_INSERT_PG_DOC, rows)
 
 
-def optimize(conn: Connection) -> None:
-    """Merge the FTS5 index segments (after a bulk load); ANALYZE on PostgreSQL."""
-    if is_sqlite(conn):
-        conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
-    else:
-        conn.execute(text("ANALYZE search_docs"))
-
-
 # ---------------------------------------------------------------------------------------------
 # Queries. The caller's membership (room_members) is part of every query, so LIMIT/OFFSET and the
 # total only ever see messages of rooms the caller is in.
@@ -318,31 +310,3 @@ def active_users(conn: Connection, limit: int = 20000) -> list[Any]:
     return list(conn.execute(text(
         "SELECT * FROM users WHERE deleted_at IS NULL AND is_active = :yes ORDER BY display_name, id LIMIT :limit"),
         {"yes": True, "limit": limit}).all())
-
-
-def bulk_insert(conn: Connection, table_name: str, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many rows into one of the product's tables (bench/search.py builds its corpus with it)."""
-    from messenger.storage.tables import metadata
-
-    if rows:
-        conn.execute(metadata.tables[table_name].insert(), list(rows))
-
-
-def database_size(conn: Connection) -> int:
-    """Bytes used by the database (SQLite file pages / PostgreSQL database size)."""
-    if is_sqlite(conn):
-        pages = conn.execute(text("PRAGMA page_count")).scalar_one()
-        size = conn.execute(text("PRAGMA page_size")).scalar_one()
-        return int(pages) * int(size)
-    return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
-
-
-def index_size(conn: Connection) -> int | None:
-    """Bytes used by the search index tables (SQLite needs the dbstat table; None when unavailable)."""
-    try:
-        if is_sqlite(conn):
-            return int(conn.execute(text(
-                "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_%'")).scalar_one() or 0)
-        return int(conn.execute(text("SELECT pg_total_relation_size('search_docs')")).scalar_one())
-    except Exception:  # noqa: BLE001 - dbstat is a compile-time option of SQLite
-        return None

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bench.search_store import bulk_insert
 from messenger.search import index, service, store
 from messenger.search.text import highlight_ranges, normalize
 from messenger.storage.db import utcnow
@@ -27,9 +28,9 @@ def corpus(svc: Any) -> Any:
                {"room_id": SHARED, "user_id": BOB, "role": "member", "joined_at": now},
                {"room_id": PRIVATE, "user_id": BOB, "role": "admin", "joined_at": now}]
     with svc.db.begin() as conn:
-        store.bulk_insert(conn, "users", users)
-        store.bulk_insert(conn, "rooms", rooms)
-        store.bulk_insert(conn, "room_members", members)
+        bulk_insert(conn, "users", users)
+        bulk_insert(conn, "rooms", rooms)
+        bulk_insert(conn, "room_members", members)
 
     state = {"next": 1}
 
@@ -37,7 +38,7 @@ def corpus(svc: Any) -> Any:
         mid = state["next"]
         state["next"] += 1
         with svc.db.begin() as conn:
-            store.bulk_insert(conn, "messages", [{"id": mid, "room_id": room_id, "sender_id": sender,
+            bulk_insert(conn, "messages", [{"id": mid, "room_id": room_id, "sender_id": sender,
                                                   "type": "text", "content": text, "created_at": utcnow()}])
             index.index_message(conn, mid, room_id, text)
         return mid
@@ -141,7 +142,7 @@ def test_total_is_exact_up_to_the_cap_and_capped_beyond_on_postgres(svc: Any, co
         with svc.db.begin() as conn:  # one transaction: a thousand corpus() calls would be slow
             for mid in mids:
                 room = PRIVATE if mid % 10 == 0 else SHARED
-                store.bulk_insert(conn, "messages", [{"id": mid, "room_id": room, "sender_id": BOB, "type": "text",
+                bulk_insert(conn, "messages", [{"id": mid, "room_id": room, "sender_id": BOB, "type": "text",
                                                       "content": f"분기 예산 {mid}", "created_at": utcnow()}])
                 index.index_message(conn, mid, room, f"분기 예산 {mid}")
 
