@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
@@ -9,28 +11,34 @@ from werkzeug.wrappers import Response as BaseResponse
 from messenger.accounts import service
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services, services
-from messenger.core.http import json_body
-from messenger.core.validation import Field
+from messenger.core.http import accepts
+from messenger.core.models import Body, OneOf, Text
 
-REGISTER = {
-    "username": Field(str, required=True, max_len=64),
-    "password": Field(str, required=True, max_len=256, strip=False),
-    "display_name": Field(str, max_len=100),
-    "setup_code": Field(str, max_len=32),
-}
-LOGIN = {
-    "username": Field(str, required=True, max_len=64),
-    "password": Field(str, required=True, max_len=256, strip=False),
-}
-PROFILE = {
-    "display_name": Field(str, max_len=100, min_len=1),
-    "status_message": Field(str, max_len=200),
-    "availability": Field(str, choices=service.AVAILABILITY),
-}
-PASSWORD = {
-    "current_password": Field(str, required=True, max_len=256, strip=False),
-    "new_password": Field(str, required=True, max_len=256, strip=False),
-}
+Password = Annotated[str, Text(max_len=256, strip=False)]
+Username = Annotated[str, Text(max_len=64)]
+
+
+class Register(Body):
+    username: Username
+    password: Password
+    display_name: Annotated[str, Text(max_len=100)] | None = None
+    setup_code: Annotated[str, Text(max_len=32)] | None = None
+
+
+class Login(Body):
+    username: Username
+    password: Password
+
+
+class Profile(Body):
+    display_name: Annotated[str, Text(max_len=100, min_len=1)] | None = None
+    status_message: Annotated[str, Text(max_len=200)] | None = None
+    availability: Annotated[str, OneOf(*service.AVAILABILITY)] | None = None
+
+
+class PasswordChange(Body):
+    current_password: Password
+    new_password: Password
 
 
 def _set_session_cookie(resp: BaseResponse, svc: Services, token: str) -> None:
@@ -51,16 +59,16 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/register")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_REGISTER)
-    def register_route() -> ResponseReturnValue:
-        body = json_body(REGISTER)
+    @accepts(Register)
+    def register_route(body: dict[str, Any]) -> ResponseReturnValue:
         row = service.register(svc, body["username"], body["password"], body.get("display_name"), client_ip(),
                                body.get("setup_code"))
         return jsonify({"user": service.user_dict(svc, row)}), 201
 
     @bp.post("/api/login")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_LOGIN)
-    def login_route() -> ResponseReturnValue:
-        body = json_body(LOGIN)
+    @accepts(Login)
+    def login_route(body: dict[str, Any]) -> ResponseReturnValue:
         row, token, csrf = service.login(svc, body["username"], body["password"], client_ip(),
                                          request.headers.get("User-Agent"))
         resp = jsonify({"user": service.user_dict(svc, row), "csrf_token": csrf})
@@ -83,15 +91,15 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.patch("/api/me")
     @login_required
-    def update_me() -> ResponseReturnValue:
-        body = json_body(PROFILE)
+    @accepts(Profile)
+    def update_me(body: dict[str, Any]) -> ResponseReturnValue:
         row = service.update_profile(svc, current_auth().user_id, body)
         return jsonify({"user": service.user_dict(svc, row)})
 
     @bp.post("/api/me/password")
     @login_required
-    def change_password() -> ResponseReturnValue:
-        body = json_body(PASSWORD)
+    @accepts(PasswordChange)
+    def change_password(body: dict[str, Any]) -> ResponseReturnValue:
         service.change_password(svc, current_auth(), body["current_password"], body["new_password"], client_ip())
         return jsonify({"ok": True})
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -12,11 +12,18 @@ from messenger.accounts.auth import admin_required, client_ip, current_auth
 from messenger.admin import service
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import json_body
-from messenger.core.validation import Field, date_arg, int_arg
+from messenger.core.http import accepts
+from messenger.core.models import Body, OneOf
+from messenger.core.validation import date_arg, int_arg
 
-USER_PATCH = {"is_active": Field(bool), "is_admin": Field(bool), **service.PROFILE_FIELDS}
-SETTINGS_PATCH = {"registration": Field(str, choices=service.SETTING_KEYS["registration"])}
+
+class UserPatch(service.ProfileFields):
+    is_active: bool | None = None
+    is_admin: bool | None = None
+
+
+class SettingsPatch(Body):
+    registration: Annotated[str, OneOf(*service.SETTING_KEYS["registration"])] | None = None
 MAX_JSON_LIMIT = 500
 MAX_CSV_LIMIT = 50_000
 
@@ -41,8 +48,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.patch("/api/admin/users/<int:user_id>")
     @admin_required
-    def update_user(user_id: int) -> ResponseReturnValue:
-        body = json_body(USER_PATCH)
+    @accepts(UserPatch)
+    def update_user(user_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         row = service.update_user(svc, current_auth().user_id, user_id, body, client_ip())
         return jsonify({"user": service.admin_user_dict(svc, row)})
 
@@ -65,8 +72,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.patch("/api/admin/settings")
     @admin_required
-    def patch_settings() -> ResponseReturnValue:
-        body = json_body(SETTINGS_PATCH)
+    @accepts(SettingsPatch)
+    def patch_settings(body: dict[str, Any]) -> ResponseReturnValue:
         if not body:
             raise ApiError(400, "missing_field", "Nothing to change: send e.g. {\"registration\": \"closed\"}", {"reason": "nothing_to_change"})
         return jsonify({"settings": service.update_settings(svc, current_auth().user_id, body, client_ip())})

@@ -11,7 +11,7 @@ import io
 import json
 import logging
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
 from messenger.accounts import service as accounts
 from messenger.accounts import store as accounts_store
@@ -20,7 +20,7 @@ from messenger.admin import store
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.validation import Field
+from messenger.core.models import Body, Text
 from messenger.storage import settings_store
 from messenger.storage.db import iso
 
@@ -29,12 +29,13 @@ log = logging.getLogger("messenger.admin")
 DELETED_DISPLAY_NAME = ""  # no word stored: clients show their own ("탈퇴한 사용자" / "Deleted user")
 SETTING_KEYS = {"registration": ("open", "closed")}
 # Directory fields a server admin sets on an account (PATCH /api/admin/users/<id>, directory import).
-PROFILE_FIELDS = {
-    "department": Field(str, max_len=100),
-    "title": Field(str, max_len=100),
-    "extension": Field(str, max_len=32),
-    "email": Field(str, max_len=255),
-}
+class ProfileFields(Body):
+    department: Annotated[str, Text(max_len=100)] | None = None
+    title: Annotated[str, Text(max_len=100)] | None = None
+    extension: Annotated[str, Text(max_len=32)] | None = None
+    email: Annotated[str, Text(max_len=255)] | None = None
+
+
 CSV_COLUMNS = ("id", "created_at", "action", "actor_id", "actor_username", "target_user_id",
                "target_username", "target_id", "room_id", "client_ip", "details")
 
@@ -111,7 +112,7 @@ def update_user(svc: Services, actor_id: int, user_id: int, changes: dict[str, A
                 _keeps_an_admin(conn, user_id)
             values["is_admin"] = bool(changes["is_admin"])
             actions.append("admin_granted" if changes["is_admin"] else "admin_revoked")
-        profile = {k: v for k, v in changes.items() if k in PROFILE_FIELDS and getattr(row, k) != v}
+        profile = {k: v for k, v in changes.items() if k in ProfileFields.model_fields and getattr(row, k) != v}
         if "email" in profile and profile["email"] and not valid_email(profile["email"]):
             raise ApiError(400, "invalid_field", "Field 'email' is not an e-mail address")
         values.update(profile)

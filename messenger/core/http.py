@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from messenger.core.errors import ApiError, is_storage_full, storage_full
-from messenger.core.validation import Field, check_json_value, loads, parse
+from messenger.core.models import Body, parse_model
+from messenger.core.validation import check_json_value, loads
 
 log = logging.getLogger("messenger.http")
+F = TypeVar("F", bound=Callable[..., Any])
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -69,8 +73,36 @@ def _not_json() -> ApiError:
     return ApiError(400, "invalid_json", "Request body must be a JSON object")
 
 
-def json_body(spec: dict[str, Field], allow_unknown: bool = False) -> dict[str, Any]:
-    """The request's JSON object checked against ``spec`` (400 on anything malformed).
+def accepts(model: type[Body]) -> Callable[[F], F]:
+    """The view takes a JSON body of ``model``: it is checked (:func:`json_body`) after the decorators
+    above this one (authentication, CSRF) and passed as the keyword argument ``body`` (the fields that
+    were given). ``build/openapi.py`` reads ``view.request_model`` to document the request."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kwargs["body"] = json_body(model)
+            return view(*args, **kwargs)
+
+        wrapper.request_model = model  # type: ignore[attr-defined]  # read by build/openapi.py
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def form(model: type[Body]) -> Callable[[F], F]:
+    """Documents a ``multipart/form-data`` request (``view.form_model``, read by ``build/openapi.py``);
+    the view reads ``request.form``/``request.files`` itself."""
+
+    def decorator(view: F) -> F:
+        view.form_model = model  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def json_body(model: type[Body]) -> dict[str, Any]:
+    """The request's JSON object checked against ``model`` (400 on anything malformed).
 
     The body must be sent as ``Content-Type: application/json`` (415 ``unsupported_media_type``
     otherwise): a cross-site HTML form can only send ``text/plain``, ``multipart/form-data`` or
@@ -85,7 +117,7 @@ def json_body(spec: dict[str, Field], allow_unknown: bool = False) -> dict[str, 
     except ValueError:  # malformed, or not UTF-8/16/32
         raise _not_json() from None
     check_json_value(payload)
-    return parse(payload, spec, allow_unknown=allow_unknown)
+    return parse_model(payload, model)
 
 
 def _origin_of(url: str) -> str | None:

@@ -9,6 +9,8 @@ from messenger.accounts.auth import client_ip, current_auth, login_required, use
 from messenger.accounts.service import user_dict
 from messenger.core.context import Services
 from messenger.core.errors import ApiError, not_found
+from messenger.core.http import form
+from messenger.core.models import Body, Id
 from messenger.core.validation import int_arg
 from messenger.files import quarantine, service
 
@@ -18,6 +20,19 @@ MAX_ID = 2**31 - 1
 # web client's preview frame work while anything scriptable stays blocked.
 DOWNLOAD_CSP = ("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; "
                 "object-src 'self'; frame-ancestors 'self'")
+
+
+class UploadForm(Body):
+    """``multipart/form-data`` of ``POST /api/upload`` (documentation; read from ``request.form``)."""
+
+    file: bytes
+    room_id: Id
+
+
+class AvatarForm(Body):
+    """``multipart/form-data`` of ``POST /api/me/avatar``."""
+
+    file: bytes
 
 
 def _room_id_field() -> int:
@@ -40,6 +55,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/upload")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)
     @login_required
+    @form(UploadForm)
     def upload() -> ResponseReturnValue:
         file = request.files.get("file")  # a body over the app limit raises 413 here
         room_id = _room_id_field()
@@ -108,6 +124,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/me/avatar")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)
     @login_required
+    @form(AvatarForm)
     def avatar() -> ResponseReturnValue:
         file = request.files.get("file")
         row = service.set_avatar(svc, current_auth().user_id, file)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import current_auth, login_required
 from messenger.core.context import Services
-from messenger.core.http import json_body
-from messenger.core.validation import Field
+from messenger.core.http import accepts
+from messenger.core.models import Body, Items, Text
 from messenger.forwarding import service
 
-FORWARD = {
-    "room_ids": Field(list, required=True, item_kind=int, minimum=1),
-    "comment": Field(str, strip=False, nullable=True),
-}
+
+class Forward(Body):
+    NULLABLE = frozenset({"comment"})
+    room_ids: Annotated[list[int], Items(low=1)]
+    comment: Annotated[str, Text(strip=False)] | None = None
 
 
 def register(app: Flask, svc: Services) -> None:
@@ -22,8 +25,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/messages/<int:message_id>/forward")
     @login_required
-    def forward(message_id: int) -> ResponseReturnValue:
-        body = json_body(FORWARD)
+    @accepts(Forward)
+    def forward(message_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         copies = service.forward(svc, current_auth().user_id, message_id, body["room_ids"], body.get("comment"))
         return jsonify({"messages": copies}), 201
 

@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services
-from messenger.core.http import json_body
-from messenger.core.validation import Field, int_arg
+from messenger.core.http import accepts
+from messenger.core.models import Body, Id, OneOf, Text
+from messenger.core.validation import int_arg
 from messenger.messages import reactions, service
 
-SEND = {
-    "content": Field(str, strip=False),
-    "type": Field(str, choices=service.CLIENT_TYPES),
-    "upload_token": Field(str, max_len=200),
-    "reply_to_id": Field(int, minimum=1, nullable=True),
-    "client_msg_id": Field(str, min_len=1, max_len=64, nullable=True),
-}
-EDIT = {"content": Field(str, required=True, strip=False)}
-READ = {"message_id": Field(int, required=True, minimum=1)}
-REACT = {"emoji": Field(str, required=True, max_len=64)}
+Content = Annotated[str, Text(strip=False)]
+
+
+class Send(Body):
+    NULLABLE = frozenset({"reply_to_id", "client_msg_id"})
+    content: Content | None = None
+    type: Annotated[str, OneOf(*service.CLIENT_TYPES)] | None = None
+    upload_token: Annotated[str, Text(max_len=200)] | None = None
+    reply_to_id: Id | None = None
+    client_msg_id: Annotated[str, Text(min_len=1, max_len=64)] | None = None
+
+
+class Edit(Body):
+    content: Content
+
+
+class Read(Body):
+    message_id: Id
+
+
+class React(Body):
+    emoji: Annotated[str, Text(max_len=64)]
 
 
 def register(app: Flask, svc: Services) -> None:
@@ -40,21 +55,21 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/rooms/<int:room_id>/messages")
     @login_required
-    def send(room_id: int) -> ResponseReturnValue:
-        body = json_body(SEND)
+    @accepts(Send)
+    def send(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         message, created = service.send_from_client(svc, current_auth().user_id, room_id, body)
         return jsonify({"message": message}), 201 if created else 200
 
     @bp.post("/api/rooms/<int:room_id>/read")
     @login_required
-    def mark_read(room_id: int) -> ResponseReturnValue:
-        body = json_body(READ)
+    @accepts(Read)
+    def mark_read(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify(service.mark_read(svc, current_auth().user_id, room_id, body["message_id"]))
 
     @bp.patch("/api/messages/<int:message_id>")
     @login_required
-    def edit(message_id: int) -> ResponseReturnValue:
-        body = json_body(EDIT)
+    @accepts(Edit)
+    def edit(message_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify({"message": service.edit(svc, current_auth().user_id, message_id, body["content"])})
 
     @bp.delete("/api/messages/<int:message_id>")
@@ -69,8 +84,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/messages/<int:message_id>/reactions")
     @login_required
-    def react(message_id: int) -> ResponseReturnValue:
-        body = json_body(REACT)
+    @accepts(React)
+    def react(message_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify(reactions.toggle(svc, current_auth().user_id, message_id, body["emoji"]))
 
     app.register_blueprint(bp)

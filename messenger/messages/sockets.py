@@ -5,38 +5,55 @@ from __future__ import annotations
 from typing import Any
 
 from messenger.core.context import Services
-from messenger.core.validation import Field, parse
+from messenger.core.models import Body, Id, parse_model
 from messenger.messages import reactions, service
-from messenger.messages.routes import EDIT, REACT, READ, SEND
+from messenger.messages.routes import Edit, React, Read, Send
 from messenger.realtime import SocketUser
 
-ROOM = {"room_id": Field(int, required=True, minimum=1)}
-MESSAGE = {"message_id": Field(int, required=True, minimum=1)}
+
+class SendMessage(Send):
+    room_id: Id
+
+
+class EditMessage(Edit):
+    message_id: Id
+
+
+class DeleteMessage(Body):
+    message_id: Id
+
+
+class MarkRead(Read):
+    room_id: Id
+
+
+class ToggleReaction(React):
+    message_id: Id
 
 
 def send_message(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
-    body = parse(data, {**ROOM, **SEND})
+    body = parse_model(data, SendMessage)
     message, created = service.send_from_client(svc, user.user_id, body["room_id"], body)
     return {"message": message, "duplicate": not created}
 
 
 def edit_message(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
-    body = parse(data, {**MESSAGE, **EDIT})
+    body = parse_model(data, EditMessage)
     return {"message": service.edit(svc, user.user_id, body["message_id"], body["content"])}
 
 
 def delete_message(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
-    body = parse(data, MESSAGE)
+    body = parse_model(data, DeleteMessage)
     return {"message": service.delete(svc, user.user_id, body["message_id"])}
 
 
 def mark_read(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
-    body = parse(data, {**ROOM, **READ})
+    body = parse_model(data, MarkRead)
     return service.mark_read(svc, user.user_id, body["room_id"], body["message_id"])
 
 
 def toggle_reaction(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
-    body = parse(data, {**MESSAGE, **REACT})
+    body = parse_model(data, ToggleReaction)
     return reactions.toggle(svc, user.user_id, body["message_id"], body["emoji"])
 
 

@@ -10,7 +10,15 @@ from flask.typing import ResponseReturnValue
 from messenger.accounts.auth import admin_required, client_ip, current_auth, login_required
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
+from messenger.core.http import form
+from messenger.core.models import Body
 from messenger.people import service
+
+
+class DirectoryImport(Body):
+    """``multipart/form-data`` of ``POST /api/admin/directory/import``: the CSV file."""
+
+    file: bytes
 
 
 def register(app: Flask, svc: Services) -> None:
@@ -36,6 +44,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/admin/directory/import")
     @admin_required
+    @form(DirectoryImport)
     def import_directory() -> ResponseReturnValue:
         upload = request.files.get("file")
         if upload is None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import current_auth, login_required
 from messenger.core.context import Services
-from messenger.core.http import json_body
-from messenger.core.validation import Field
+from messenger.core.http import accepts
+from messenger.core.models import Body, Id
 from messenger.pins import service
-from messenger.polls.routes import MAX_ID, check_ids
+from messenger.polls.routes import check_ids
 
-PIN = {"message_id": Field(int, required=True, minimum=1, maximum=MAX_ID)}
+
+class Pin(Body):
+    message_id: Id
 
 
 def register(app: Flask, svc: Services) -> None:
@@ -26,8 +30,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/rooms/<int:room_id>/pins")
     @login_required
-    def pin(room_id: int) -> ResponseReturnValue:
-        body = json_body(PIN)
+    @accepts(Pin)
+    def pin(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         pins, created = service.pin(svc, current_auth().user_id, room_id, body["message_id"])
         return jsonify({"pins": pins}), 201 if created else 200
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
@@ -10,17 +10,18 @@ from flask.typing import ResponseReturnValue
 from messenger.accounts.auth import current_auth, login_required
 from messenger.core.context import Services
 from messenger.core.errors import not_found
-from messenger.core.http import json_body
-from messenger.core.validation import Field
+from messenger.core.http import accepts
+from messenger.core.models import Body, DateTime, Id, Items, Text
 from messenger.polls import service
 
-CREATE = {
-    "question": Field(str, required=True, min_len=1, max_len=500),
-    "options": Field(list, required=True, min_len=2, max_len=service.MAX_OPTIONS, item_kind=str),
-    "multiple_choice": Field(bool),
-    "anonymous": Field(bool),
-    "ends_at": Field("datetime", nullable=True),
-}
+
+class CreatePoll(Body):
+    NULLABLE = frozenset({"ends_at"})
+    question: Annotated[str, Text(min_len=1, max_len=500)]
+    options: Annotated[list[str], Items(2, service.MAX_OPTIONS)]
+    multiple_choice: bool | None = None
+    anonymous: bool | None = None
+    ends_at: DateTime | None = None
 MAX_ID = 2**31 - 1
 
 
@@ -31,7 +32,8 @@ def check_ids(endpoint: str | None, values: dict[str, Any] | None) -> None:
             raise not_found()
 
 
-VOTE = {"option_id": Field(int, required=True, minimum=1, maximum=MAX_ID)}
+class Vote(Body):
+    option_id: Id
 
 
 def register(app: Flask, svc: Services) -> None:
@@ -40,8 +42,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/rooms/<int:room_id>/polls")
     @login_required
-    def create_poll(room_id: int) -> ResponseReturnValue:
-        body = json_body(CREATE)
+    @accepts(CreatePoll)
+    def create_poll(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         poll, message = service.create_poll(
             svc, current_auth().user_id, room_id, body["question"], body["options"],
             multiple_choice=body.get("multiple_choice", False), anonymous=body.get("anonymous", False),
@@ -56,8 +58,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/polls/<int:poll_id>/vote")
     @login_required
-    def vote(poll_id: int) -> ResponseReturnValue:
-        body = json_body(VOTE)
+    @accepts(Vote)
+    def vote(poll_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify({"poll": service.vote(svc, current_auth().user_id, poll_id, body["option_id"])})
 
     @bp.post("/api/polls/<int:poll_id>/close")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import current_auth, login_required
 from messenger.core.context import Services
-from messenger.core.http import json_body
+from messenger.core.http import accepts
 from messenger.preferences import service
 
 
@@ -23,8 +25,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.patch("/api/me/preferences")
     @login_required
-    def patch_preferences() -> ResponseReturnValue:
-        body = json_body(service.PATCH)
+    @accepts(service.Patch)
+    def patch_preferences(body: dict[str, Any]) -> ResponseReturnValue:
         prefs = service.update(svc, current_auth().user_id, body)
         return jsonify({"preferences": prefs.as_dict()})
 

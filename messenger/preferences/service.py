@@ -12,12 +12,11 @@ import functools
 import re
 import zoneinfo
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from sqlalchemy import Connection
 
-from messenger.core.errors import ApiError
-from messenger.core.validation import Field, parse
+from messenger.core.models import Body, OneOf, Valid
 from messenger.preferences import store
 
 if TYPE_CHECKING:
@@ -120,18 +119,19 @@ def load(svc: Services, user_id: int) -> Preferences:
         return get(conn, user_id)
 
 
-QUIET_HOURS = {
-    "enabled": Field(bool),
-    "start": Field(str, max_len=5, check=valid_hhmm),
-    "end": Field(str, max_len=5, check=valid_hhmm),
-    "weekends": Field(bool),
-}
-PATCH = {
-    "language": Field(str, choices=LANGUAGES, nullable=True),
-    "sound": Field(bool),
-    "quiet_hours": Field(dict),
-    "time_zone": Field(str, max_len=64, check=valid_time_zone),
-}
+class QuietHours(Body):
+    enabled: bool | None = None
+    start: Annotated[str, Valid(valid_hhmm, max_len=5)] | None = None
+    end: Annotated[str, Valid(valid_hhmm, max_len=5)] | None = None
+    weekends: bool | None = None
+
+
+class Patch(Body):
+    NULLABLE = frozenset({"language"})
+    language: Annotated[str, OneOf(*LANGUAGES)] | None = None
+    sound: bool | None = None
+    quiet_hours: QuietHours | None = None
+    time_zone: Annotated[str, Valid(valid_time_zone, max_len=64)] | None = None
 
 
 def columns_from_patch(body: dict[str, Any]) -> dict[str, Any]:
@@ -144,20 +144,13 @@ def columns_from_patch(body: dict[str, Any]) -> dict[str, Any]:
     if "time_zone" in body:
         out["time_zone"] = body["time_zone"]
     if "quiet_hours" in body:
-        try:
-            quiet = parse(body["quiet_hours"], QUIET_HOURS)
-        except ApiError as err:
-            params = dict(err.params)
-            if "field" in params:
-                params["field"] = f"quiet_hours.{params['field']}"
-            raise ApiError(err.status, err.code, f"quiet_hours: {err.message}", params) from None
-        for key, value in quiet.items():
+        for key, value in body["quiet_hours"].items():
             out[f"quiet_{key}"] = value
     return out
 
 
 def update(svc: Services, user_id: int, body: dict[str, Any]) -> Preferences:
-    """Apply a PATCH body (already checked against :data:`PATCH`) and return the effective values."""
+    """Apply a PATCH body (already checked against :class:`Patch`) and return the effective values."""
     values = columns_from_patch(body)
     with svc.db.begin() as conn:
         if values:

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from engineio import json as engineio_json
 from flask import Flask, Request, request
@@ -20,7 +20,8 @@ from flask_socketio import SocketIO, disconnect, join_room
 from sqlalchemy import Connection
 
 from messenger.core.errors import ApiError
-from messenger.core.validation import DeepJson, Field, check_json_value, parse
+from messenger.core.models import Body, OneOf, parse_model
+from messenger.core.validation import DeepJson, check_json_value
 from messenger.storage.db import on_commit
 
 if TYPE_CHECKING:
@@ -117,6 +118,10 @@ class PacketJson:
         if not isinstance(name, str):
             raise ValueError("packet nested too deeply")
         return [name, DeepJson()]
+
+
+class SetPresence(Body):
+    presence: Annotated[str, OneOf("online", "away")]
 
 
 Handler = Callable[["Services", SocketUser, Any], "dict[str, Any] | None"]
@@ -296,7 +301,7 @@ class Realtime:
 
 
 def _set_presence(svc: "Services", user: SocketUser, data: Any) -> dict[str, Any]:
-    body = parse(data, {"presence": Field(str, required=True, choices=("online", "away"))})
+    body = parse_model(data, SetPresence)
     idle = body["presence"] == "away"
     assert svc.realtime is not None
     if idle != user.idle:  # this socket's client went idle, or came back

@@ -12,15 +12,21 @@ from typing import Any
 
 from messenger.accounts import store as accounts_store
 from messenger.core.context import Services
-from messenger.core.validation import Field, parse
+from messenger.core.models import Body, Id, parse_model
 from messenger.realtime import SocketUser, user_room
 from messenger.realtime.coalesce import Coalescer
 from messenger.rooms import store
 from messenger.rooms.access import require_member
 from messenger.rooms.batches import room_update
 
-ROOM_ID = {"room_id": Field(int, required=True, minimum=1)}
-TYPING = {"room_id": Field(int, required=True, minimum=1), "is_typing": Field(bool, required=True)}
+
+class JoinRoom(Body):
+    room_id: Id
+
+
+class Typing(Body):
+    room_id: Id
+    is_typing: bool
 
 
 class Typists(dict[tuple[int, int], list[Any]]):
@@ -33,7 +39,7 @@ def _typing(svc: Services) -> Typists:
 
 def on_join_room(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
     """A membership check (older clients call it after being added; events need no per-room channel)."""
-    body = parse(data, ROOM_ID)
+    body = parse_model(data, JoinRoom)
     with svc.db.read() as conn:
         require_member(conn, body["room_id"], user.user_id)
     return {"room_id": body["room_id"]}
@@ -52,7 +58,7 @@ def send_typing(svc: Services, room_id: int, user_id: int, display_name: str, is
 
 def on_typing(svc: Services, user: SocketUser, data: Any) -> dict[str, Any]:
     """Relay to the room except the sender; a ``true`` without refresh expires after TYPING_EXPIRY_SECONDS."""
-    body = parse(data, TYPING)
+    body = parse_model(data, Typing)
     room_id = body["room_id"]
     with svc.db.read() as conn:
         require_member(conn, room_id, user.user_id)

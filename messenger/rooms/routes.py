@@ -2,29 +2,48 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import json_body
-from messenger.core.validation import Field, int_arg
+from messenger.core.http import accepts
+from messenger.core.models import Body, Id, Items, OneOf, Text
+from messenger.core.validation import int_arg
 from messenger.rooms import audit, service
 
-ID = Field(int, minimum=1)
-CREATE = {
-    "type": Field(str, required=True, choices=("direct", "group")),
-    "user_id": ID,
-    "name": Field(str, max_len=100),
-    "topic": Field(str, max_len=500),
-    "member_ids": Field(list, item_kind=int, minimum=1, max_len=service.MAX_GROUP_MEMBERS),
-}
-UPDATE = {"name": Field(str, max_len=100, min_len=1), "topic": Field(str, max_len=500)}
-MEMBERS = {"user_ids": Field(list, required=True, item_kind=int, minimum=1, min_len=1,
-                                max_len=service.MAX_GROUP_MEMBERS)}
-ROLE = {"role": Field(str, required=True, choices=("admin", "member"))}
-SETTINGS = {"muted": Field(bool), "pinned": Field(bool), "notify": Field(str, choices=service.NOTIFY_LEVELS)}
+Name = Annotated[str, Text(max_len=100)]
+Topic = Annotated[str, Text(max_len=500)]
+
+
+class CreateRoom(Body):
+    type: Annotated[str, OneOf("direct", "group")]
+    user_id: Id | None = None
+    name: Name | None = None
+    topic: Topic | None = None
+    member_ids: Annotated[list[int], Items(max_len=service.MAX_GROUP_MEMBERS, low=1)] | None = None
+
+
+class UpdateRoom(Body):
+    name: Annotated[str, Text(max_len=100, min_len=1)] | None = None
+    topic: Topic | None = None
+
+
+class AddMembers(Body):
+    user_ids: Annotated[list[int], Items(1, service.MAX_GROUP_MEMBERS, low=1)]
+
+
+class SetRole(Body):
+    role: Annotated[str, OneOf("admin", "member")]
+
+
+class RoomSettings(Body):
+    muted: bool | None = None
+    pinned: bool | None = None
+    notify: Annotated[str, OneOf(*service.NOTIFY_LEVELS)] | None = None
 
 
 def register(app: Flask, svc: Services) -> None:
@@ -37,8 +56,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/rooms")
     @login_required
-    def create_room() -> ResponseReturnValue:
-        body = json_body(CREATE)
+    @accepts(CreateRoom)
+    def create_room(body: dict[str, Any]) -> ResponseReturnValue:
         me = current_auth().user_id
         if body["type"] == "direct":
             if "user_id" not in body:
@@ -62,20 +81,20 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.patch("/api/rooms/<int:room_id>")
     @login_required
-    def update_room(room_id: int) -> ResponseReturnValue:
-        body = json_body(UPDATE)
+    @accepts(UpdateRoom)
+    def update_room(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify({"room": service.update_room(svc, current_auth().user_id, room_id, body, client_ip())})
 
     @bp.patch("/api/rooms/<int:room_id>/settings")
     @login_required
-    def update_settings(room_id: int) -> ResponseReturnValue:
-        body = json_body(SETTINGS)
+    @accepts(RoomSettings)
+    def update_settings(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify({"settings": service.update_settings(svc, current_auth().user_id, room_id, body)})
 
     @bp.post("/api/rooms/<int:room_id>/members")
     @login_required
-    def add_members(room_id: int) -> ResponseReturnValue:
-        body = json_body(MEMBERS)
+    @accepts(AddMembers)
+    def add_members(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify({"room": service.add_members(svc, current_auth().user_id, room_id, body["user_ids"])})
 
     @bp.delete("/api/rooms/<int:room_id>/members/<int:user_id>")
@@ -86,8 +105,8 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.patch("/api/rooms/<int:room_id>/members/<int:user_id>")
     @login_required
-    def set_role(room_id: int, user_id: int) -> ResponseReturnValue:
-        body = json_body(ROLE)
+    @accepts(SetRole)
+    def set_role(room_id: int, user_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         room = service.set_role(svc, current_auth().user_id, room_id, user_id, body["role"], client_ip())
         return jsonify({"room": room})
 

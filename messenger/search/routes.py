@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -11,23 +11,24 @@ from flask.typing import ResponseReturnValue
 from messenger.accounts.auth import current_auth, login_required, user_key
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import json_body
-from messenger.core.validation import Field, int_arg
+from messenger.core.http import accepts
+from messenger.core.models import Body, Id, Range, Text
+from messenger.core.validation import int_arg
 from messenger.search import service
 
 MAX_LIMIT = 100
-ADVANCED = {
-    "q": Field(str, max_len=service.MAX_QUERY, nullable=True),
-    "room_id": Field(int, minimum=1, maximum=2**31 - 1, nullable=True),
-    "sender_id": Field(int, minimum=1, maximum=2**31 - 1, nullable=True),
-    "date_from": Field(str, max_len=40, nullable=True),
-    "date_to": Field(str, max_len=40, nullable=True),
-    "has_file": Field(bool, nullable=True),
-    "file_type": Field(str, max_len=100, nullable=True),
-    "limit": Field(int, minimum=1, maximum=MAX_LIMIT),
-    "offset": Field(int, minimum=0, maximum=100_000),
-    "include_rooms": Field(bool),
-}
+class Advanced(Body):
+    NULLABLE = frozenset({"q", "room_id", "sender_id", "date_from", "date_to", "has_file", "file_type"})
+    q: Annotated[str, Text(max_len=service.MAX_QUERY)] | None = None
+    room_id: Id | None = None
+    sender_id: Id | None = None
+    date_from: Annotated[str, Text(max_len=40)] | None = None
+    date_to: Annotated[str, Text(max_len=40)] | None = None
+    has_file: bool | None = None
+    file_type: Annotated[str, Text(max_len=100)] | None = None
+    limit: Annotated[int, Range(1, MAX_LIMIT)] | None = None
+    offset: Annotated[int, Range(0, 100_000)] | None = None
+    include_rooms: bool | None = None
 
 
 def _date(body: dict[str, Any], name: str) -> tuple[dt.datetime | None, bool]:
@@ -62,8 +63,8 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/search/advanced")
     @svc.limiter.limit(lambda: svc.settings.RATE_LIMIT_SEARCH_ADVANCED, key_func=user_key)
     @login_required
-    def advanced_route() -> ResponseReturnValue:
-        body = json_body(ADVANCED)
+    @accepts(Advanced)
+    def advanced_route(body: dict[str, Any]) -> ResponseReturnValue:
         date_from, _ = _date(body, "date_from")
         date_to, to_day = _date(body, "date_to")
         filters = service.build_filters(room_id=body.get("room_id"), sender_id=body.get("sender_id"),

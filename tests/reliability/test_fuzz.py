@@ -1,4 +1,4 @@
-"""Schemathesis against docs/openapi.yaml on a real server: every operation, as an anonymous user and
+"""Schemathesis against docs/openapi.yaml (generated from the request models by build/openapi.py) on a real server: every operation, as an anonymous user and
 as a logged-in user (with CSRF token), never answers 5xx, and every error has the standard shape.
 
 Then the hostile input classes of #18 over every route of the app and every Socket.IO event, one field
