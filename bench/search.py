@@ -15,7 +15,7 @@ size, p50/p95/p99 of 2-, 3- and 5-character queries (top 50 with total, random m
 queries drawn from the corpus and from common office words) and of advanced queries with filters, and
 checks recall (and precision) against a brute-force scan of the corpus for a sample of queries.
 On PostgreSQL the total counts up to 1,000 ("1,000+"); the rows "exact total (before the cap)" run the
-statement from before the cap on the same 1- and 2-character queries, interleaved, for comparison.
+statement from before the cap on the same 1- and 2-character queries, in alternating order.
 """
 
 from __future__ import annotations
@@ -275,6 +275,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         latencies.setdefault(label, []).append(ms)
         totals.setdefault(label, []).append(total)
 
+    flip = [False]
+
+    def both(label: str, q: str, viewer: int) -> None:
+        """The query; on PostgreSQL also the statement from before the cap, in alternating order (the
+        second of two runs finds the rows cached)."""
+        if svc.db.is_sqlite:
+            measure(label, q, service.build_filters(), viewer)
+            return
+        exact = f"{label.split(' ')[0]}, exact total (before the cap)"
+        flip[0] = not flip[0]
+        for which in ((label, exact) if flip[0] else (exact, label)):
+            if which == label:
+                measure(label, q, service.build_filters(), viewer)
+            else:
+                ms, total = timed_exact(svc, viewer, q)
+                latencies.setdefault(exact, []).append(ms)
+                totals.setdefault(exact, []).append(total)
+
     for _ in range(5):  # warm the cache
         measure("warmup", rng.choice(COMMON_2), service.build_filters())
     full: list[float] = []
@@ -286,18 +304,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for n in (2, 3, 5):
             q = sample_query(rng, docs, n)
             viewer = rng.choice(viewers)
-            measure(f"{n}-char substring", q, service.build_filters(), viewer)
-            if n == 2 and not svc.db.is_sqlite:
-                ms, total = timed_exact(svc, viewer, q)
-                latencies.setdefault("2-char, exact total (before the cap)", []).append(ms)
-                totals.setdefault("2-char, exact total (before the cap)", []).append(total)
+            if n == 2:
+                both(f"{n}-char substring", q, viewer)
+            else:
+                measure(f"{n}-char substring", q, service.build_filters(), viewer)
         q = sample_query(rng, docs, 1)
-        viewer = rng.choice(viewers)
-        measure("1-char", q, service.build_filters(), viewer)
-        if not svc.db.is_sqlite:
-            ms, total = timed_exact(svc, viewer, q)
-            latencies.setdefault("1-char, exact total (before the cap)", []).append(ms)
-            totals.setdefault("1-char, exact total (before the cap)", []).append(total)
+        both("1-char", q, rng.choice(viewers))
         viewer = rng.choice(viewers)
         room = rng.choice(sorted(user_rooms[viewer]))
         sender = rng.choice(info["rooms"][room])

@@ -246,21 +246,30 @@ def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[
         pg_base = _pg_search(conn, norm_q, list(match or []), filters, params, member_sql)
         if pg_base is None:
             return [], 0
-        # The total is counted up to TOTAL_CAP + 1 only: the GIN bitmap scan stops there, where an
-        # exact count re-read every candidate row of the caller's rooms (hundreds of ms for a common
-        # one- or two-character query at a million messages).
-        total = int(conn.execute(text(f"SELECT count(*) FROM (SELECT 1 {pg_base} LIMIT :cap) s"),
-                                 {**params, "cap": TOTAL_CAP + 1}).scalar_one())
-        if total <= TOTAL_CAP:
-            # Few matches: "+ 0" keeps PostgreSQL from walking the primary key backwards and filtering
-            # every row; the GIN bitmap plus a top-N sort of at most TOTAL_CAP rows is cheap.
-            order = "d.message_id + 0 DESC"
+        # The total is counted up to TOTAL_CAP + 1 only. Up to there the matches themselves are the
+        # page's candidates: one pass of the GIN bitmap collects at most TOTAL_CAP + 1 of them, and the
+        # page is the newest of those. ("+ 0" elsewhere kept PostgreSQL from walking the primary key
+        # backwards and filtering every row, slow when the caller's matches are rare.)
+        params["cap"] = TOTAL_CAP + 1
+        rows = conn.execute(text(f"WITH m AS MATERIALIZED (SELECT d.message_id AS id {pg_base} LIMIT :cap) "
+                                 "SELECT id, (SELECT count(*) FROM m) FROM m ORDER BY id DESC "
+                                 "LIMIT :limit OFFSET :offset"), params).all()
+        if not rows:
+            if offset == 0:
+                return [], 0
+            total = int(conn.execute(text(f"SELECT count(*) FROM (SELECT 1 {pg_base} LIMIT :cap) s"),
+                                     params).scalar_one())
+            if total <= TOTAL_CAP:
+                return [], total
         else:
-            # Many matches: newest first along the primary key finds a page after a few rows.
-            order = "d.message_id DESC"
-        rows = conn.execute(text(f"SELECT d.message_id {pg_base} ORDER BY {order} LIMIT :limit OFFSET :offset"),
-                            params).all()
-        return [int(r[0]) for r in rows], total
+            total = int(rows[0][1])
+            if total <= TOTAL_CAP:
+                return [int(r[0]) for r in rows], total
+        # More than TOTAL_CAP matches, so they are dense: newest first along the primary key finds a
+        # page after a few rows (those collected above were any TOTAL_CAP + 1, not the newest).
+        rows = conn.execute(text(f"SELECT d.message_id {pg_base} ORDER BY d.message_id DESC "
+                                 "LIMIT :limit OFFSET :offset"), params).all()
+        return [int(r[0]) for r in rows], TOTAL_CAP + 1
     params["template"] = match
     base = _sqlite_search(filters, params, member_sql)
     ids = [int(r[0]) for r in conn.execute(
