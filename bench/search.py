@@ -14,8 +14,6 @@ transactions, then indexes them with messenger.search.index (timed: "index build
 size, p50/p95/p99 of 2-, 3- and 5-character queries (top 50 with total, random members as viewers,
 queries drawn from the corpus and from common office words) and of advanced queries with filters, and
 checks recall (and precision) against a brute-force scan of the corpus for a sample of queries.
-On PostgreSQL the total counts up to 1,000 ("1,000+"); the rows "exact total (before the cap)" run the
-statement from before the cap on the same 1- and 2-character queries, in alternating order.
 """
 
 from __future__ import annotations
@@ -35,12 +33,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
-
 from bench.search_store import bulk_insert, database_size, index_size, optimize  # noqa: E402
 from messenger.app import create_app, get_services  # noqa: E402
-from messenger.search import index, service, store  # noqa: E402
-from messenger.search.text import normalize, query_grams  # noqa: E402
+from messenger.search import index, service  # noqa: E402
+from messenger.search.text import normalize  # noqa: E402
 from messenger.settings import load_settings  # noqa: E402
 
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
@@ -220,20 +216,6 @@ def timed(svc: Any, viewer: int, q: str, filters: dict[str, Any], limit: int = 5
     return (time.perf_counter() - t0) * 1000, total, ids
 
 
-def timed_exact(svc: Any, viewer: int, q: str, limit: int = 50) -> tuple[float, int]:
-    """PostgreSQL only: the statement before the total was capped (page and exact total in one
-    statement, a window count over every match), for comparison on the same query."""
-    t0 = time.perf_counter()
-    norm_q = normalize(q)
-    with svc.db.read() as conn:
-        params: dict[str, Any] = {"uid": viewer, "q": norm_q, "limit": limit, "offset": 0}
-        base = store._pg_search(conn, norm_q, query_grams(norm_q), {}, params,
-                                "SELECT rm.room_id FROM room_members rm WHERE rm.user_id = :uid")
-        rows = [] if base is None else conn.execute(text(
-            f"SELECT d.message_id, count(*) OVER () {base} ORDER BY d.message_id + 0 DESC LIMIT :limit"), params).all()
-    return (time.perf_counter() - t0) * 1000, int(rows[0][1]) if rows else 0
-
-
 def sample_query(rng: random.Random, docs: list[tuple[int, int, str]], length: int) -> str:
     while True:
         text = normalize(rng.choice(docs)[2])
@@ -275,24 +257,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         latencies.setdefault(label, []).append(ms)
         totals.setdefault(label, []).append(total)
 
-    flip = [False]
-
-    def both(label: str, q: str, viewer: int) -> None:
-        """The query; on PostgreSQL also the statement from before the cap, in alternating order (the
-        second of two runs finds the rows cached)."""
-        if svc.db.is_sqlite:
-            measure(label, q, service.build_filters(), viewer)
-            return
-        exact = f"{label.split(' ')[0]}, exact total (before the cap)"
-        flip[0] = not flip[0]
-        for which in ((label, exact) if flip[0] else (exact, label)):
-            if which == label:
-                measure(label, q, service.build_filters(), viewer)
-            else:
-                ms, total = timed_exact(svc, viewer, q)
-                latencies.setdefault(exact, []).append(ms)
-                totals.setdefault(exact, []).append(total)
-
     for _ in range(5):  # warm the cache
         measure("warmup", rng.choice(COMMON_2), service.build_filters())
     full: list[float] = []
@@ -304,12 +268,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for n in (2, 3, 5):
             q = sample_query(rng, docs, n)
             viewer = rng.choice(viewers)
-            if n == 2:
-                both(f"{n}-char substring", q, viewer)
-            else:
-                measure(f"{n}-char substring", q, service.build_filters(), viewer)
+            measure(f"{n}-char substring", q, service.build_filters(), viewer)
         q = sample_query(rng, docs, 1)
-        both("1-char", q, rng.choice(viewers))
+        measure("1-char", q, service.build_filters(), rng.choice(viewers))
         viewer = rng.choice(viewers)
         room = rng.choice(sorted(user_rooms[viewer]))
         sender = rng.choice(info["rooms"][room])
@@ -354,9 +315,7 @@ def recall(svc: Any, rng: random.Random, docs: list[tuple[int, int, str]], user_
         checked += len(truth)
         missing += len(truth - got)
         extra += len(got - truth)
-        # PostgreSQL counts up to store.TOTAL_CAP (+ 1 = "more"); SQLite exactly
-        expected_total = len(got) if svc.db.is_sqlite else min(len(got), store.TOTAL_CAP + 1)
-        assert total == expected_total, (q, total, len(got))
+        assert total == len(got), (q, total, len(got))
     return {"queries": n, "expected_hits": checked, "missing": missing, "unexpected": extra,
             "recall": 1.0 if not checked else round((checked - missing) / checked, 6)}
 

@@ -225,7 +225,7 @@ def _pg_search(conn: Connection, norm_q: str, grams: list[str], filters: dict[st
     return "FROM search_docs d " + joins + "WHERE " + " AND ".join(conds)
 
 
-TOTAL_CAP = 1000  # PostgreSQL counts text-search matches up to here ("1,000+")
+TOTAL_CAP = 1000  # on PostgreSQL a text search reports at most this total ("1,000+", total_capped)
 
 
 def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[str] | None, filters: dict[str, Any],
@@ -233,8 +233,7 @@ def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[
     """Message ids (newest first) matching the normalised query in the viewer's rooms, and the total.
 
     ``match`` is :func:`messenger.search.text.fts_template` on SQLite, the query's bigrams on PostgreSQL.
-    The total is exact on SQLite; on PostgreSQL it is exact up to TOTAL_CAP, and TOTAL_CAP + 1 means
-    "more than TOTAL_CAP".
+    The total is exact; the search service reports at most TOTAL_CAP of it on PostgreSQL.
     The index is partitioned by room, so the query is built for the viewer's rooms, read from
     ``room_members`` by the query itself (SQLite) or in the same transaction (PostgreSQL)."""
     params: dict[str, Any] = {"uid": viewer_id, "q": norm_q, "limit": limit, "offset": offset}
@@ -246,30 +245,16 @@ def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[
         pg_base = _pg_search(conn, norm_q, list(match or []), filters, params, member_sql)
         if pg_base is None:
             return [], 0
-        # The total is counted up to TOTAL_CAP + 1 only. Up to there the matches themselves are the
-        # page's candidates: one pass of the GIN bitmap collects at most TOTAL_CAP + 1 of them, and the
-        # page is the newest of those. ("+ 0" elsewhere kept PostgreSQL from walking the primary key
-        # backwards and filtering every row, slow when the caller's matches are rare.)
-        params["cap"] = TOTAL_CAP + 1
-        rows = conn.execute(text(f"WITH m AS MATERIALIZED (SELECT d.message_id AS id {pg_base} LIMIT :cap) "
-                                 "SELECT id, (SELECT count(*) FROM m) FROM m ORDER BY id DESC "
-                                 "LIMIT :limit OFFSET :offset"), params).all()
-        if not rows:
-            if offset == 0:
-                return [], 0
-            total = int(conn.execute(text(f"SELECT count(*) FROM (SELECT 1 {pg_base} LIMIT :cap) s"),
-                                     params).scalar_one())
-            if total <= TOTAL_CAP:
-                return [], total
-        else:
-            total = int(rows[0][1])
-            if total <= TOTAL_CAP:
-                return [int(r[0]) for r in rows], total
-        # More than TOTAL_CAP matches, so they are dense: newest first along the primary key finds a
-        # page after a few rows (those collected above were any TOTAL_CAP + 1, not the newest).
-        rows = conn.execute(text(f"SELECT d.message_id {pg_base} ORDER BY d.message_id DESC "
-                                 "LIMIT :limit OFFSET :offset"), params).all()
-        return [int(r[0]) for r in rows], TOTAL_CAP + 1
+        # "+ 0": PostgreSQL would otherwise walk the primary key backwards and filter every row
+        # (slow when the caller's matches are rare); the GIN bitmap plus a top-N sort is not.
+        # The total comes with the page (a window count): one pass over the matches instead of two.
+        # (Counting only up to TOTAL_CAP + 1 in a separate statement, or walking the primary key when
+        # there are more, was slower in the tail: docs/PERFORMANCE.md, "PostgreSQL: the capped total".)
+        rows = conn.execute(text(f"SELECT d.message_id, count(*) OVER () {pg_base} "
+                                 "ORDER BY d.message_id + 0 DESC LIMIT :limit OFFSET :offset"), params).all()
+        if rows or offset == 0:
+            return [int(r[0]) for r in rows], int(rows[0][1]) if rows else 0
+        return [], int(conn.execute(text(f"SELECT count(*) {pg_base}"), params).scalar_one())
     params["template"] = match
     base = _sqlite_search(filters, params, member_sql)
     ids = [int(r[0]) for r in conn.execute(

@@ -133,7 +133,7 @@ def test_highlight_ranges_point_into_the_original_text() -> None:
 
 
 def test_total_is_exact_up_to_the_cap_and_capped_beyond_on_postgres(svc: Any, corpus: Any) -> None:
-    """PostgreSQL counts at most TOTAL_CAP matches ("1,000+"); below the cap the total is exact, and
+    """PostgreSQL reports at most TOTAL_CAP matches ("1,000+"); below the cap the total is exact, and
     matches in a room the caller is not in never count. SQLite always counts exactly."""
     cap = store.TOTAL_CAP
     first = corpus(SHARED, "분기 예산 0")
