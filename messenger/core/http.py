@@ -85,7 +85,7 @@ def accepts(model: type[Body]) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         wrapper.request_model = model  # type: ignore[attr-defined]  # read by build/openapi.py
-        return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]  # called like the view; the body is added inside
 
     return decorator
 
@@ -95,7 +95,7 @@ def form(model: type[Body]) -> Callable[[F], F]:
     the view reads ``request.form``/``request.files`` itself."""
 
     def decorator(view: F) -> F:
-        view.form_model = model  # type: ignore[attr-defined]
+        view.form_model = model  # type: ignore[attr-defined]  # read by build/openapi.py
         return view
 
     return decorator
