@@ -21,6 +21,7 @@ import * as presence from './presence.js';
 import * as lightbox from './lightbox.js';
 import * as media from './media.js';
 import * as forward from './forward.js';
+import * as shortcuts from './shortcuts.js';
 import { openEmojiPicker } from './emoji.js';
 
 // Time to interactive (bench/web_load.py): the login form is usable, or the room list is shown with
@@ -273,7 +274,7 @@ async function boot() {
   const meP = get('/api/me', { quiet401: true }).catch(() => null);
   settings.applyTheme();
   initAuth();
-  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, profile, directory, presence, lightbox, media, forward]) mod.init();
+  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, profile, directory, presence, lightbox, media, forward, shortcuts]) mod.init();
   wireSocket();
   $('#back').addEventListener('click', () => { if (history.state && history.state.room) history.back(); else closeRoom(); });
   window.addEventListener('popstate', () => { if (document.body.classList.contains('in-room')) closeRoom(); });

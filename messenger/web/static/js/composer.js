@@ -7,11 +7,48 @@ import { state, on } from './state.js';
 import { upload, get } from './api.js';
 import { call, send } from './socket.js';
 import * as messages from './messages.js';
+import { openEmojiPicker } from './emoji.js';
 
 const PERMANENT = new Set(['forbidden', 'not_found', 'message_too_long', 'invalid_field', 'missing_field',
   'invalid_upload_token', 'unauthorized', 'session_revoked', 'empty_message', 'invalid_json']);
 const outbox = new Map(); // client_msg_id -> {roomId, payload, attempts, timer, inflight}
 let input; let replyTo = null; let typingSent = 0; let typingTimer = null;
+let draftRoom = null; // the room whose draft the box holds
+
+// ---- drafts and the unsent queue survive room switches and reloads (localStorage) -----------------
+const DRAFTS_KEY = 'im.drafts';
+const OUTBOX_KEY = 'im.outbox';
+function readJson(key) { try { return JSON.parse(localStorage.getItem(key)) || {}; } catch { return {}; } }
+function writeJson(key, value) { try { localStorage.setItem(key, JSON.stringify(value)); } catch { /* private mode or full */ } }
+function userKey(key) { return key + ':' + (state.me ? state.me.id : 0); }
+
+function saveDraft() {
+  if (draftRoom === null) return;
+  const drafts = readJson(userKey(DRAFTS_KEY));
+  const text = input.value;
+  if (text.trim()) drafts[draftRoom] = { text, at: Date.now() }; else delete drafts[draftRoom];
+  writeJson(userKey(DRAFTS_KEY), drafts);
+}
+
+function loadDraft(rid) {
+  const d = readJson(userKey(DRAFTS_KEY))[rid];
+  return d ? d.text : '';
+}
+
+// Text messages not yet acknowledged are kept so that a reload sends them (once: client_msg_id).
+function persistOutbox() {
+  const keep = {};
+  for (const [cmid, e] of outbox) if ((e.payload.type || 'text') === 'text') keep[cmid] = { roomId: e.roomId, payload: e.payload };
+  writeJson(userKey(OUTBOX_KEY), keep);
+}
+
+function restoreOutbox() {
+  const saved = readJson(userKey(OUTBOX_KEY));
+  for (const [cmid, e] of Object.entries(saved)) {
+    if (outbox.has(cmid) || !e || !e.payload) continue;
+    outbox.set(cmid, { roomId: e.roomId, payload: e.payload, attempts: 0, timer: null, inflight: false });
+  }
+}
 
 function roomId() { return state.currentRoomId; }
 
@@ -29,6 +66,7 @@ function queue(rid, payload, extra) {
   payload.client_msg_id = randomId();
   messages.addPending(rid, pendingMessage(rid, payload, extra));
   outbox.set(payload.client_msg_id, { roomId: rid, payload, attempts: 0, timer: null, inflight: false });
+  persistOutbox();
   pump(payload.client_msg_id);
 }
 
@@ -40,12 +78,14 @@ function pump(cmid) {
   entry.attempts++;
   call('send_message', entry.payload, 10000).then((ack) => {
     outbox.delete(cmid);
+    persistOutbox();
     messages.received(entry.roomId, [{ ...ack.message, client_msg_id: ack.message.client_msg_id || cmid }]);
   }).catch((err) => {
     entry.inflight = false;
     const code = err && err.code;
     if (PERMANENT.has(code) || entry.attempts > 30) {
       outbox.delete(cmid);
+      persistOutbox();
       markFailed(entry, err); // the bubble stays, with "retry" and "delete"
       return;
     }
@@ -71,6 +111,7 @@ async function sendText() {
   if (replyTo) payload.reply_to_id = replyTo.id;
   queue(roomId(), payload);
   input.value = '';
+  saveDraft();
   setReply(null);
   autosize();
   stopTyping();
@@ -197,15 +238,43 @@ function onKey(e) {
   }
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendText(); }
   if (e.key === 'Escape' && replyTo) setReply(null);
+  if (e.key === 'ArrowUp' && !input.value && !e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey) editLast(e);
 }
 
-export function reset() { input.value = ''; setReply(null); autosize(); }
+// ↑ in an empty box edits my last text message in this room.
+function editLast(e) {
+  const nodes = [...document.querySelectorAll('#message-items .msg.mine[data-message-id]')].reverse();
+  const node = nodes.find((n) => n.dataset.messageId && n.querySelector('[data-act="edit"]'));
+  if (!node) return;
+  e.preventDefault();
+  node.scrollIntoView({ block: 'nearest' });
+  node.querySelector('[data-act="edit"]').click();
+}
+
+function insertAtCursor(text) {
+  const start = input.selectionStart ?? input.value.length;
+  const end = input.selectionEnd ?? start;
+  input.value = input.value.slice(0, start) + text + input.value.slice(end);
+  input.selectionStart = input.selectionEnd = start + text.length;
+  input.focus();
+  autosize();
+  saveDraft();
+}
+
+// A room switch keeps the draft of the room being left and shows the draft of the room opened.
+export function reset() {
+  if (draftRoom !== null && draftRoom !== roomId()) saveDraft();
+  draftRoom = roomId();
+  input.value = draftRoom ? loadDraft(draftRoom) : '';
+  setReply(null); autosize();
+}
 
 export function init() {
   input = $('#composer-input');
   $('#composer').addEventListener('submit', (e) => { e.preventDefault(); sendText(); });
   input.addEventListener('keydown', onKey);
-  input.addEventListener('input', () => { autosize(); typing(); updateMentions(); });
+  input.addEventListener('input', () => { autosize(); typing(); updateMentions(); saveDraft(); });
+  $('#emoji-open').addEventListener('click', (e) => openEmojiPicker({ anchor: e.currentTarget, onPick: insertAtCursor }));
   input.addEventListener('blur', () => setTimeout(() => { $('#mention-menu').hidden = true; mentionItems = []; }, 150));
   input.addEventListener('paste', (e) => {
     const files = [...(e.clipboardData ? e.clipboardData.files : [])];
@@ -228,6 +297,6 @@ export function init() {
     outbox.set(payload.client_msg_id, { roomId: m.room_id, payload, attempts: 0, timer: null, inflight: false });
     pump(payload.client_msg_id);
   });
-  on('discard-pending', (m) => { if (m.client_msg_id) outbox.delete(m.client_msg_id); });
-  on('connection', ({ connected }) => { if (connected) retryAll(); });
+  on('discard-pending', (m) => { if (m.client_msg_id) { outbox.delete(m.client_msg_id); persistOutbox(); } });
+  on('connection', ({ connected }) => { if (connected) { restoreOutbox(); retryAll(); } });
 }

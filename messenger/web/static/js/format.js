@@ -106,7 +106,9 @@ export function render(tokens, opts = {}) {
       case 'mention':
         el = document.createElement('span');
         el.className = 'mention' + (opts.isMe && opts.isMe(tok.v) ? ' me' : '');
-        el.textContent = '@' + tok.v;
+        // opts.mentionName(username) gives the person's display name when they are known.
+        el.textContent = '@' + ((opts.mentionName && opts.mentionName(tok.v)) || tok.v);
+        el.title = '@' + tok.v;
         break;
       default: el = document.createTextNode(tok.v || '');
     }

@@ -16,6 +16,15 @@ export function startsGroup(prev, m) {
   return minute(prev.created_at) !== minute(m.created_at) || dayKey(prev.created_at) !== dayKey(m.created_at);
 }
 
+// @username → the display name of a member of the room (or of me), when known.
+function mentionName(roomId, name) {
+  const n = name.toLowerCase().replace(/[.-]+$/, '');
+  if (state.me && state.me.username.toLowerCase() === n) return state.me.display_name;
+  const det = state.details.get(roomId);
+  const mb = det && det.members.find((x) => x.user.username.toLowerCase() === n);
+  return mb ? mb.user.display_name : null;
+}
+
 function isMe(name) {
   const me = state.me;
   if (!me) return false;
@@ -122,7 +131,7 @@ export function messageNode(m, { header = true } = {}) {
     bubble.append(renderPoll(state.polls.get((m.poll || {}).id || m.poll_id) || m.poll, m));
   } else {
     if (m.file) bubble.append(fileBody(m.file));
-    if (m.content) bubble.append(h('div', { class: 'text' }, formatText(m.content, { isMe })));
+    if (m.content) bubble.append(h('div', { class: 'text' }, formatText(m.content, { isMe, mentionName: (name) => mentionName(m.room_id, name) })));
   }
   const row = h('div', { class: 'bubble-row' }, bubble, meta(m));
   main.append(row);

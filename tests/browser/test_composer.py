@@ -1,0 +1,157 @@
+"""The composer and the keyboard in the browser: the emoji picker (Korean search, recently used first),
+per-room drafts across room switches and a reload, the @mention picker and mentions shown by display
+name, ↑ to edit the last message, Ctrl+K and Alt+↑/↓, and the unsent queue sent once after a reload."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.ui import message, new_page, open_direct, open_room, register, send, unique
+
+
+def direct(page: Page, username: str, display_name: str) -> int:
+    """open_direct, waiting until the new room is the one shown (it reads the room id otherwise too
+    early when another room was already open)."""
+    open_direct(page, username)
+    expect(page.locator("#room-name")).to_have_text(display_name)
+    return int(page.evaluate("() => window.__im.state.currentRoomId"))
+
+
+def test_emoji_picker_search_and_recent_first(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ctx, other = browser.new_context(), browser.new_context()
+    page, op = new_page(ctx), new_page(other)
+    me, peer = unique("emo"), unique("peer")
+    register(op, server.url, peer, "박지훈")
+    register(page, server.url, me, "김민지")
+    open_direct(page, peer)
+    box = page.get_by_test_id("composer-input")
+    box.fill("점심 ")
+    page.get_by_test_id("emoji-open").click()
+    picker = page.get_by_test_id("emoji-picker")
+    expect(picker).to_be_visible()
+    picker.get_by_test_id("emoji-search").fill("커피")
+    expect(picker.locator("[data-emoji]")).to_have_count(1)
+    picker.get_by_test_id("emoji-search").press("Enter")
+    expect(picker).to_be_hidden()
+    expect(box).to_have_value("점심 ☕")
+    page.get_by_test_id("emoji-open").click()
+    expect(picker.get_by_test_id("emoji-recent").locator("[data-emoji]").first).to_have_attribute("data-emoji", "☕")
+    picker.get_by_test_id("emoji-search").fill("thumbs up")
+    picker.locator('[data-emoji="👍"]').click()
+    expect(box).to_have_value("점심 ☕👍")
+    box.press("Enter")
+    expect(message(page, "점심 ☕👍")).to_have_count(1)
+    ctx.close()
+    other.close()
+
+
+def test_drafts_survive_room_switches_and_reload(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context()
+    page = new_page(ctx)
+    peers = [unique("p"), unique("q")]
+    for name, display in zip(peers, ("박지훈", "최유나"), strict=True):
+        register(new_page(browser.new_context()), server.url, name, display)
+    me = unique("drafter")
+    register(page, server.url, me, "김민지")
+    first = direct(page, peers[0], "박지훈")
+    send(page, "첫 방")
+    second = direct(page, peers[1], "최유나")
+    send(page, "둘째 방")
+    open_room(page, first)
+    box = page.get_by_test_id("composer-input")
+    box.fill("아직 보내지 않은 초안")
+    open_room(page, second)
+    expect(box).to_have_value("")
+    open_room(page, first)
+    expect(box).to_have_value("아직 보내지 않은 초안")
+    page.reload()
+    expect(page.get_by_test_id("room-list")).to_be_visible()
+    open_room(page, first)
+    expect(box).to_have_value("아직 보내지 않은 초안")
+    box.press("Enter")  # sending clears it for good
+    expect(message(page, "아직 보내지 않은 초안")).to_have_count(1)
+    page.reload()
+    open_room(page, first)
+    expect(box).to_have_value("")
+
+
+def test_keyboard_ctrl_k_alt_arrows_up_to_edit_and_mentions(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ctx, other = browser.new_context(), browser.new_context()
+    page, op = new_page(ctx), new_page(other)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    peer, third, me = unique("lee"), unique("choi"), unique("kim")
+    register(op, server.url, peer, "이서준")
+    register(new_page(browser.new_context()), server.url, third, "최유나")
+    register(page, server.url, me, "김민지")
+    with_choi = direct(page, third, "최유나")
+    send(page, "최유나님 안녕하세요")
+    with_lee = direct(page, peer, "이서준")
+    # The mention picker shows display names; the sent mention reads as the display name.
+    box = page.get_by_test_id("composer-input")
+    box.fill("@이서")
+    expect(page.locator("#mention-menu li")).to_contain_text("이서준")
+    box.press("Enter")
+    box.type("확인 부탁드려요")
+    box.press("Enter")
+    sent = message(page, "확인 부탁드려요")
+    expect(sent.locator(".mention")).to_have_text("@이서준")
+    # ↑ in the empty box edits my last message.
+    expect(sent).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    box.press("ArrowUp")
+    edit_box = page.locator(".edit-box")
+    expect(edit_box).to_be_visible()
+    edit_box.fill("수정했습니다")
+    edit_box.press("Enter")
+    expect(message(page, "수정했습니다")).to_have_count(1)
+    # Ctrl+K: find the other room by 초성 and open it with Enter.
+    page.keyboard.press("Control+k")
+    switcher = page.get_by_test_id("room-switcher")
+    expect(switcher).to_be_visible()
+    page.keyboard.type("ㅊㅇ")
+    expect(switcher.get_by_test_id("switcher-item")).to_have_count(1)
+    page.keyboard.press("Enter")
+    expect(switcher).to_be_hidden()
+    expect(page.locator("#room-name")).to_have_text("최유나")
+    assert page.evaluate("() => window.__im.state.currentRoomId") == with_choi
+    # Alt+↑ / Alt+↓ walk the room list (newest activity first: 이서준's room is above).
+    page.keyboard.press("Alt+ArrowUp")
+    expect(page.locator("#room-name")).to_have_text("이서준")
+    assert page.evaluate("() => window.__im.state.currentRoomId") == with_lee
+    page.keyboard.press("Alt+ArrowDown")
+    expect(page.locator("#room-name")).to_have_text("최유나")
+    assert errors == []
+    ctx.close()
+    other.close()
+
+
+def test_unsent_queue_is_sent_once_after_a_reload(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    """A message the last session could not send (kept in this browser) goes out after a reload, once,
+    even when two reloads both find it."""
+    ctx, other = browser.new_context(), browser.new_context()
+    page, op = new_page(ctx), new_page(other)
+    me, peer = unique("queue"), unique("reader")
+    register(op, server.url, peer, "박지훈")
+    register(page, server.url, me, "김민지")
+    room = open_direct(page, peer)
+    me_id = page.evaluate("() => window.__im.state.me.id")
+    entry = {"cmid-queued-1": {"roomId": room, "payload": {"room_id": room, "content": "연결이 끊겼을 때 쓴 메시지",
+                                                            "type": "text", "client_msg_id": "cmid-queued-1"}}}
+    page.evaluate("([key, value]) => localStorage.setItem(key, value)", [f"im.outbox:{me_id}", json.dumps(entry)])
+    second = new_page(ctx)  # another tab of the same browser finds the same queue
+    second.goto(server.url + "/")
+    page.reload()
+    expect(page.get_by_test_id("room-list")).to_be_visible()
+    op.locator(f'[data-testid="room-item"][data-room-id="{room}"]').click()
+    expect(message(op, "연결이 끊겼을 때 쓴 메시지")).to_have_count(1)
+    page.wait_for_function(f"() => (localStorage.getItem('im.outbox:{me_id}') || '{{}}') === '{{}}'")
+    page.reload()
+    expect(page.get_by_test_id("room-list")).to_be_visible()
+    op.reload()
+    open_room(op, room)
+    expect(message(op, "연결이 끊겼을 때 쓴 메시지")).to_have_count(1)
+    ctx.close()
+    other.close()
