@@ -4,15 +4,33 @@ warnings the tray shows after a start (certificate expiring, the PC's address ch
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from gui.menu import Entry
 
-if TYPE_CHECKING:
-    from gui.tray import TrayApp
+
+class TrayApp(Protocol):
+    """What this submenu uses of the tray (``gui.tray.TrayApp``), so it needs no import of the tray."""
+
+    runner: Any
+    settings: Any
+    message: str
+
+    def t(self, key: str, **params: Any) -> str: ...
+
+    def submit(self, name: str, job: Callable[[], Any]) -> None: ...
+
+    def notify(self, text: str) -> None: ...
+
+    def lan_url(self) -> str: ...
+
+    def _start_server(self) -> None: ...
+
+    def _stop_server(self) -> None: ...
 
 
-def lan_entries(app: "TrayApp") -> list[Entry | None]:
+def lan_entries(app: TrayApp) -> list[Entry | None]:
     t = app.t
     https_on = app.runner.settings.local_ca_https
     return [
@@ -25,8 +43,9 @@ def lan_entries(app: "TrayApp") -> list[Entry | None]:
     ]
 
 
-def set_https(app: "TrayApp", enable: bool) -> None:
+def set_https(app: TrayApp, enable: bool) -> None:
     """Write HTTPS_MODE to settings.toml and restart the server with it."""
+    # cryptography and the LAN helpers load when an entry is used, not with the tray
     from messenger.lan import certs
     from messenger.settings import write_settings_file
 
@@ -53,7 +72,8 @@ def set_https(app: "TrayApp", enable: bool) -> None:
         app.notify(app.t("https_off", url=app.lan_url()))
 
 
-def install_ca(app: "TrayApp") -> None:
+def install_ca(app: TrayApp) -> None:
+    # cryptography and the LAN helpers load when an entry is used, not with the tray
     from messenger.lan import certs
     from messenger.lan.trust import install_ca as trust_ca
 
@@ -65,7 +85,7 @@ def install_ca(app: "TrayApp") -> None:
     app.notify(message)
 
 
-def open_setup_page(app: "TrayApp") -> None:
+def open_setup_page(app: TrayApp) -> None:
     """The set-up page shows every address as text and as a QR code, and how to trust the CA."""
     from gui.desktop import open_url
 
@@ -75,9 +95,9 @@ def open_setup_page(app: "TrayApp") -> None:
     open_url(f"http://127.0.0.1:{runner.port}/setup/certificate")
 
 
-def save_diagnostics(app: "TrayApp") -> None:
+def save_diagnostics(app: TrayApp) -> None:
     from gui.desktop import open_path
-    from messenger.lan.diagnostics import write_bundle
+    from messenger.lan.diagnostics import write_bundle  # loaded when the entry is used, not with the tray
 
     path = write_bundle(app.runner.settings)
     app.message = ""
@@ -85,8 +105,9 @@ def save_diagnostics(app: "TrayApp") -> None:
     open_path(path.parent)
 
 
-def startup_warnings(app: "TrayApp") -> list[str]:
+def startup_warnings(app: TrayApp) -> list[str]:
     """Warnings to show once the server runs: certificate expiring soon, address changed."""
+    # cryptography and the LAN helpers load when an entry is used, not with the tray
     from messenger.lan import certs
 
     out: list[str] = []

@@ -21,6 +21,7 @@ from gui.i18n import Texts
 from gui.icons import state_icon
 from gui.lan_menu import lan_entries, startup_warnings
 from gui.menu import Entry, build_menu
+from messenger.server import wait_for_stop_signal
 
 log = logging.getLogger("messenger.tray")
 
@@ -140,6 +141,7 @@ class TrayApp:
         return _backend_safe(text)
 
     def entries(self) -> list[Entry | None]:
+        # the operator functions load on first use: the tray shows before they import
         from messenger.ops import autostart
         from messenger.ops.common import list_backups
         from messenger.ops.schedule import load_auto_backup
@@ -247,13 +249,11 @@ class TrayApp:
 
     def _headless(self, reason: str) -> int:
         """Keep serving without a tray (one line says why) until Ctrl+C or SIGTERM."""
-        from messenger.cli import _wait_for_signal
-
         log.warning("%s; running headless", reason)
         print(f"{reason}; running headless. Press Ctrl+C to stop.", flush=True)
         self.wait_idle()
         if self.runner is not None and self.runner.running:
-            _wait_for_signal(self.runner)
+            wait_for_stop_signal(self.runner)
             self.runner.stop()
         self._quit.set()
         return 0 if self.state != "error" else 1
@@ -344,7 +344,7 @@ class TrayApp:
         """Every HEALTH_SECONDS: a degraded server (disk low, database not writable) shows in the status."""
         import time
 
-        from messenger.system.routes import health
+        from messenger.system.routes import health  # the server's code, loaded once the server runs
 
         if time.monotonic() - self._health_at < HEALTH_SECONDS:
             return
@@ -495,6 +495,7 @@ class TrayApp:
         open_path(path)
 
     def _backup(self) -> None:
+        # the operator functions load on first use: the tray shows before they import
         from messenger.ops.backup import backup_size, create_backup
         from messenger.ops.common import human_size
 
@@ -503,6 +504,7 @@ class TrayApp:
         self.notify(self.t("backup_done", size=human_size(backup_size(path)), name=path.name))
 
     def _verify_latest(self) -> None:
+        # the operator functions load on first use: the tray shows before they import
         from messenger.ops.common import latest_backup, record_audit
         from messenger.ops.verify import verify_backup
 
@@ -519,6 +521,7 @@ class TrayApp:
         self.submit("restore", lambda: self._restore(path))
 
     def _restore(self, path: Path) -> None:
+        # the operator functions load on first use: the tray shows before they import
         from messenger.ops.restore import restore_backup
 
         was_running = self.runner.running
@@ -535,6 +538,7 @@ class TrayApp:
     def _set_auto(self, enabled: bool | None = None, hour: int | None = None, keep: int | None = None) -> None:
         from dataclasses import replace
 
+        # the operator functions load on first use: the tray shows before they import
         from messenger.ops.schedule import load_auto_backup, save_auto_backup
 
         current = load_auto_backup(self.settings.data_dir)
@@ -547,6 +551,7 @@ class TrayApp:
         self.refresh()
 
     def _toggle_autostart(self) -> None:
+        # the operator functions load on first use: the tray shows before they import
         from messenger.ops import autostart
 
         if autostart.is_enabled():

@@ -15,28 +15,14 @@ import os
 import sys
 from typing import Any
 
-from messenger.datadir import (
-    DataDirBusy,
-    DataDirElsewhere,
-    load_or_create_secret,
-    other_data_dirs,
-    prepare_data_dir,
-    resolve_data_dir,
-)
+from messenger.datadir import DataDirBusy, DataDirElsewhere, load_cli_settings, other_data_dirs, resolve_data_dir
 from messenger.i18n import Texts
-from messenger.settings import Settings, SettingsError, load_settings
+from messenger.settings import Settings, SettingsError
 from messenger.version import __version__
 
 COMMAND_MODULES: tuple[str, ...] = ("messenger.cli", "messenger.ops.cli", "messenger.lan.cli")
 
-
-def load_cli_settings(data_dir_arg: str | None, **overrides: Any) -> Settings:
-    """Settings for a CLI command: the resolved data dir, its secret key, and overrides."""
-    data_dir = resolve_data_dir(data_dir_arg)
-    prepare_data_dir(data_dir)
-    values = {k: v for k, v in overrides.items() if v is not None}
-    values["SECRET_KEY"] = load_or_create_secret(data_dir)
-    return load_settings(data_dir, overrides=values)
+__all__ = ["load_cli_settings", "main"]  # load_cli_settings lives in messenger.datadir (commands of features use it)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +53,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
+    # Imported when this command runs: the operator's other commands start without the app.
     from messenger.accounts.service import create_user
     from messenger.app import create_app, get_services
     from messenger.core.errors import ApiError
@@ -150,6 +137,7 @@ def _serve_headless(args: argparse.Namespace, data_dir: Any, log_path: Any) -> i
 
     from messenger.logging_setup import setup_logging
     from messenger.netinfo import server_urls
+    from messenger.server import StopSignal
     from messenger.settings import write_settings_file
     from messenger.startup import StartupFailure, describe_failure
 
@@ -201,7 +189,7 @@ def _show_failure(failure: Any, log_path: Any) -> bool:
 
 def _warn_if_address_changed(settings: Settings) -> tuple[list[str], list[str]] | None:
     """Print a warning when the PC's LAN addresses changed since the last start; (before, now) then."""
-    from messenger.lan.discovery import check_address_change
+    from messenger.lan.discovery import check_address_change  # with the server only (see cmd_serve)
 
     try:
         changed, before, now = check_address_change(settings.data_dir)
@@ -224,40 +212,6 @@ def _tray_module() -> Any:
         print("No desktop tray available; running headless.", flush=True)
         return None
     return tray
-
-
-class StopSignal:
-    """Ctrl+C / SIGTERM for the main thread, handled by its gevent hub; installed before the server
-    starts so a signal that arrives during start-up is kept and acted on, not fatal."""
-
-    def __init__(self) -> None:
-        import signal
-
-        import gevent
-        import gevent.event
-
-        self.event = gevent.event.Event()
-        self._handlers = [gevent.signal_handler(sig, self.event.set) for sig in (signal.SIGINT, signal.SIGTERM)]
-
-    def wait(self, runner: Any) -> None:
-        """Block until a signal arrives or the server thread ends."""
-        try:
-            while not self.event.is_set() and runner.running:
-                self.event.wait(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        for handler in self._handlers:
-            handler.cancel()
-        self._handlers = []
-
-
-def _wait_for_signal(runner: Any) -> None:
-    """Block the main thread until Ctrl+C or SIGTERM (or the server thread ends)."""
-    StopSignal().wait(runner)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,9 +11,12 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from filelock import FileLock, Timeout
+
+from messenger.settings import Settings, load_settings
 
 APP_NAME = "IntranetMessenger"
 LOCK_NAME = "server.lock"
@@ -149,3 +152,13 @@ def data_dir_in_use(data_dir: Path) -> bool:
         return True
     probe.release()
     return False
+
+
+def load_cli_settings(data_dir_arg: str | None, **overrides: Any) -> Settings:
+    """Settings for a command on the data dir (the CLI's and the operator's commands): the resolved
+    data dir, its secret key, and overrides (None values are left out)."""
+    data_dir = resolve_data_dir(data_dir_arg)
+    prepare_data_dir(data_dir)
+    values = {k: v for k, v in overrides.items() if v is not None}
+    values["SECRET_KEY"] = load_or_create_secret(data_dir)
+    return load_settings(data_dir, overrides=values)

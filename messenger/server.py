@@ -123,7 +123,7 @@ class ServerRunner:
             prepare_data_dir(self.settings.data_dir)
             self._lock.acquire()
         if self.settings.local_ca_https:
-            from messenger.lan.certs import ensure_server_cert
+            from messenger.lan.certs import ensure_server_cert  # cryptography only with local-CA HTTPS
 
             paths = ensure_server_cert(self.settings.data_dir)
             self.settings = self.settings.replace(TLS_CERT_FILE=str(paths.server_cert),
@@ -142,7 +142,7 @@ class ServerRunner:
             self._start_announcing()
 
     def _start_announcing(self) -> None:
-        from messenger.lan.discovery import Advertiser
+        from messenger.lan.discovery import Advertiser  # zeroconf only when announcing
 
         try:
             self._advertiser = Advertiser(int(self.public_port or 0), self.scheme)
@@ -201,7 +201,7 @@ class ServerRunner:
 
     def current_setup_code(self) -> str | None:
         """The setup code while no server admin exists (None once one does, or when stopped)."""
-        from messenger.accounts.setup import ensure_setup_code
+        from messenger.accounts.setup import ensure_setup_code  # the app's code loads with the app (see _run)
 
         if not self.running:
             return None
@@ -228,6 +228,7 @@ class ServerRunner:
         import gevent.event
         from gevent.pywsgi import WSGIServer
 
+        # The app and its features load in the server thread, when it starts (the tray is up before).
         from messenger.accounts.setup import ensure_setup_code
         from messenger.app import create_app, get_services
 
@@ -249,7 +250,7 @@ class ServerRunner:
                 ssl_args = {"certfile": self.settings.TLS_CERT_FILE, "keyfile": self.settings.TLS_KEY_FILE}
             error_log = logging.getLogger("messenger.wsgi")
             if self.settings.local_ca_https:
-                from messenger.lan.https import RedirectToHttps
+                from messenger.lan.https import RedirectToHttps  # only with local-CA HTTPS
 
                 server = WSGIServer((self.host, self.settings.HTTPS_PORT), self.app, log=None,
                                     handler_class=_handler_class(), error_log=error_log, **ssl_args)
@@ -318,3 +319,38 @@ class ServerRunner:
             # failed start the tray starts a new runner) crashed the process.
             hub.destroy(destroy_loop=True)
         self._stopped.set()
+
+
+# ---- the stop signal of the main thread (headless, or the tray fell back to headless) ----------
+class StopSignal:
+    """Ctrl+C / SIGTERM for the main thread, handled by its gevent hub; installed before the server
+    starts so a signal that arrives during start-up is kept and acted on, not fatal."""
+
+    def __init__(self) -> None:
+        import signal
+
+        import gevent
+        import gevent.event
+
+        self.event = gevent.event.Event()
+        self._handlers = [gevent.signal_handler(sig, self.event.set) for sig in (signal.SIGINT, signal.SIGTERM)]
+
+    def wait(self, runner: Any) -> None:
+        """Block until a signal arrives or the server thread ends."""
+        try:
+            while not self.event.is_set() and runner.running:
+                self.event.wait(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for handler in self._handlers:
+            handler.cancel()
+        self._handlers = []
+
+
+def wait_for_stop_signal(runner: Any) -> None:
+    """Block the main thread until Ctrl+C or SIGTERM (or the server thread ends)."""
+    StopSignal().wait(runner)

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from messenger.datadir import load_cli_settings
+
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("diagnostics", parents=[common], help="write a diagnostics zip (secrets redacted)")
@@ -17,7 +19,6 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_diagnostics(args: argparse.Namespace) -> int:
-    from messenger.cli import load_cli_settings
     from messenger.lan.diagnostics import write_bundle
 
     settings = load_cli_settings(args.data_dir)
@@ -27,7 +28,6 @@ def cmd_diagnostics(args: argparse.Namespace) -> int:
 
 
 def cmd_https(args: argparse.Namespace) -> int:
-    from messenger.cli import load_cli_settings
     from messenger.i18n import Texts
     from messenger.lan import certs
     from messenger.lan.trust import install_ca

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from messenger.datadir import load_cli_settings
+
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("backup", parents=[common], help="back up the database and uploads (safe while running)")
@@ -27,7 +29,6 @@ def _progress(text: str) -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from messenger.cli import load_cli_settings
     from messenger.ops.backup import backup_size, create_backup
     from messenger.ops.common import OpsError, human_size
 
@@ -43,7 +44,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from messenger.cli import load_cli_settings
     from messenger.ops.common import latest_backup, record_audit
     from messenger.ops.verify import verify_backup
 
@@ -61,7 +61,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from messenger.cli import load_cli_settings
     from messenger.ops.common import OpsError
     from messenger.ops.restore import RestoreRefused, restore_backup
 

@@ -162,6 +162,7 @@ def record_audit(settings: Settings, action: str, details: dict[str, Any]) -> No
     """Write a server audit entry into the data dir's database; a failure is logged, never raised."""
     if not database_exists(settings):
         return
+    # SQLAlchemy and the tables load only when there is a database to write to (the tray imports ops.common).
     from messenger.audit import store as audit_store
     from messenger.storage import Database
 

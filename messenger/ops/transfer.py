@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, insert, select, text
 
+from messenger.search.store import Doc, insert_docs
 from messenger.storage.tables import metadata
 
 BATCH = 2000
@@ -41,8 +42,6 @@ def _sqlite_tables(conn: Connection) -> set[str]:
 
 def _copy_search_index(src: Connection, dst: Connection) -> None:
     """Re-index on the target from the source's ``search_docs`` rows (search.store.Doc fields)."""
-    from messenger.search.store import Doc, insert_docs
-
     table = metadata.tables["search_docs"]
     query = select(*[table.c[name] for name in Doc._fields])
     for rows in src.execution_options(yield_per=BATCH).execute(query).partitions():

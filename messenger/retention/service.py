@@ -15,7 +15,11 @@ from typing import Any
 
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
+from messenger.files import service as files_service
+from messenger.files import store as files_store
+from messenger.polls import store as polls_store
 from messenger.retention import store
+from messenger.search import index as search_index
 from messenger.storage.db import iso, utcnow
 
 # Each batch is one write transaction; on SQLite in the gevent hub nothing else runs meanwhile, so the
@@ -26,11 +30,6 @@ COUNTED = ("messages", "reactions", "mentions", "pins", "polls", "files")
 
 def run_retention(svc: Services, now: dt.datetime | None = None, batch: int = BATCH) -> dict[str, Any]:
     """Delete messages older than ``RETENTION_DAYS`` before ``now``; the counts (also in the audit entry)."""
-    from messenger.files import service as files_service
-    from messenger.files import store as files_store
-    from messenger.polls import store as polls_store
-    from messenger.search import index as search_index
-
     days = svc.settings.RETENTION_DAYS
     result: dict[str, Any] = {"days": days, **dict.fromkeys(COUNTED, 0), "batches": 0}
     if days <= 0:
