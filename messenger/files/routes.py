@@ -130,4 +130,9 @@ def register(app: Flask, svc: Services) -> None:
         row = service.set_avatar(svc, current_auth().user_id, file)
         return jsonify({"user": user_dict(svc, row)})
 
+    @bp.delete("/api/me/avatar")
+    @login_required
+    def remove_avatar() -> ResponseReturnValue:
+        return jsonify({"user": user_dict(svc, service.remove_avatar(svc, current_auth().user_id))})
+
     app.register_blueprint(bp)

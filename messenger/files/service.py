@@ -221,6 +221,20 @@ def set_avatar(svc: Services, user_id: int, file: Any) -> Any:
     return user
 
 
+def remove_avatar(svc: Services, user_id: int) -> Any:
+    """``DELETE /api/me/avatar``: no avatar any more (initials again); the image leaves the disk.
+    Returns the user row."""
+    with svc.db.begin() as conn:
+        old = accounts_store.get_user(conn, user_id).avatar_file_id
+        if old:
+            accounts_store.update_user(conn, user_id, avatar_file_id=None)
+        user = accounts_store.get_user(conn, user_id)
+    if old:
+        delete_stored_files(svc, [old])
+        svc.realtime.notify_user_changed(user_id)
+    return user
+
+
 def purge_orphans(svc: Services) -> int:
     """Delete uploads never sent in a message once their token can no longer be spent, and stored files
     that no upload refers to (left by a crash; files.sweep) once as old (hourly job)."""

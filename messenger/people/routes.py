@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from messenger.accounts import service as accounts
 from messenger.accounts.auth import admin_required, client_ip, current_auth, login_required
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import form
-from messenger.core.models import Body
+from messenger.core.http import accepts, form
+from messenger.core.models import Body, Text
 from messenger.people import service
+
+
+class DeleteMe(Body):
+    """``DELETE /api/me``: the account's own password confirms it."""
+
+    password: Annotated[str, Text(max_len=256, strip=False)]
 
 
 class DirectoryImport(Body):
@@ -31,6 +39,23 @@ def register(app: Flask, svc: Services) -> None:
         if department is not None and len(department) > 100:
             raise ApiError(400, "invalid_field", "department is at most 100 characters")
         return jsonify(service.org_directory(svc, request.args.get("q") or "", department))
+
+    @bp.delete("/api/me")
+    @login_required
+    @accepts(DeleteMe)
+    def delete_me(body: dict[str, Any]) -> ResponseReturnValue:
+        service.delete_own_account(svc, current_auth(), body["password"], client_ip())
+        resp = jsonify({"ok": True})
+        resp.delete_cookie(accounts.SESSION_COOKIE, path="/")
+        return resp
+
+    @bp.post("/api/logout-all")
+    @login_required
+    def logout_all() -> ResponseReturnValue:
+        ended = service.logout_everywhere(svc, current_auth(), client_ip())
+        resp = jsonify({"ok": True, "sessions_ended": ended})
+        resp.delete_cookie(accounts.SESSION_COOKIE, path="/")
+        return resp
 
     @bp.get("/api/people/online")
     @login_required

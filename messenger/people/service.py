@@ -16,8 +16,8 @@ from typing import Any
 
 from messenger.accounts import service as accounts
 from messenger.accounts import store as accounts_store
-from messenger.accounts.passwords import hash_temporary_passwords
-from messenger.admin.service import _cell, valid_email
+from messenger.accounts.passwords import hash_temporary_passwords, verify_password
+from messenger.admin.service import _cell, delete_user, valid_email
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
@@ -229,6 +229,26 @@ def online_now(svc: Services, user_id: int) -> list[dict[str, Any]]:
         if row.deleted_at is None and row.is_active and svc.realtime.presence(row.id) != "offline":
             out.append(accounts.directory_dict(svc, row))
     return sorted(out, key=lambda u: (u["display_name"], u["id"]))
+
+
+# ---- self-service ----------------------------------------------------------------------------------
+def delete_own_account(svc: Services, auth: accounts.Auth, password: str, client_ip: str | None) -> None:
+    """``DELETE /api/me``: confirmed with the password; then exactly what a server admin's deletion does
+    (messenger.admin.service.delete_user: sessions end at once, the row is anonymised, messages stay,
+    every room is left with admin succession). The last active server admin cannot leave."""
+    if not verify_password(auth.user.password_hash, password):
+        raise ApiError(400, "invalid_credentials", "The password is wrong", {"reason": "current_password"})
+    delete_user(svc, auth.user_id, auth.user_id, client_ip)
+
+
+def logout_everywhere(svc: Services, auth: accounts.Auth, client_ip: str | None) -> int:
+    """``POST /api/logout-all``: every session of the caller ends, this one included; their sockets get
+    ``session_revoked`` and are cut at once. Returns how many sessions ended."""
+    ended = accounts.revoke_all_sessions(svc, auth.user_id, "logout_all")
+    with svc.db.begin() as conn:
+        audit_store.add(conn, "server", "logout_all", actor_id=auth.user_id, details={"sessions": len(ended)},
+                        client_ip=client_ip)
+    return len(ended)
 
 
 # ---- org directory ----------------------------------------------------------------------------------

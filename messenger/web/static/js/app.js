@@ -230,7 +230,8 @@ function wireSocket() {
     if (state.currentRoomId === roomId) { closeRoom(); toast(t('room.removed')); }
     rooms.render();
   });
-  on('sio:session_revoked', () => showAuth(t('auth.revoked')));
+  on('sio:session_revoked', () => { if (state.me) showAuth(t('auth.revoked')); });
+  on('signed-out', (notice) => showAuth(notice));
   on('sio:preferences', ({ preferences: p }) => { if (p) settings.applyPreferences(p); });
   on('sio:server_shutdown', () => toast(t('offline.shutdown')));
   on('auth_lost', async () => {

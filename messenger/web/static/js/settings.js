@@ -4,6 +4,7 @@ import { t, setLang, lang } from './i18n.js';
 import { state, prefs, savePrefs, emit } from './state.js';
 import { get, patch, post, upload } from './api.js';
 import * as notify from './notify.js';
+import { accountSection, avatarRemoveButton } from './account.js';
 
 export function applyTheme() {
   const dark = prefs.theme === 'dark' || (prefs.theme === 'system' && window.matchMedia('(prefers-color-scheme: dark)').matches);
@@ -75,7 +76,7 @@ function render() {
     h('header', { class: 'panel-head' }, h('h3', { text: t('settings.title') }),
       closeButton(() => $('#settings-dialog').close(), t('common.close'))),
     section(t('settings.profile'), h('div', { class: 'stack' },
-      h('div', { class: 'row' }, avatar(me, 'large'), h('label', { class: 'button secondary small' }, t('settings.avatar'), avatarInput)),
+      h('div', { class: 'row' }, avatar(me, 'large'), h('label', { class: 'button secondary small' }, t('settings.avatar'), avatarInput), avatarRemoveButton(render)),
       h('label', {}, h('span', { text: t('auth.displayName') }), name),
       h('label', {}, h('span', { text: t('settings.status') }), status),
       h('button', { type: 'button', class: 'primary', text: t('common.save'), dataset: { testid: 'settings-save' }, onclick: async () => {
@@ -96,6 +97,7 @@ function render() {
       h('label', {}, h('span', { text: t('settings.themeLabel') }), theme),
       h('label', {}, h('span', { text: t('settings.language') }), language))),
     notificationsSection(),
+    accountSection(),
     h('p', { class: 'sub', text: t('settings.version', { v: (state.config && state.config.version) || '' }) }));
 }
 
