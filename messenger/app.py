@@ -40,6 +40,7 @@ FEATURES = (
     "admin",
     "oidc",
     "pins",
+    "notices",
     "polls",
     "retention",
     "files",

@@ -121,9 +121,11 @@ def create_user(svc: Services, username: str, password: str | None, display_name
             audit_store.add(conn, "server", "user_created", actor_id=actor_id, target_user_id=user_id,
                             details={"username": name, "admin": is_admin or first, "sso": bool(oidc)},
                             client_ip=client_ip)
-            return store.get_user(conn, user_id)
+            row = store.get_user(conn, user_id)
     except IntegrityError:
         raise ApiError(409, "username_taken", "This username is already taken") from None
+    svc.realtime.notify_user_changed(user_id)  # e.g. the announcement room takes the new account in
+    return row
 
 
 def register(svc: Services, username: str, password: str, display_name: str | None, client_ip: str | None,

@@ -20,6 +20,8 @@ EVENTS = (
     "member_left",      # user
     "member_removed",   # user (who removed), target
     "admin_assigned",   # user (made room administrator when the last one left)
+    "notice_posted",    # user, notice_id, text (the notice: user text, searchable as the author's)
+    "notice_removed",   # user (the notice's author), notice_id: what a deleted notice's event becomes
     "legacy",           # text: a sentence stored by an older version that could not be read as an event
 )
 

@@ -133,6 +133,8 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
         # Membership, @all and the delivery list come from one read inside this transaction.
         with svc.db.begin() as conn:
             role, members, inactive = require_member_of(conn, room_id, sender_id)
+            if role == rooms_store.READER:  # the announcement room: only server admins post there
+                raise ApiError(403, "announcement_read_only", "Only server administrators post in the announcement room")
             if type != "file":
                 _check_reply(conn, room_id, reply_to_id)
             mentions = _resolve_mentions(conn, room_id, sender_id, role, content, members) if type != "poll" else []

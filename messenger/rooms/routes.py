@@ -30,6 +30,7 @@ class CreateRoom(Body):
 class UpdateRoom(Body):
     name: Annotated[str, Text(max_len=100, min_len=1)] | None = None
     topic: Topic | None = None
+    members_post_notices: bool | None = None
 
 
 class AddMembers(Body):

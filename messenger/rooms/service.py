@@ -24,6 +24,7 @@ from messenger.messages.ratelimit import check_send_rate
 from messenger.messages.service import insert_system
 from messenger.rooms import store
 from messenger.rooms.access import queue_to_members, require_member, require_room_admin
+from messenger.rooms.batches import queue_room_update
 from messenger.storage.db import iso
 
 MAX_GROUP_MEMBERS = 1000
@@ -48,6 +49,13 @@ def _queue_room_for(svc: Services, conn: Connection, room_id: int, user_ids: lis
 def _require_group(room: Any) -> None:
     if room.type != "group":
         raise ApiError(400, "direct_room", "This cannot be done in a direct conversation")
+    _require_chat(room)
+
+
+def _require_chat(room: Any) -> None:
+    """The announcement room's members follow the accounts: nobody adds, kicks, leaves or renames."""
+    if getattr(room, "kind", "chat") == store.ANNOUNCEMENT:
+        raise ApiError(400, "announcement_room", "The announcement room's members and name follow the accounts")
 
 
 # ---- serialisation ----------------------------------------------------------------------------
@@ -65,6 +73,8 @@ def _room_dict(svc: Services, room: Any, members: list[Any], viewer_id: int | No
     out: dict[str, Any] = {
         "id": room.id,
         "type": room.type,
+        "kind": room.kind,
+        "members_post_notices": bool(room.members_post_notices),
         "name": room.name,
         "topic": room.topic,
         "created_by": room.created_by,
@@ -118,7 +128,7 @@ def list_rooms(svc: Services, user_id: int) -> list[dict[str, Any]]:
             if system:
                 last["event"] = system_events.decode(r.last_content)
         item: dict[str, Any] = {
-            "id": r.id, "type": r.type, "name": r.name, "topic": r.topic,
+            "id": r.id, "type": r.type, "kind": r.kind, "name": r.name, "topic": r.topic,
             "members_count": int(r.members_count), "unread_count": int(r.unread_count),
             "mention_count": int(r.mention_count),
             "last_message": last, "last_activity_at": iso(r.last_activity_at),
@@ -215,7 +225,8 @@ def update_room(svc: Services, user_id: int, room_id: int, changes: dict[str, An
         require_room_admin(conn, room_id, user_id)
         room = store.get_room(conn, room_id)
         _require_group(room)
-        values = {k: v for k, v in changes.items() if k in ("name", "topic") and v is not None}
+        values = {k: v for k, v in changes.items()
+                  if k in ("name", "topic", "members_post_notices") and v is not None}
         if "name" in values and not values["name"]:
             raise ApiError(400, "invalid_field", "The room name must not be empty", {"field": "name", "reason": "empty"})
         values = {k: v for k, v in values.items() if getattr(room, k) != v}
@@ -231,6 +242,9 @@ def update_room(svc: Services, user_id: int, room_id: int, changes: dict[str, An
         if "topic" in values:
             audit_store.add(conn, "room", "topic_changed", actor_id=user_id, room_id=room_id,
                             details={"old": room.topic, "new": values["topic"]}, client_ip=client_ip)
+        if "members_post_notices" in values:
+            audit_store.add(conn, "room", "notice_policy_changed", actor_id=user_id, room_id=room_id,
+                            details={"members_post_notices": values["members_post_notices"]}, client_ip=client_ip)
     return room_dict(svc, room_id, user_id)
 
 
@@ -277,6 +291,7 @@ def remove_member(svc: Services, user_id: int, room_id: int, target_id: int,
         role = require_member(conn, room_id, user_id)
         room = store.get_room(conn, room_id)
         leaving = target_id == user_id
+        _require_chat(room)
         if not leaving:
             _require_group(room)
             if role != "admin":
@@ -364,7 +379,9 @@ def read_all(svc: Services, user_id: int) -> list[dict[str, Any]]:
                 item = {"room_id": int(r.room_id), "message_id": int(r.last_message_id),
                         "previous_message_id": int(r.last_read_message_id)}
                 moved.append(item)
-                queue_to_members(svc, conn, "read_updated", {**item, "user_id": user_id}, item["room_id"])
+                queue_room_update(svc, conn, "read_updated", item["room_id"],
+                                  {"user_id": user_id, "message_id": item["message_id"],
+                                   "previous_message_id": item["previous_message_id"]})
     return [{"room_id": m["room_id"], "message_id": m["message_id"]} for m in moved]
 
 
@@ -394,6 +411,28 @@ def on_user_changed(svc: Services, user_id: int) -> None:
         on_user_removed(svc, user_id)
     elif not row.is_active:
         ensure_admins_for_user(svc, user_id)
+    else:
+        sync_announcement_member(svc, user_id)
+
+
+def sync_announcement_member(svc: Services, user_id: int) -> None:
+    """Every active account is in the announcement room: a new account joins it (with nothing unread),
+    and its role follows the account (``admin`` for server admins, who post there; ``reader`` otherwise)."""
+    with svc.db.begin() as conn:
+        room = store.announcement_room(conn)
+        user = accounts_store.get_user(conn, user_id)
+        if room is None or user is None or not user.is_active or user.deleted_at is not None:
+            return
+        role = "admin" if user.is_admin else store.READER
+        membership = store.get_membership(conn, room.id, user_id)
+        if membership is None:
+            store.add_members(conn, room.id, [user_id], role, last_read_message_id=room.last_message_id or 0)
+        elif membership.role != role:
+            store.set_role(conn, room.id, user_id, role)
+        else:
+            return
+        room_id = int(room.id)
+        svc.realtime.queue_to_user(conn, "room_updated", lambda: {"room": room_dict(svc, room_id, user_id)}, user_id)
 
 
 def on_user_removed(svc: Services, user_id: int) -> None:
@@ -402,6 +441,8 @@ def on_user_removed(svc: Services, user_id: int) -> None:
         for room_id in store.room_ids_of_user(conn, user_id):
             names = {r.id: r.display_name for r in store.members_with_users(conn, room_id)}
             store.remove_member(conn, room_id, user_id)
+            if store.get_room(conn, room_id).kind == store.ANNOUNCEMENT:
+                continue  # everyone's room: no "left" message for every deleted account
             _queue_room_updated(svc, conn, room_id)
             insert_system(svc, conn, room_id, system_events.make(
                 "member_left", user=person(user_id, names.get(user_id))))

@@ -15,6 +15,9 @@ from messenger.storage.db import inserted_id, utcnow
 from messenger.storage.hot import HotStatement
 from messenger.storage.tables import message_mentions, messages, room_members, rooms, users
 
+ANNOUNCEMENT = "announcement"  # rooms.kind of the built-in company-wide room
+READER = "reader"  # the role of its members who are not server admins: they read, react and acknowledge
+
 
 def get_room(conn: Connection, room_id: int) -> Any:
     return conn.execute(select(rooms).where(rooms.c.id == room_id)).first()
@@ -184,7 +187,8 @@ def group_rooms_where_admin(conn: Connection, user_id: int) -> list[int]:
     stmt = (
         select(room_members.c.room_id)
         .join(rooms, rooms.c.id == room_members.c.room_id)
-        .where(room_members.c.user_id == user_id, room_members.c.role == "admin", rooms.c.type == "group")
+        .where(room_members.c.user_id == user_id, room_members.c.role == "admin", rooms.c.type == "group",
+               rooms.c.kind != ANNOUNCEMENT)
     )
     return [int(r.room_id) for r in conn.execute(stmt).all()]
 
@@ -288,7 +292,7 @@ def list_rooms(conn: Connection, user_id: int) -> list[Any]:
     )
     stmt = (
         select(
-            rooms.c.id, rooms.c.type, rooms.c.name, rooms.c.topic, rooms.c.last_activity_at,
+            rooms.c.id, rooms.c.type, rooms.c.kind, rooms.c.name, rooms.c.topic, rooms.c.last_activity_at,
             me.c.role, me.c.muted, me.c.pinned, me.c.notify, me.c.last_read_message_id,
             members_count.label("members_count"),
             unread_count.label("unread_count"), mention_count.label("mention_count"),
@@ -320,3 +324,8 @@ def unread_rooms(conn: Connection, user_id: int) -> list[Any]:
         .order_by(room_members.c.room_id)
     )
     return list(conn.execute(stmt).all())
+
+
+def announcement_room(conn: Connection) -> Any:
+    """The built-in announcement room (created by migration 0007), or None."""
+    return conn.execute(select(rooms).where(rooms.c.kind == ANNOUNCEMENT).order_by(rooms.c.id).limit(1)).first()

@@ -15,6 +15,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    false as sa_false,
+)
 
 metadata = MetaData(
     naming_convention={
@@ -79,6 +82,10 @@ rooms = Table(
     Column("created_at", DateTime, nullable=False),
     Column("last_message_id", Integer, nullable=True),
     Column("last_activity_at", DateTime, nullable=False),
+    # chat | announcement (0007: the built-in room of every active account; only server admins post)
+    Column("kind", String(16), nullable=False, default="chat", server_default="chat"),
+    Column("members_post_notices", Boolean, nullable=False, default=False, server_default=sa_false()),  # 0007
+    Index("ix_rooms_kind", "kind"),
 )
 
 room_members = Table(
@@ -244,6 +251,31 @@ user_preferences = Table(
     Column("quiet_weekends", Boolean, nullable=True),
     Column("time_zone", String(64), nullable=True),  # IANA name
     Column("updated_at", DateTime, nullable=False),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("message_id", Integer, nullable=True),  # the promoted message, if any
+    Column("event_message_id", Integer, nullable=True),  # the room's system event for it
+    Column("content", Text, nullable=False),
+    Column("require_ack", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("reminded_at", DateTime, nullable=True),
+    Column("deleted_at", DateTime, nullable=True),
+    Index("ix_notices_room_id_id", "room_id", "id"),
+)
+
+notice_receipts = Table(
+    "notice_receipts",
+    metadata,
+    Column("notice_id", Integer, ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("acked_at", DateTime, nullable=True),
+    Column("hidden_at", DateTime, nullable=True),  # "다시 열지 않기"
 )
 
 server_settings = Table(

@@ -13,7 +13,7 @@ from messenger.search.text import highlight_ranges, normalize
 from messenger.storage.db import utcnow
 
 ALICE, BOB = 1, 2
-SHARED, PRIVATE = 1, 2
+SHARED, PRIVATE = 101, 102  # clear of the built-in announcement room
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import * as settings from './settings.js';
 import * as admin from './admin.js';
 import * as polls from './polls.js';
 import * as notify from './notify.js';
+import * as notices from './notices.js';
 import * as profile from './profile.js';
 import * as directory from './directory.js';
 import * as presence from './presence.js';
@@ -135,8 +136,11 @@ async function openRoom({ roomId, focusId = null }) {
   state.currentRoomId = roomId;
   document.body.classList.add('in-room');
   if (switching && window.matchMedia('(max-width: 760px)').matches) history.pushState({ room: roomId }, '', '#room-' + roomId);
-  $('#no-room').hidden = true; $('#conv-head').hidden = false; $('#composer').hidden = false;
-  if (switching) { composer.reset(); $('#pins-panel').hidden = true; renderTyping(); }
+  $('#no-room').hidden = true; $('#conv-head').hidden = false;
+  // The announcement room: only server admins (role admin there) write; everyone else reads.
+  const reader = room.my_role === 'reader';
+  $('#composer').hidden = reader; $('#read-only-note').hidden = !reader;
+  if (switching) { composer.reset(); $('#pins-panel').hidden = true; renderTyping(); emit('room-opened', roomId); }
   renderHeader();
   rooms.render();
   const unread = room.unread_count || 0;
@@ -149,7 +153,7 @@ function closeRoom() {
   state.currentRoomId = null;
   document.body.classList.remove('in-room');
   messages.close();
-  $('#no-room').hidden = false; $('#conv-head').hidden = true; $('#composer').hidden = true;
+  $('#no-room').hidden = false; $('#conv-head').hidden = true; $('#composer').hidden = true; $('#read-only-note').hidden = true;
   rooms.render();
 }
 
@@ -275,7 +279,7 @@ async function boot() {
   const meP = get('/api/me', { quiet401: true }).catch(() => null);
   settings.applyTheme();
   initAuth();
-  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, profile, directory, presence, lightbox, media, forward, shortcuts]) mod.init();
+  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, notices, profile, directory, presence, lightbox, media, forward, shortcuts]) mod.init();
   wireSocket();
   $('#back').addEventListener('click', () => { if (history.state && history.state.room) history.back(); else closeRoom(); });
   window.addEventListener('popstate', () => { if (document.body.classList.contains('in-room')) closeRoom(); });

@@ -99,7 +99,7 @@ function actions(m) {
   const b = (act, name, title) => h('button', { type: 'button', class: 'icon', dataset: { act }, title: t(title), 'aria-label': t(title) }, icon(name));
   return h('div', { class: 'msg-actions' },
     b('reply', 'reply', 'messages.reply'), b('react', 'smile', 'messages.react'), b('pin', 'pin', 'pins.pin'),
-    b('reads', 'users', 'reads.title'),
+    b('reads', 'users', 'reads.title'), b('notice', 'megaphone', 'notices.promote'),
     m.type === 'text' || (m.type === 'file' && m.file && !m.file.deleted) ? b('forward', 'send', 'forward.action') : null,
     mine && m.type === 'text' ? b('edit', 'edit', 'messages.edit') : null,
     b('delete', 'trash', 'common.delete'));

@@ -10,6 +10,7 @@ let filter = '';
 
 export function roomName(room) {
   if (!room) return '';
+  if (room.kind === 'announcement') return t('rooms.announcement'); // the built-in room: named by the catalog
   if (room.name) return room.name;
   return room.type === 'direct' ? t('rooms.direct') : t('rooms.untitled');
 }

@@ -22,6 +22,8 @@ export function personName(p) {
 
 function people(list) { return (list || []).map(personName).join(', '); }
 
+function excerpt(text) { const s = (text || '').replace(/\s+/g, ' '); return s.length > 80 ? s.slice(0, 80) + '…' : s; }
+
 export function systemText(m) {
   const e = m.event || {};
   switch (e.event) {
@@ -34,6 +36,8 @@ export function systemText(m) {
     case 'member_left': return t('system.member_left', { user: personName(e.user) });
     case 'member_removed': return t('system.member_removed', { user: personName(e.user), target: personName(e.target) });
     case 'admin_assigned': return t('system.admin_assigned', { user: personName(e.user) });
+    case 'notice_posted': return t('system.notice_posted', { user: personName(e.user), text: excerpt(e.text) });
+    case 'notice_removed': return t('system.notice_removed', { user: personName(e.user) });
     case 'legacy': return e.text || t('system.unknown');
     default: return t('system.unknown');
   }

@@ -1,0 +1,64 @@
+"""HTTP routes for notices: post and list per room; acknowledge, hide, who acknowledged, remind, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from flask import Blueprint, Flask, jsonify
+from flask.typing import ResponseReturnValue
+
+from messenger.accounts.auth import client_ip, current_auth, login_required
+from messenger.core.context import Services
+from messenger.core.http import accepts
+from messenger.core.models import Body, Id, Text
+from messenger.notices import service
+
+
+class PostNotice(Body):
+    content: Annotated[str, Text(max_len=service.MAX_CONTENT)] | None = None
+    message_id: Id | None = None
+    require_ack: bool | None = None
+
+
+def register(app: Flask, svc: Services) -> None:
+    bp = Blueprint("notices", __name__)
+
+    @bp.post("/api/rooms/<int:room_id>/notices")
+    @login_required
+    @accepts(PostNotice)
+    def post(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
+        notice = service.post(svc, current_auth().user_id, room_id, body.get("content"), body.get("message_id"),
+                              bool(body.get("require_ack")), client_ip())
+        return jsonify({"notice": notice}), 201
+
+    @bp.get("/api/rooms/<int:room_id>/notices")
+    @login_required
+    def list_notices(room_id: int) -> ResponseReturnValue:
+        return jsonify({"notices": service.list_notices(svc, current_auth().user_id, room_id)})
+
+    @bp.post("/api/notices/<int:notice_id>/ack")
+    @login_required
+    def ack(notice_id: int) -> ResponseReturnValue:
+        return jsonify({"notice": service.ack(svc, current_auth().user_id, notice_id)})
+
+    @bp.post("/api/notices/<int:notice_id>/hide")
+    @login_required
+    def hide(notice_id: int) -> ResponseReturnValue:
+        return jsonify({"notice": service.hide(svc, current_auth().user_id, notice_id)})
+
+    @bp.get("/api/notices/<int:notice_id>/acks")
+    @login_required
+    def acks(notice_id: int) -> ResponseReturnValue:
+        return jsonify(service.acks(svc, current_auth().user_id, notice_id))
+
+    @bp.post("/api/notices/<int:notice_id>/remind")
+    @login_required
+    def remind(notice_id: int) -> ResponseReturnValue:
+        return jsonify(service.remind(svc, current_auth().user_id, notice_id, client_ip()))
+
+    @bp.delete("/api/notices/<int:notice_id>")
+    @login_required
+    def delete(notice_id: int) -> ResponseReturnValue:
+        return jsonify(service.delete(svc, current_auth().user_id, notice_id, client_ip()))
+
+    app.register_blueprint(bp)

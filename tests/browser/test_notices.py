@@ -1,0 +1,57 @@
+"""Notices in the browser: the banner with 확인, the author's pending list shrinking live, collapse and
+"다시 열지 않기" (kept after a reload), and the room's system event."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, expect
+
+from tests.browser.ui import create_group, new_page, open_room, register, unique
+
+
+def test_notice_banner_ack_and_pending_list(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ctxs = [browser.new_context() for _ in range(3)]
+    a, b, c = (new_page(x) for x in ctxs)
+    errors: list[str] = []
+    for p in (a, b, c):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    users = [unique("jy"), unique("mh"), unique("sy")]
+    for page, user, display in zip((a, b, c), users, ("김지윤", "이민호", "박서연"), strict=True):
+        register(page, server.url, user, display)
+    room_id = create_group(a, "개발팀", users[1:])
+    for p in (b, c):
+        open_room(p, room_id)
+    # 김지윤 (room admin) posts a notice that asks for confirmation.
+    a.get_by_test_id("notice-new").click()
+    a.get_by_test_id("notice-input").fill("금요일 배포 전 체크리스트를 꼭 확인해 주세요")
+    a.get_by_test_id("notice-require-ack").check()
+    a.get_by_test_id("notice-submit").click()
+    for p in (a, b, c):
+        expect(p.get_by_test_id("notice-banner")).to_contain_text("체크리스트")
+    expect(b.locator(".msg.system", has_text="김지윤님이 공지를 등록했습니다")).to_have_count(1)
+    expect(b.get_by_test_id("notice-new")).to_be_hidden()  # members do not post notices here
+    # The author's list: both pending.
+    a.get_by_test_id("notice-status").click()
+    pending = a.get_by_test_id("notice-pending")
+    expect(pending.locator("li")).to_have_count(2)
+    # 이민호 confirms: his banner says so, and the author's open list shrinks live.
+    b.get_by_test_id("notice-ack").click()
+    expect(b.get_by_test_id("notice-acked")).to_be_visible()
+    expect(pending.locator("li")).to_have_count(1)
+    expect(pending).to_contain_text("박서연")
+    expect(a.get_by_test_id("notice-acked-list")).to_contain_text("이민호")
+    expect(a.get_by_test_id("notice-status")).to_contain_text("1/2")
+    # 박서연 folds the banner, then closes it for good: it stays closed after a reload.
+    banner = c.get_by_test_id("notice-banner")
+    c.get_by_test_id("notice-collapse").click()
+    expect(c.get_by_test_id("notice-ack")).to_be_hidden()
+    c.get_by_test_id("notice-collapse").click()
+    c.get_by_test_id("notice-hide").click()
+    expect(banner).to_be_hidden()
+    c.reload()
+    open_room(c, room_id)
+    expect(c.locator(".msg.system", has_text="공지를 등록했습니다")).to_have_count(1)
+    expect(banner).to_be_hidden()
+    expect(b.get_by_test_id("notice-banner")).to_be_visible()
+    assert errors == []
+    for x in ctxs:
+        x.close()
