@@ -288,7 +288,9 @@ class TrayApp:
                 job()
             except Exception as exc:
                 log.exception("tray action %s failed", name)
-                self.message = self.t("failed", reason=str(exc) or type(exc).__name__)
+                key = getattr(exc, "key", None)  # an OpsError the catalog can word in the tray's language
+                reason = self.t(key, **getattr(exc, "params", {})) if key else (str(exc) or type(exc).__name__)
+                self.message = self.t("failed", reason=reason)
                 self.notify(self.message)
             finally:
                 self.refresh()

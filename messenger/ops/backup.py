@@ -64,13 +64,15 @@ def create_backup(settings: Settings, label: str | None = None, output_dir: Path
     hidden ``.partial`` name and renamed when complete, so a half-written backup is never listed.
     """
     if not database_exists(settings):
-        raise OpsError(f"There is no database to back up yet in {settings.data_dir}.")
+        raise OpsError(f"There is no database to back up yet in {settings.data_dir}.", "ops.no_database",
+                       path=str(settings.data_dir))
     label = clean_label(label)
     target_root = Path(output_dir).expanduser().resolve() if output_dir else settings.backup_dir
     try:
         target_root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OpsError(f"Cannot create the backup folder {target_root}: {exc.strerror or exc}") from None
+        raise OpsError(f"Cannot create the backup folder {target_root}: {exc.strerror or exc}",
+                       "ops.backup_folder_failed", path=str(target_root), reason=str(exc.strerror or exc)) from None
     name = _folder_name(dt.datetime.now(), label)
     final = target_root / name
     n = 2
@@ -118,7 +120,7 @@ def create_backup(settings: Settings, label: str | None = None, output_dir: Path
         raise
     except (OSError, sqlite3.Error) as exc:
         shutil.rmtree(work, ignore_errors=True)
-        raise OpsError(f"The backup failed: {exc}") from exc
+        raise OpsError(f"The backup failed: {exc}", "ops.backup_failed", reason=str(exc)) from exc
     total = int(manifest["total_size"])
     say(progress, f"Backup done: {final} ({human_size(total)})")
     if audit:

@@ -24,6 +24,15 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_restore)
 
 
+def _error_text(exc: Exception) -> str:
+    """An OpsError in the system language from the operator catalog (its English text when it has no key)."""
+    from messenger.i18n import Texts
+
+    t = Texts()
+    key = getattr(exc, "key", None)
+    return t("cli.error", reason=t(key, **getattr(exc, "params", {})) if key else str(exc))
+
+
 def _progress(text: str) -> None:
     print(f"  {text}", file=sys.stderr, flush=True)
 
@@ -36,7 +45,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     try:
         path = create_backup(settings, label=args.label, output_dir=args.output, progress=_progress)
     except OpsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_error_text(exc), file=sys.stderr)
         return 1
     print(f"Backup written ({human_size(backup_size(path))}):", file=sys.stderr)
     print(path, flush=True)
@@ -75,10 +84,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     except RestoreRefused as exc:
         if exc.report is not None:
             print(exc.report.text(), file=sys.stderr)
-        print(f"error: restore refused: {exc}", file=sys.stderr)
+        print(_error_text(exc) if exc.key else f"error: restore refused: {exc}", file=sys.stderr)
         return 2
     except OpsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_error_text(exc), file=sys.stderr)
         return 1
     print(f"Restored {result.backup} into {settings.data_dir} (schema {result.schema_from} -> {result.schema_to}).")
     if result.safety_backup is not None:

@@ -35,7 +35,13 @@ Progress = Callable[[str], None]
 
 
 class OpsError(RuntimeError):
-    """A backup, verify or restore could not be done; the message is for the operator."""
+    """A backup, verify or restore could not be done. The message is English (logs, scripts); ``key``
+    (an ``ops.*`` key of messenger/i18n/catalogs) and ``params`` let the tray and CLI word it."""
+
+    def __init__(self, message: str, key: str | None = None, **params: Any) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 def say(progress: Progress | None, text: str) -> None:

@@ -18,6 +18,7 @@ import datetime as dt
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from messenger.datadir import DataDirBusy, DataDirLock, data_dir_in_use, prepare_data_dir
 from messenger.ops.backup import create_backup
@@ -34,8 +35,9 @@ BUSY_MESSAGE = (
 class RestoreRefused(OpsError):
     """The restore was not started (server running, or the backup failed verification)."""
 
-    def __init__(self, message: str, report: VerifyReport | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, report: VerifyReport | None = None, key: str | None = None,
+                 **params: Any) -> None:
+        super().__init__(message, key, **params)
         self.report = report
 
 
@@ -54,13 +56,13 @@ def restore_backup(settings: Settings, path: Path | str, progress: Progress | No
     path = Path(path).expanduser().resolve()
     data_dir = settings.data_dir
     if data_dir_in_use(data_dir):
-        raise RestoreRefused(BUSY_MESSAGE.format(dir=data_dir))
+        raise RestoreRefused(BUSY_MESSAGE.format(dir=data_dir), key="ops.restore_busy", path=str(data_dir))
     prepare_data_dir(data_dir)
     lock = DataDirLock(data_dir)
     try:
         lock.acquire()
     except DataDirBusy:
-        raise RestoreRefused(BUSY_MESSAGE.format(dir=data_dir)) from None
+        raise RestoreRefused(BUSY_MESSAGE.format(dir=data_dir), key="ops.restore_busy", path=str(data_dir)) from None
     _remove_leftovers(settings)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     staging = data_dir / f".restore-{stamp}"
@@ -182,7 +184,8 @@ def _load_postgres(url: str, snapshot: Path) -> None:
             copy_tables(src, dst, replace=True)
             reset_sequences(dst)
     except Exception as exc:
-        raise OpsError(f"Loading the backup into PostgreSQL failed; nothing was changed there ({exc}).") from exc
+        raise OpsError(f"Loading the backup into PostgreSQL failed; nothing was changed there ({exc}).",
+                       "ops.postgres_load_failed", reason=str(exc)) from exc
     finally:
         source.dispose()
         target.dispose()

@@ -82,3 +82,32 @@ def test_the_command_line_speaks_the_system_language() -> None:
 
     assert catalog("ko")["cli.description"] in help_text("ko_KR.UTF-8")
     assert catalog("en")["cli.description"] in help_text("en_US.UTF-8")
+
+
+def test_a_failed_backup_is_worded_by_the_catalog_in_the_tray_and_the_cli(tmp_path: Path) -> None:
+    """No database yet: the OpsError carries a key, so the Korean tray and a Korean terminal say it in
+    Korean, an English one in English; the exception's own text stays English for the log."""
+    import secrets
+
+    from gui.i18n import Texts as TrayTexts
+    from messenger.ops.backup import create_backup
+    from messenger.ops.common import OpsError
+    from messenger.settings import load_settings
+
+    data = tmp_path / "data"
+    settings = load_settings(data, env={}, overrides={"SECRET_KEY": secrets.token_urlsafe(32)})
+    try:
+        create_backup(settings, audit=False)
+    except OpsError as exc:
+        err = exc
+    else:
+        raise AssertionError("a backup without a database must fail")
+    assert err.key == "ops.no_database" and str(err).startswith("There is no database to back up yet")
+    assert TrayTexts("ko")(err.key, **err.params) == f"{data}에 아직 백업할 데이터베이스가 없습니다."
+    assert TrayTexts("en")(err.key, **err.params) == f"There is no database to back up yet in {data}."
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "MESSENGER_"))}
+    env["LANG"] = "ko_KR.UTF-8"
+    out = subprocess.run([sys.executable, "launcher.py", "backup", "--data-dir", str(data)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and f"오류: {data}에 아직 백업할 데이터베이스가 없습니다." in out.stderr, out.stderr

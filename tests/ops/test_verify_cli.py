@@ -100,6 +100,7 @@ def test_cli_backup_verify_and_restore(sqlite_data: Any, tmp_path: Path) -> None
     from messenger.server import ServerRunner
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPLAY", "WAYLAND"))}
+    env["LC_ALL"] = "en_US.UTF-8"  # the CLI speaks the system language; this test reads its English words
     base = [sys.executable, str(ROOT / "launcher.py")]
     data = ["--data-dir", str(sqlite_data.data_dir)]
 
