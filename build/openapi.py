@@ -1,5 +1,6 @@
 """Write docs/openapi.yaml from the app itself: every route of ``create_app`` and the request models
-its views declare (``@accepts(Model)`` for JSON bodies, ``@form(Model)`` for multipart uploads).
+its views declare (``@accepts(Model)`` for JSON bodies, ``@accepts(query=Model)`` for query-string
+parameters, ``@form(Model)`` for multipart uploads).
 
     python build/openapi.py          # rewrite docs/openapi.yaml
     python build/openapi.py --check  # exit 1 when docs/openapi.yaml is out of date
@@ -63,6 +64,16 @@ def _path_parameter(converter: str, name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
+def _query_parameters(model: type[Body]) -> list[dict[str, Any]]:
+    """The query-string parameters of a query model (each optional; ``null`` is not a query value)."""
+    properties = model.model_json_schema()["properties"]
+    out = []
+    for name, schema in properties.items():
+        options = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+        out.append({"name": name, "in": "query", "required": False, "schema": options[0]})
+    return out
+
+
 def build_document(app: Any) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``app``."""
     schemas: dict[str, Any] = {"Error": ERROR}
@@ -84,6 +95,9 @@ def build_document(app: Any) -> dict[str, Any]:
                 "operationId": rule.endpoint if len(methods) == 1 else f"{rule.endpoint}.{method}",
                 "summary": doc[0] if doc else rule.endpoint,
             }
+            query_model = getattr(view, "query_model", None)
+            if query_model is not None:
+                op["parameters"] = _query_parameters(query_model)
             model = getattr(view, "request_model", None)
             form_model = getattr(view, "form_model", None)
             if model is not None:

@@ -12,7 +12,7 @@ from messenger.accounts import service
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services, services
 from messenger.core.http import accepts
-from messenger.core.models import Body, OneOf, Text
+from messenger.core.models import Body, OneOf, Query, Text
 
 Password = Annotated[str, Text(max_len=256, strip=False)]
 Username = Annotated[str, Text(max_len=64)]
@@ -34,6 +34,10 @@ class Profile(Body):
     display_name: Annotated[str, Text(max_len=100, min_len=1)] | None = None
     status_message: Annotated[str, Text(max_len=200)] | None = None
     availability: Annotated[str, OneOf(*service.AVAILABILITY)] | None = None
+
+
+class UsersQuery(Query):
+    q: Annotated[str, Text(strip=False)] | None = None
 
 
 class PasswordChange(Body):
@@ -105,10 +109,11 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/users")
     @login_required
-    def directory() -> ResponseReturnValue:
+    @accepts(query=UsersQuery)
+    def directory(query: dict[str, Any]) -> ResponseReturnValue:
         from messenger.search.directory import search_users  # substring, 초성 and keyboard-layout repair
 
-        rows = search_users(services(), request.args.get("q") or "")
+        rows = search_users(services(), query.get("q") or "")
         return jsonify({"users": [service.directory_dict(svc, r) for r in rows]})
 
     app.register_blueprint(bp)

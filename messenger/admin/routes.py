@@ -13,8 +13,7 @@ from messenger.admin import service
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.core.http import accepts
-from messenger.core.models import Body, OneOf
-from messenger.core.validation import date_arg, int_arg
+from messenger.core.models import Body, Date, Id, OneOf, Query, Range, Text
 
 
 class UserPatch(service.ProfileFields):
@@ -28,11 +27,24 @@ MAX_JSON_LIMIT = 500
 MAX_CSV_LIMIT = 50_000
 
 
-def _date_to(args: Any) -> dt.datetime | None:
+class UsersQuery(Query):
+    include_deleted: bool | None = None
+
+
+class AuditQuery(Query):
+    format: Annotated[str, OneOf("json", "csv")] | None = None
+    action: Annotated[str, Text(max_len=64)] | None = None
+    actor_id: Id | None = None
+    date_from: Date | None = None
+    date_to: Date | None = None
+    before_id: Id | None = None
+    limit: Annotated[int, Range(1, MAX_CSV_LIMIT)] | None = None
+
+
+def _date_to(query: dict[str, Any]) -> dt.datetime | None:
     """``date_to`` is inclusive: a bare date means the whole of that day."""
-    value = date_arg(args, "date_to")
-    raw = args.get("date_to", "")
-    if value is not None and len(raw.strip()) == 10:
+    value: dt.datetime | None = query.get("date_to")
+    if value is not None and len(request.args.get("date_to", "").strip()) == 10:
         value = value + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
     return value
 
@@ -42,8 +54,9 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/admin/users")
     @admin_required
-    def users() -> ResponseReturnValue:
-        include_deleted = request.args.get("include_deleted", "") in {"1", "true", "yes"}
+    @accepts(query=UsersQuery)
+    def users(query: dict[str, Any]) -> ResponseReturnValue:
+        include_deleted = bool(query.get("include_deleted"))
         return jsonify({"users": service.list_users(svc, include_deleted)})
 
     @bp.patch("/api/admin/users/<int:user_id>")
@@ -80,17 +93,17 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/admin/audit-logs")
     @admin_required
-    def audit_logs() -> ResponseReturnValue:
-        fmt = request.args.get("format", "json")
-        if fmt not in ("json", "csv"):
-            raise ApiError(400, "invalid_field", "format must be json or csv", {"field": "format", "reason": "choices", "choices": "json, csv"})
+    @accepts(query=AuditQuery)
+    def audit_logs(query: dict[str, Any]) -> ResponseReturnValue:
+        fmt = query.get("format", "json")
         cap = MAX_CSV_LIMIT if fmt == "csv" else MAX_JSON_LIMIT
-        limit = int_arg(request.args, "limit", 100 if fmt == "json" else cap, 1, cap) or 100
-        action = (request.args.get("action") or "").strip()[:64] or None
+        limit = query.get("limit", 100 if fmt == "json" else cap)
+        if limit > cap:
+            raise ApiError(400, "invalid_field", f"Field 'limit' must be <= {cap}",
+                           {"field": "limit", "reason": "maximum", "max": cap})
         entries, total = service.audit_entries(
-            svc, action=action, actor_id=int_arg(request.args, "actor_id", None, 1),
-            date_from=date_arg(request.args, "date_from"), date_to=_date_to(request.args),
-            before_id=int_arg(request.args, "before_id", None, 1), limit=limit,
+            svc, action=query.get("action") or None, actor_id=query.get("actor_id"),
+            date_from=query.get("date_from"), date_to=_date_to(query), before_id=query.get("before_id"), limit=limit,
         )
         if fmt == "csv":
             stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")

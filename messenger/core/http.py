@@ -13,7 +13,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from messenger.core.errors import ApiError, is_storage_full, storage_full
-from messenger.core.models import Body, parse_model
+from messenger.core.models import Body, Query, parse_model, parse_query
 from messenger.core.validation import check_json_value, loads
 
 log = logging.getLogger("messenger.http")
@@ -73,19 +73,24 @@ def _not_json() -> ApiError:
     return ApiError(400, "invalid_json", "Request body must be a JSON object")
 
 
-def accepts(model: type[Body]) -> Callable[[F], F]:
-    """The view takes a JSON body of ``model``: it is checked (:func:`json_body`) after the decorators
-    above this one (authentication, CSRF) and passed as the keyword argument ``body`` (the fields that
-    were given). ``build/openapi.py`` reads ``view.request_model`` to document the request."""
+def accepts(model: type[Body] | None = None, *, query: type[Query] | None = None) -> Callable[[F], F]:
+    """The view takes a JSON body of ``model`` and/or query-string parameters of ``query``: they are
+    checked after the decorators above this one (authentication, CSRF) and passed as the keyword
+    arguments ``body`` and ``query`` (dicts of what was given). ``build/openapi.py`` reads
+    ``view.request_model`` and ``view.query_model`` to document the request."""
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            kwargs["body"] = json_body(model)
+            if query is not None:
+                kwargs["query"] = parse_query(request.args, query)
+            if model is not None:
+                kwargs["body"] = json_body(model)
             return view(*args, **kwargs)
 
         wrapper.request_model = model  # type: ignore[attr-defined]  # read by build/openapi.py
-        return wrapper  # type: ignore[return-value]  # called like the view; the body is added inside
+        wrapper.query_model = query  # type: ignore[attr-defined]  # read by build/openapi.py
+        return wrapper  # type: ignore[return-value]  # called like the view; body/query are added inside
 
     return decorator
 

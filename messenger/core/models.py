@@ -19,6 +19,8 @@ has already passed :func:`messenger.core.validation.check_json_value` (surrogate
 from __future__ import annotations
 
 import datetime as dt
+import types
+import typing
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
@@ -192,6 +194,19 @@ IdList = Annotated[list[int], Items(low=1)]  # with length limits: Annotated[lis
 DateTime = Annotated[dt.datetime, BeforeValidator(_datetime)]
 
 
+def _date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value
+    try:
+        return parse_iso(value) if isinstance(value, str) else None
+    except ValueError:
+        pass
+    raise _fail("date", "must be an ISO 8601 date or date-time")
+
+
+Date = Annotated[dt.datetime, BeforeValidator(_date)]  # a date (``2026-11-23``) or a date-time
+
+
 _TYPES = {"string_type": "str", "int_type": "int", "bool_type": "bool", "list_type": "list",
           "dict_type": "dict", "model_type": "dict", "model_attributes_type": "dict", "datetime_type": "datetime"}
 
@@ -224,3 +239,38 @@ def parse_model(payload: Any, model: type[Body]) -> dict[str, Any]:
     except ValidationError as exc:
         raise _error(dict(exc.errors()[0])) from None
     return checked.model_dump(exclude_unset=True)
+
+
+def _base(annotation: Any) -> Any:
+    """``int``/``bool``/``str``/... behind ``X | None`` and ``Annotated[X, ...]``."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is Annotated:
+        return _base(args[0])
+    if args and typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return _base(args[0])
+    return annotation
+
+
+class Query(Body):
+    """Base of query-string models: :func:`parse_query` reads only the declared parameters."""
+
+
+def parse_query(args: Any, model: type[Query]) -> dict[str, Any]:
+    """The query-string parameters of ``model`` that were given (an empty value is not given; others
+    are ignored), read from their text: integers as in ``?limit=50``, booleans as ``1``/``true``/``yes``."""
+    raw: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        value = args.get(name)
+        if value is None or value == "":
+            continue
+        kind = _base(info.annotation)
+        if kind is int:
+            try:
+                value = int(value)
+            except ValueError:
+                raise ApiError(400, "invalid_field", f"Field '{name}' must be an integer",
+                               {"field": name, "reason": "type", "type": "int"}) from None
+        elif kind is bool:
+            value = value.strip().lower() in ("1", "true", "yes")
+        raw[name] = value
+    return parse_model(raw, model)

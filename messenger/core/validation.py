@@ -9,12 +9,10 @@ items included → ``invalid_field``.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 from messenger.core.errors import ApiError
-from messenger.storage.db import parse_iso
 
 MAX_ID = 2**31 - 1  # ids and integers from clients beyond this are refused before reaching SQL
 MAX_DEPTH = 16  # nesting of arrays/objects in a client payload (the deepest request needs 3)
@@ -83,32 +81,3 @@ def check_json_value(value: Any) -> None:
 def _invalid(name: str, reason: str, why: str, **params: Any) -> ApiError:
     """400 ``invalid_field`` with ``params`` {field, reason, ...}: the client words it from ``reason``."""
     return ApiError(400, "invalid_field", f"Field '{name}' {why}", {"field": name, "reason": reason, **params})
-
-
-def int_arg(args: Any, name: str, default: int | None = None, minimum: int | None = None,
-            maximum: int | None = None) -> int | None:
-    """An integer from query-string ``args``; a bad value is 400 ``invalid_field``."""
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise _invalid(name, "type", "must be an integer", type="int") from None
-    if abs(value) > MAX_ID:
-        raise _invalid(name, "range", f"must be between -{MAX_ID} and {MAX_ID}", min=-MAX_ID, max=MAX_ID)
-    if minimum is not None and value < minimum:
-        raise _invalid(name, "minimum", f"must be >= {minimum}", min=minimum)
-    if maximum is not None and value > maximum:
-        raise _invalid(name, "maximum", f"must be <= {maximum}", max=maximum)
-    return value
-
-
-def date_arg(args: Any, name: str) -> dt.datetime | None:
-    raw = args.get(name)
-    if not raw:
-        return None
-    try:
-        return parse_iso(raw)
-    except ValueError:
-        raise _invalid(name, "date", "must be an ISO 8601 date or date-time") from None

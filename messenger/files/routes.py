@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from flask import Blueprint, Flask, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 
@@ -9,9 +11,8 @@ from messenger.accounts.auth import client_ip, current_auth, login_required, use
 from messenger.accounts.service import user_dict
 from messenger.core.context import Services
 from messenger.core.errors import ApiError, not_found
-from messenger.core.http import form
-from messenger.core.models import Body, Id
-from messenger.core.validation import int_arg
+from messenger.core.http import accepts, form
+from messenger.core.models import Body, Id, OneOf, Query, Range, Text
 from messenger.files import quarantine, service
 
 CACHE_CONTROL = "private, max-age=3600"
@@ -27,6 +28,18 @@ class UploadForm(Body):
 
     file: bytes
     room_id: Id
+
+
+class DownloadQuery(Query):
+    thumb: bool | None = None
+
+
+class RoomFilesQuery(Query):
+    limit: Annotated[int, Range(1, 100)] | None = None
+    before_id: Id | None = None
+    kind: Annotated[str, OneOf(*service.FILE_KINDS)] | None = None
+    q: Annotated[str, Text(max_len=200, strip=False)] | None = None
+    type: Annotated[str, Text(max_len=100)] | None = None
 
 
 class AvatarForm(Body):
@@ -71,12 +84,13 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/files/<int:file_id>/<path:name>")
     @login_required
-    def download(file_id: int, name: str) -> ResponseReturnValue:
+    @accepts(query=DownloadQuery)
+    def download(file_id: int, name: str, query: dict[str, Any]) -> ResponseReturnValue:
         if file_id > MAX_ID:
             raise not_found("file")
         row = service.readable_file(svc, current_auth().user_id, file_id)
         # Avatars are seen by everyone: always the stripped thumbnail (no EXIF location), never the original.
-        thumb = request.args.get("thumb", "") in ("1", "true", "yes") or row.purpose == "avatar"
+        thumb = bool(query.get("thumb")) or row.purpose == "avatar"
         path = service.download_path(svc, row, thumb)
         if thumb:
             mime = "image/png" if path.suffix == ".png" else "image/jpeg"
@@ -101,19 +115,13 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms/<int:room_id>/files")
     @login_required
-    def room_files(room_id: int) -> ResponseReturnValue:
+    @accepts(query=RoomFilesQuery)
+    def room_files(room_id: int, query: dict[str, Any]) -> ResponseReturnValue:
         if room_id > MAX_ID:
             raise not_found("room")
-        limit = int_arg(request.args, "limit", default=50, minimum=1, maximum=100) or 50
-        before_id = int_arg(request.args, "before_id", minimum=1, maximum=MAX_ID)
-        kind = request.args.get("kind") or None
-        if kind is not None and kind not in service.FILE_KINDS:
-            raise ApiError(400, "invalid_field", "kind must be image or file")
-        q = request.args.get("q") or ""
-        if len(q) > 200:
-            raise ApiError(400, "invalid_field", "q is at most 200 characters")
-        return jsonify(service.room_files(svc, current_auth().user_id, room_id, before_id, limit, kind=kind, q=q,
-                                          file_type=request.args.get("type")))
+        return jsonify(service.room_files(svc, current_auth().user_id, room_id, query.get("before_id"),
+                                          query.get("limit", 50), kind=query.get("kind"), q=query.get("q") or "",
+                                          file_type=query.get("type")))
 
     @bp.delete("/api/files/<int:file_id>")
     @login_required

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services
 from messenger.core.http import accepts
-from messenger.core.models import Body, Id, OneOf, Text
-from messenger.core.validation import int_arg
+from messenger.core.models import Body, Id, OneOf, Query, Range, Text
 from messenger.messages import reactions, service
 
 Content = Annotated[str, Text(strip=False)]
+
+
+class History(Query):
+    before_id: Id | None = None
+    after_id: Annotated[int, Range(0)] | None = None
+    limit: Annotated[int, Range(1, service.HISTORY_MAX)] | None = None
 
 
 class Send(Body):
@@ -43,13 +48,11 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms/<int:room_id>/messages")
     @login_required
-    def history(room_id: int) -> ResponseReturnValue:
-        args = request.args
+    @accepts(query=History)
+    def history(room_id: int, query: dict[str, Any]) -> ResponseReturnValue:
         msgs, has_more = service.history(
-            svc, current_auth().user_id, room_id,
-            before_id=int_arg(args, "before_id", minimum=1), after_id=int_arg(args, "after_id", minimum=0),
-            limit=int_arg(args, "limit", default=service.HISTORY_DEFAULT, minimum=1, maximum=service.HISTORY_MAX)
-            or service.HISTORY_DEFAULT,
+            svc, current_auth().user_id, room_id, before_id=query.get("before_id"), after_id=query.get("after_id"),
+            limit=query.get("limit", service.HISTORY_DEFAULT),
         )
         return jsonify({"messages": msgs, "has_more": has_more})
 

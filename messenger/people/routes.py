@@ -13,7 +13,7 @@ from messenger.accounts.auth import admin_required, client_ip, current_auth, log
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.core.http import accepts, form
-from messenger.core.models import Body, Text
+from messenger.core.models import Body, Query, Text
 from messenger.people import service
 
 
@@ -21,6 +21,11 @@ class DeleteMe(Body):
     """``DELETE /api/me``: the account's own password confirms it."""
 
     password: Annotated[str, Text(max_len=256, strip=False)]
+
+
+class DirectoryQuery(Query):
+    q: Annotated[str, Text(strip=False)] | None = None
+    department: Annotated[str, Text(max_len=100, strip=False)] | None = None
 
 
 class DirectoryImport(Body):
@@ -34,11 +39,9 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/directory")
     @login_required
-    def directory() -> ResponseReturnValue:
-        department = request.args.get("department")
-        if department is not None and len(department) > 100:
-            raise ApiError(400, "invalid_field", "department is at most 100 characters")
-        return jsonify(service.org_directory(svc, request.args.get("q") or "", department))
+    @accepts(query=DirectoryQuery)
+    def directory(query: dict[str, Any]) -> ResponseReturnValue:
+        return jsonify(service.org_directory(svc, query.get("q") or "", query.get("department")))
 
     @bp.delete("/api/me")
     @login_required

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.core.http import accepts
-from messenger.core.models import Body, Id, Items, OneOf, Text
-from messenger.core.validation import int_arg
+from messenger.core.models import Body, Id, Items, OneOf, Query, Range, Text
 from messenger.rooms import audit, service
 
 Name = Annotated[str, Text(max_len=100)]
@@ -39,6 +38,12 @@ class AddMembers(Body):
 
 class SetRole(Body):
     role: Annotated[str, OneOf("admin", "member")]
+
+
+class RoomAuditQuery(Query):
+    format: Annotated[str, OneOf("json", "csv")] | None = None
+    before_id: Id | None = None
+    limit: Annotated[int, Range(1, 10000)] | None = None
 
 
 class RoomSettings(Body):
@@ -113,13 +118,11 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms/<int:room_id>/admin-audit-logs")
     @login_required
-    def admin_audit_logs(room_id: int) -> ResponseReturnValue:
-        fmt = request.args.get("format", "json")
-        if fmt not in ("json", "csv"):
-            raise ApiError(400, "invalid_field", "format must be json or csv", {"field": "format", "reason": "choices", "choices": "json, csv"})
-        before_id = int_arg(request.args, "before_id", minimum=1)
-        limit = int_arg(request.args, "limit", default=100 if fmt == "json" else 10000, minimum=1, maximum=10000)
-        entries, total = audit.room_entries(svc, current_auth().user_id, room_id, before_id, limit or 100)
+    @accepts(query=RoomAuditQuery)
+    def admin_audit_logs(room_id: int, query: dict[str, Any]) -> ResponseReturnValue:
+        fmt = query.get("format", "json")
+        limit = query.get("limit", 100 if fmt == "json" else 10000)
+        entries, total = audit.room_entries(svc, current_auth().user_id, room_id, query.get("before_id"), limit)
         if fmt == "csv":
             return audit.csv_response(room_id, entries)
         return jsonify({"logs": entries, "total": total})

@@ -5,18 +5,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import current_auth, login_required, user_key
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.core.http import accepts
-from messenger.core.models import Body, Id, Range, Text
-from messenger.core.validation import int_arg
+from messenger.core.models import Body, Id, Query, Range, Text
 from messenger.search import service
 
 MAX_LIMIT = 100
+class SearchQuery(Query):
+    q: Annotated[str, Text(strip=False)] | None = None
+    room_id: Id | None = None
+    limit: Annotated[int, Range(1, MAX_LIMIT)] | None = None
+    offset: Annotated[int, Range(0, 100_000)] | None = None
+
+
+class RoomsQuery(Query):
+    q: Annotated[str, Text()] | None = None
+
+
 class Advanced(Body):
     NULLABLE = frozenset({"q", "room_id", "sender_id", "date_from", "date_to", "has_file", "file_type"})
     q: Annotated[str, Text(max_len=service.MAX_QUERY)] | None = None
@@ -49,13 +59,14 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/search")
     @login_required
-    def search_route() -> ResponseReturnValue:
-        q = request.args.get("q") or ""
+    @accepts(query=SearchQuery)
+    def search_route(query: dict[str, Any]) -> ResponseReturnValue:
+        q = query.get("q") or ""
         if not q.strip():
             raise ApiError(400, "missing_field", "Missing field: q", {"field": "q"})
-        room_id = int_arg(request.args, "room_id", minimum=1, maximum=2**31 - 1)
-        limit = int_arg(request.args, "limit", 20, minimum=1, maximum=MAX_LIMIT) or 20
-        offset = int_arg(request.args, "offset", 0, minimum=0, maximum=100_000) or 0
+        room_id = query.get("room_id")
+        limit = query.get("limit", 20)
+        offset = query.get("offset", 0)
         filters = service.build_filters(room_id=room_id)
         return jsonify(service.search(svc, current_auth().user_id, q, filters, limit, offset,
                                       with_rooms=offset == 0 and room_id is None))
@@ -76,8 +87,9 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms/search")
     @login_required
-    def rooms_route() -> ResponseReturnValue:
-        q = (request.args.get("q") or "").strip()[:100]
+    @accepts(query=RoomsQuery)
+    def rooms_route(query: dict[str, Any]) -> ResponseReturnValue:
+        q = (query.get("q") or "")[:100]
         if not q:
             raise ApiError(400, "missing_field", "Missing field: q", {"field": "q"})
         return jsonify({"rooms": service.find_rooms(svc, current_auth().user_id, q)})

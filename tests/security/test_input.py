@@ -151,3 +151,16 @@ def test_a_socket_packet_too_deep_to_decode_still_gets_an_ack(chat: Any) -> None
     finally:
         ws.close()
     requests.get(chat["url"] + "/api/health", timeout=5).raise_for_status()
+
+
+def test_query_strings_are_checked_by_their_models(app: Any) -> None:
+    kim = TestUser(app, "kim")
+    room = _room(kim, TestUser(app, "lee"))
+    for query, reason in (("limit=abc", "type"), ("limit=101", "maximum"), ("before_id=-1", "minimum"),
+                          (f"before_id={2**64}", "range"), ("after_id=-5", "minimum")):
+        r = kim.get(f"/api/rooms/{room}/messages?{query}")
+        body = r.get_json()
+        assert r.status_code == 400 and body["code"] == "invalid_field" and body["params"]["reason"] == reason, (query, body)
+    assert kim.get(f"/api/rooms/{room}/messages?limit=&before_id=&unknown=1").status_code == 200
+    r = kim.get("/api/search?q=x&offset=100001")
+    assert r.status_code == 400 and r.get_json()["params"] == {"field": "offset", "reason": "maximum", "max": 100_000}
