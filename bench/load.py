@@ -33,6 +33,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,6 +76,11 @@ class Target:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+    def close(self) -> None:
+        """Stop the server and remove its data."""
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def restart(self) -> tuple[float, float]:
         """Stop the server (SIGTERM: the product tells its sockets and closes them) and start it again on
@@ -499,7 +505,7 @@ def sweep(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
                 break
     finally:
         for t in servers.values():
-            t.stop()
+            t.close()
     print()
     best: dict[str, tuple[float, float, float]] = {}
     for name in names:
@@ -990,7 +996,7 @@ def scenarios(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]
             try:
                 rows.append(runner(target))
             finally:
-                target.stop()
+                target.close()
     return rows
 
 
@@ -1038,7 +1044,7 @@ def main() -> int:
                 try:
                     rows.append(run_load(target, args.rate, args.duration, args.procs, idle=bool(args.idle)))
                 finally:
-                    target.stop()
+                    target.close()
         if args.idle:
             for r in rows:
                 print(f"{r['target']}: {r['connections']} idle connections, server RSS {r['server_idle_rss_mb']} MB "
