@@ -19,7 +19,7 @@ from messenger.accounts.setup import check_registration, finish_setup
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.storage.db import utcnow
+from messenger.storage.db import on_commit, utcnow
 
 # Usernames are a safe set: lower-case ASCII letters and digits, '.', '-', '_', and Hangul syllables
 # (가-힣), 2-32 of them after NFKC and lower-casing. No other script can register, so a Cyrillic "аlice"
@@ -256,7 +256,7 @@ def _sessions_revoked(svc: Services, session_ids: list[int], notify: bool = True
 def logout(svc: Services, auth: Auth) -> None:
     with svc.db.begin() as conn:
         store.revoke_session(conn, auth.session_id, "logout")
-    _sessions_revoked(svc, [auth.session_id], notify=False)
+        on_commit(conn, lambda: _sessions_revoked(svc, [auth.session_id], notify=False))
 
 
 def update_profile(svc: Services, user_id: int, changes: dict[str, Any]) -> Any:
@@ -274,9 +274,9 @@ def update_profile(svc: Services, user_id: int, changes: dict[str, Any]) -> Any:
         before = store.get_user(conn, user_id)
         store.update_user(conn, user_id, **values)
         row = store.get_user(conn, user_id)
-    svc.realtime.notify_user_changed(user_id)
-    if (before.availability, before.status_message) != (row.availability, row.status_message):
-        svc.realtime.presence_changed(user_id)
+        on_commit(conn, lambda: svc.realtime.notify_user_changed(user_id))
+        if (before.availability, before.status_message) != (row.availability, row.status_message):
+            on_commit(conn, lambda: svc.realtime.presence_changed(user_id))
     return row
 
 
@@ -284,7 +284,7 @@ def revoke_all_sessions(svc: Services, user_id: int, reason: str, keep_session_i
     """Rotate the user's sessions: every other session gets 401 and its sockets are disconnected."""
     with svc.db.begin() as conn:
         ids = store.revoke_sessions(conn, user_id, reason, keep_session_id)
-    _sessions_revoked(svc, ids)
+        on_commit(conn, lambda: _sessions_revoked(svc, ids))
     return ids
 
 
@@ -300,4 +300,4 @@ def change_password(svc: Services, auth: Auth, current: str, new: str, client_ip
         ids = store.revoke_sessions(conn, auth.user_id, "password_changed", keep_session_id=auth.session_id)
         audit_store.add(conn, "server", "password_changed", actor_id=auth.user_id,
                         details={"revoked_sessions": len(ids)}, client_ip=client_ip)
-    _sessions_revoked(svc, ids)
+        on_commit(conn, lambda: _sessions_revoked(svc, ids))

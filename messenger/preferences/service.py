@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from messenger.core.models import Body, OneOf, Valid
 from messenger.preferences import store
+from messenger.storage.db import on_commit
 
 if TYPE_CHECKING:
     from messenger.core.context import Services
@@ -156,12 +157,16 @@ def update(svc: Services, user_id: int, body: dict[str, Any]) -> Preferences:
         if values:
             store.upsert(conn, user_id, values)
         prefs = get(conn, user_id)
-    # After the commit: this node's sockets of the user answer in the new language, and every tab of
-    # the user (on any node) hears the new preferences.
-    for sock in svc.realtime.sockets_of(user_id):
-        sock.lang = prefs.language or DEFAULT_LANGUAGE
-    svc.realtime.emit_user("preferences", {"preferences": prefs.as_dict()}, user_id)
+        # After the commit: this node's sockets of the user answer in the new language, and every tab
+        # of the user (on any node) hears the new preferences.
+        on_commit(conn, lambda: _use_language(svc, user_id, prefs.language or DEFAULT_LANGUAGE))
+        svc.realtime.queue_to_user(conn, "preferences", {"preferences": prefs.as_dict()}, user_id)
     return prefs
+
+
+def _use_language(svc: Services, user_id: int, language: str) -> None:
+    for sock in svc.realtime.sockets_of(user_id):
+        sock.lang = language
 
 
 def on_connect(svc: Services, user: SocketUser) -> None:
