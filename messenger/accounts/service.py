@@ -122,9 +122,10 @@ def create_user(svc: Services, username: str, password: str | None, display_name
                             details={"username": name, "admin": is_admin or first, "sso": bool(oidc)},
                             client_ip=client_ip)
             row = store.get_user(conn, user_id)
+            # After the commit: e.g. the announcement room takes the new account in.
+            on_commit(conn, lambda: svc.realtime.notify_user_changed(user_id))
     except IntegrityError:
         raise ApiError(409, "username_taken", "This username is already taken") from None
-    svc.realtime.notify_user_changed(user_id)  # e.g. the announcement room takes the new account in
     return row
 
 

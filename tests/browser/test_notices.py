@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import create_group, new_page, open_room, register, unique
+from tests.browser.ui import create_group, message, new_page, open_room, register, send, settle, unique
 
 
 def test_notice_banner_ack_and_pending_list(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
@@ -25,6 +27,7 @@ def test_notice_banner_ack_and_pending_list(browser: Browser, server) -> None:  
     a.get_by_test_id("notice-input").fill("금요일 배포 전 체크리스트를 꼭 확인해 주세요")
     a.get_by_test_id("notice-require-ack").check()
     a.get_by_test_id("notice-submit").click()
+    expect(a.get_by_test_id("notice-dialog")).to_be_hidden()
     for p in (a, b, c):
         expect(p.get_by_test_id("notice-banner")).to_contain_text("체크리스트")
     expect(b.locator(".msg.system", has_text="김지윤님이 공지를 등록했습니다")).to_have_count(1)
@@ -53,5 +56,43 @@ def test_notice_banner_ack_and_pending_list(browser: Browser, server) -> None:  
     expect(banner).to_be_hidden()
     expect(b.get_by_test_id("notice-banner")).to_be_visible()
     assert errors == []
+    for x in ctxs:
+        x.close()
+
+
+def test_notice_and_unread_number_screens(browser: Browser, server, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
+    """The README's pictures: a member's notice banner with 확인, and the author's window with the
+    yellow unread numbers and the confirmation count."""
+    ctxs = [browser.new_context(device_scale_factor=1) for _ in range(3)]
+    a, b, c = (new_page(x) for x in ctxs)
+    users = [unique("jy"), unique("mh"), unique("sy")]
+    for page, user, display in zip((a, b, c), users, ("김지윤", "이민호", "박서연"), strict=True):
+        register(page, server.url, user, display)
+    room_id = create_group(a, "개발팀 🚀", users[1:])
+    for p in (b, c):
+        open_room(p, room_id)
+    send(a, "이번 주 배포 일정 공유드립니다")
+    a.get_by_test_id("notice-new").click()
+    a.get_by_test_id("notice-input").fill("금요일 18시 정기 배포 — 배포 전 체크리스트를 꼭 확인해 주세요")
+    a.get_by_test_id("notice-require-ack").check()
+    a.get_by_test_id("notice-submit").click()
+    expect(a.get_by_test_id("notice-dialog")).to_be_hidden()
+    expect(c.get_by_test_id("notice-ack")).to_be_visible()
+    b.get_by_test_id("notice-ack").click()
+    expect(a.get_by_test_id("notice-status")).to_contain_text("1/2")
+    c.mouse.move(5, 790)
+    settle(c)
+    c.screenshot(path=str(screenshots / "notice.png"))
+    # The yellow numbers: 박서연 leaves the room; new messages wait for her (2 → 1 once 이민호 reads them).
+    c.evaluate("() => document.querySelector('#back').click()")  # closes the room (the phone layout's back)
+    expect(c.get_by_test_id("notice-banner")).to_be_hidden()
+    send(a, "체크리스트는 위키에 있습니다")
+    send(a, "질문은 이 방에 남겨 주세요")
+    expect(message(a, "질문은").get_by_test_id("unread-count")).to_have_text("1")
+    send(b, "확인했습니다. QA는 목요일까지 끝낼게요 👍")
+    expect(message(a, "QA는")).to_have_count(1)
+    a.mouse.move(5, 790)
+    settle(a)
+    a.screenshot(path=str(screenshots / "unread.png"))
     for x in ctxs:
         x.close()

@@ -154,6 +154,7 @@ function closeRoom() {
   document.body.classList.remove('in-room');
   messages.close();
   $('#no-room').hidden = false; $('#conv-head').hidden = true; $('#composer').hidden = true; $('#read-only-note').hidden = true;
+  $('#notice-banner').hidden = true;
   rooms.render();
 }
 

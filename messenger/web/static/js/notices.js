@@ -126,9 +126,12 @@ export function compose(message = null) {
     h('header', { class: 'panel-head' }, h('h3', { text: t('notices.new') }), closeButton(() => dlg.close(), t('common.close'))),
     h('div', { class: 'stack' }, text,
       h('label', { class: 'check' }, needAck, h('span', { text: t('notices.requireAck') })),
-      h('div', { class: 'row end' }, h('button', { type: 'button', class: 'primary', dataset: { testid: 'notice-submit' }, text: t('notices.post'), onclick: async () => {
+      h('div', { class: 'row end' }, h('button', { type: 'button', class: 'primary', dataset: { testid: 'notice-submit' }, text: t('notices.post'), onclick: async (e) => {
+        const btn = e.currentTarget;
+        if (btn.disabled) return;
+        btn.disabled = true; // one notice per press, however fast the second Enter comes
         const body = message ? { message_id: message.id, require_ack: needAck.checked } : { content: text.value, require_ack: needAck.checked };
-        try { upsert((await post(`/api/rooms/${roomId}/notices`, body)).notice, { mine: true }); collapsed.clear(); dlg.close(); render(); } catch (err) { toast(errorText(err)); }
+        try { upsert((await post(`/api/rooms/${roomId}/notices`, body)).notice, { mine: true }); collapsed.clear(); dlg.close(); render(); } catch (err) { toast(errorText(err)); btn.disabled = false; }
       } }))));
   openDialog(dlg);
   if (!message) text.focus();
