@@ -25,7 +25,7 @@ def test_admin_deactivates_a_user_who_is_sent_to_login_with_an_explanation(brows
     expect(user.get_by_test_id("login-username")).to_be_visible(timeout=10000)
     expect(user.locator("#auth-notice")).to_contain_text("다시 로그인")
     # The audit log shows the deactivation, filterable by action.
-    admin.locator("#admin-body .tabs button").nth(1).click()
+    admin.locator("#admin-body .tabs button", has_text="감사 로그").click()
     expect(admin.locator('[data-testid="admin-audit"]')).to_contain_text("user_deactivated")
     admin.locator("#admin-body .filters input").first.fill("login")
     admin.locator("#admin-body .filters button[type=submit]").click()
