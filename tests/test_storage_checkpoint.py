@@ -18,7 +18,9 @@ def _rows_in_main_file(db_file: Path) -> int:
     conn = sqlite3.connect(f"file:{db_file}?immutable=1", uri=True)
     try:
         return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
-    except sqlite3.OperationalError:  # not even the schema has been copied yet
+    except sqlite3.DatabaseError:
+        # Not even the schema has been copied yet, or (immutable=1 reads without locks) a checkpoint was
+        # writing the pages this read met: "malformed". The caller polls again.
         return 0
     finally:
         conn.close()
