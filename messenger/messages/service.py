@@ -317,7 +317,8 @@ def _merge_reads(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, An
 def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dict[str, Any]:
     """Move the caller's read marker forward (never back); ``read_updated`` to the room when it moved."""
     with svc.db.begin() as conn:
-        membership = rooms_store.get_membership(conn, room_id, user_id)
+        # Locked: two mark_read of one user at once must not both report the same previous marker.
+        membership = rooms_store.get_membership(conn, room_id, user_id, lock=True)
         if membership is None:
             require_member(conn, room_id, user_id)  # raises: no room (404) or not a member (403)
         if store.message_in_room(conn, message_id, room_id) is None:

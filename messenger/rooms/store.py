@@ -34,10 +34,11 @@ def room_and_role(conn: Connection, room_id: int, user_id: int) -> Any:
     return conn.execute(stmt).first()
 
 
-def get_membership(conn: Connection, room_id: int, user_id: int) -> Any:
-    return conn.execute(
-        select(room_members).where(room_members.c.room_id == room_id, room_members.c.user_id == user_id)
-    ).first()
+def get_membership(conn: Connection, room_id: int, user_id: int, lock: bool = False) -> Any:
+    """The membership row; ``lock``: held until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite's
+    write transactions are serialised anyway), so a marker read before moving it stays true."""
+    stmt = select(room_members).where(room_members.c.room_id == room_id, room_members.c.user_id == user_id)
+    return conn.execute(stmt.with_for_update() if lock else stmt).first()
 
 
 def member_ids(conn: Connection, room_id: int) -> list[int]:
