@@ -226,6 +226,7 @@ class ServerRunner:
     def _run(self) -> None:
         import gevent
         import gevent.event
+        from gevent.pool import Pool  # stop() can end the connections only of a pool it knows
         from gevent.pywsgi import WSGIServer
 
         # The app and its features load in the server thread, when it starts (the tray is up before).
@@ -253,16 +254,16 @@ class ServerRunner:
                 from messenger.lan.https import RedirectToHttps  # only with local-CA HTTPS
 
                 server = WSGIServer((self.host, self.settings.HTTPS_PORT), self.app, log=None,
-                                    handler_class=_handler_class(), error_log=error_log, **ssl_args)
+                                    handler_class=_handler_class(), error_log=error_log, spawn=Pool(), **ssl_args)
                 server.start()
                 self.https_port = server.server_port
                 redirect = WSGIServer((self.host, self.requested_port), RedirectToHttps(self.app, lambda: self.https_port),
-                                      log=None, handler_class=_handler_class(), error_log=error_log)
+                                      log=None, handler_class=_handler_class(), error_log=error_log, spawn=Pool())
                 redirect.start()
                 self.port = redirect.server_port
             else:
                 server = WSGIServer((self.host, self.requested_port), self.app, log=None,
-                                    handler_class=_handler_class(), error_log=error_log, **ssl_args)
+                                    handler_class=_handler_class(), error_log=error_log, spawn=Pool(), **ssl_args)
                 server.start()
                 self.port = server.server_port
             svc.server = self

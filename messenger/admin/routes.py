@@ -7,13 +7,24 @@ from typing import Annotated, Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from pydantic import create_model
 
 from messenger.accounts.auth import admin_required, client_ip, current_auth
 from messenger.admin import service
+from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.core.http import accepts
 from messenger.core.models import Body, Date, Id, OneOf, Query, Range, Text
+from messenger.settings import (
+    SPECS,
+    SettingsError,
+    check_changes,
+    describe_settings,
+    restart_needed,
+    spec_of,
+    write_settings_file,
+)
 
 
 class UserPatch(service.ProfileFields):
@@ -21,8 +32,26 @@ class UserPatch(service.ProfileFields):
     is_admin: bool | None = None
 
 
-class SettingsPatch(Body):
+class _RegistrationPatch(Body):
     registration: Annotated[str, OneOf(*service.SETTING_KEYS["registration"])] | None = None
+
+
+# The settings.toml settings the operator console edits: any JSON scalar or list here (``null``: back to
+# the default); their values are checked by the settings table in messenger/settings.py.
+CONSOLE_SETTINGS = tuple(spec.name for spec in SPECS if spec.console)
+SettingsPatch: type[Body] = create_model(  # the fields come from the settings table
+    "SettingsPatch", __base__=_RegistrationPatch,
+    **{name: (str | int | float | bool | list[Any] | None, None) for name in CONSOLE_SETTINGS})  # type: ignore[call-overload]
+SettingsPatch.NULLABLE = frozenset(CONSOLE_SETTINGS)
+
+
+class PendingRestart:
+    """Settings changed from the console since the start that take effect only after a restart."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+
 MAX_JSON_LIMIT = 500
 MAX_CSV_LIMIT = 50_000
 
@@ -81,15 +110,40 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/admin/settings")
     @admin_required
     def get_settings() -> ResponseReturnValue:
-        return jsonify({"settings": service.server_settings(svc)})
+        return jsonify(settings_body())
 
     @bp.patch("/api/admin/settings")
     @admin_required
     @accepts(SettingsPatch)
     def patch_settings(body: dict[str, Any]) -> ResponseReturnValue:
         if not body:
-            raise ApiError(400, "missing_field", "Nothing to change: send e.g. {\"registration\": \"closed\"}", {"reason": "nothing_to_change"})
-        return jsonify({"settings": service.update_settings(svc, current_auth().user_id, body, client_ip())})
+            raise ApiError(400, "missing_field", "Nothing to change: send e.g. {\"registration\": \"closed\"}",
+                           {"reason": "nothing_to_change"})
+        runtime = {k: body.pop(k) for k in list(body) if k == "registration"}
+        if body:
+            try:
+                changes = check_changes(body)
+            except SettingsError as exc:
+                raise ApiError(400, "invalid_setting", str(exc),
+                               {"setting": exc.key or "", "allowed": exc.allowed or ""}) from None
+            write_settings_file(svc.settings.data_dir, changes)
+            later = restart_needed(changes)
+            live = {k: (v if v is not None else spec_of(k).default) for k, v in changes.items() if k not in later}
+            if live:
+                svc.settings = svc.settings.replace(**live)
+            svc.state_of(PendingRestart).names.update(later)
+            with svc.db.begin() as conn:
+                audit_store.add(conn, "server", "settings_changed", actor_id=current_auth().user_id,
+                                details={"file": changes}, client_ip=client_ip())
+        if runtime:
+            service.update_settings(svc, current_auth().user_id, runtime, client_ip())
+        return jsonify(settings_body())
+
+    def settings_body() -> dict[str, Any]:
+        """The run-time settings (stored in the database), and the settings.toml ones the console edits,
+        described by the settings table (type, limits, default, restart) with their current values."""
+        return {"settings": service.server_settings(svc), "server": describe_settings(svc.settings),
+                "restart_needed": sorted(svc.state_of(PendingRestart).names)}
 
     @bp.get("/api/admin/audit-logs")
     @admin_required

@@ -9,7 +9,10 @@ from typing import Any
 
 
 def register(app: Any, svc: Any) -> None:
+    from messenger.ops import console
     from messenger.ops.schedule import CHECK_INTERVAL_SECONDS, run_if_due
+
+    console.register(app, svc)
 
     def auto_backup() -> None:
         import gevent
