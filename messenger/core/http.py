@@ -13,7 +13,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from messenger.core.errors import ApiError, is_storage_full, storage_full
-from messenger.core.models import Body, Query, parse_model, parse_query
+from messenger.core.models import Body, Query, parse_form, parse_model, parse_query
 from messenger.core.validation import check_json_value, loads
 
 log = logging.getLogger("messenger.http")
@@ -96,12 +96,19 @@ def accepts(model: type[Body] | None = None, *, query: type[Query] | None = None
 
 
 def form(model: type[Body]) -> Callable[[F], F]:
-    """Documents a ``multipart/form-data`` request (``view.form_model``, read by ``build/openapi.py``);
-    the view reads ``request.form``/``request.files`` itself."""
+    """The view takes a ``multipart/form-data`` request of ``model``: its fields are checked
+    (:func:`~messenger.core.models.parse_form`) after the decorators above and passed as the keyword
+    argument ``form``; the files themselves stay in ``request.files``. ``build/openapi.py`` reads
+    ``view.form_model``."""
 
     def decorator(view: F) -> F:
-        view.form_model = model  # type: ignore[attr-defined]  # read by build/openapi.py
-        return view
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kwargs["form"] = parse_form(request.form, request.files, model)
+            return view(*args, **kwargs)
+
+        wrapper.form_model = model  # type: ignore[attr-defined]  # read by build/openapi.py
+        return wrapper  # type: ignore[return-value]  # called like the view; the form is added inside
 
     return decorator
 

@@ -263,14 +263,35 @@ def parse_query(args: Any, model: type[Query]) -> dict[str, Any]:
         value = args.get(name)
         if value is None or value == "":
             continue
+        raw[name] = _from_text(name, _base(info.annotation), value)
+    return parse_model(raw, model)
+
+
+def _from_text(name: str, kind: Any, value: str) -> Any:
+    if kind is int:
+        try:
+            return int(value)
+        except ValueError:
+            raise ApiError(400, "invalid_field", f"Field '{name}' must be an integer",
+                           {"field": name, "reason": "type", "type": "int"}) from None
+    if kind is bool:
+        return value.strip().lower() in ("1", "true", "yes")
+    return value
+
+
+def parse_form(form: Any, files: Any, model: type[Body]) -> dict[str, Any]:
+    """The fields of a ``multipart/form-data`` request checked against ``model``: ``bytes`` fields are
+    the uploaded files (only their presence is checked here; the view streams them from
+    ``request.files``), the others are read from their text as in :func:`parse_query`."""
+    raw: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
         kind = _base(info.annotation)
-        if kind is int:
-            try:
-                value = int(value)
-            except ValueError:
-                raise ApiError(400, "invalid_field", f"Field '{name}' must be an integer",
-                               {"field": name, "reason": "type", "type": "int"}) from None
-        elif kind is bool:
-            value = value.strip().lower() in ("1", "true", "yes")
-        raw[name] = value
+        if kind is bytes:
+            if files.get(name) is not None:
+                raw[name] = b""
+            continue
+        value = form.get(name)
+        if value is None or not value.strip():
+            continue
+        raw[name] = _from_text(name, kind, value.strip())
     return parse_model(raw, model)

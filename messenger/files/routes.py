@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from messenger.accounts.auth import client_ip, current_auth, login_required, user_key
 from messenger.accounts.service import user_dict
 from messenger.core.context import Services
-from messenger.core.errors import ApiError, not_found
+from messenger.core.errors import not_found
 from messenger.core.http import accepts, form
 from messenger.core.models import Body, Id, OneOf, Query, Range, Text
 from messenger.files import quarantine, service
@@ -24,7 +24,7 @@ DOWNLOAD_CSP = ("default-src 'none'; img-src 'self'; media-src 'self'; style-src
 
 
 class UploadForm(Body):
-    """``multipart/form-data`` of ``POST /api/upload`` (documentation; read from ``request.form``)."""
+    """``multipart/form-data`` of ``POST /api/upload``: the file and the room it is for."""
 
     file: bytes
     room_id: Id
@@ -48,19 +48,6 @@ class AvatarForm(Body):
     file: bytes
 
 
-def _room_id_field() -> int:
-    raw = request.form.get("room_id")
-    if raw is None or not raw.strip():
-        raise ApiError(400, "missing_field", "Missing field: room_id", {"field": "room_id"})
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ApiError(400, "invalid_field", "Field 'room_id' must be an integer", {"field": "room_id", "reason": "type", "type": "integer"}) from None
-    if not 1 <= value <= MAX_ID:
-        raise ApiError(400, "invalid_field", f"Field 'room_id' must be from 1 to {MAX_ID}", {"field": "room_id", "reason": "range", "min": 1, "max": MAX_ID})
-    return value
-
-
 def register(app: Flask, svc: Services) -> None:
     bp = Blueprint("files", __name__)
     limiter = svc.limiter
@@ -69,10 +56,8 @@ def register(app: Flask, svc: Services) -> None:
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)
     @login_required
     @form(UploadForm)
-    def upload() -> ResponseReturnValue:
-        file = request.files.get("file")  # a body over the app limit raises 413 here
-        room_id = _room_id_field()
-        body, status = service.upload(svc, current_auth().user_id, room_id, file)
+    def upload(form: dict[str, Any]) -> ResponseReturnValue:
+        body, status = service.upload(svc, current_auth().user_id, form["room_id"], request.files.get("file"))
         return jsonify(body), status
 
     @bp.get("/api/upload/jobs/<job_id>")
@@ -133,7 +118,7 @@ def register(app: Flask, svc: Services) -> None:
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)
     @login_required
     @form(AvatarForm)
-    def avatar() -> ResponseReturnValue:
+    def avatar(form: dict[str, Any]) -> ResponseReturnValue:
         file = request.files.get("file")
         row = service.set_avatar(svc, current_auth().user_id, file)
         return jsonify({"user": user_dict(svc, row)})

@@ -11,7 +11,6 @@ from flask.typing import ResponseReturnValue
 from messenger.accounts import service as accounts
 from messenger.accounts.auth import admin_required, client_ip, current_auth, login_required
 from messenger.core.context import Services
-from messenger.core.errors import ApiError
 from messenger.core.http import accepts, form
 from messenger.core.models import Body, Query, Text
 from messenger.people import service
@@ -73,10 +72,8 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/admin/directory/import")
     @admin_required
     @form(DirectoryImport)
-    def import_directory() -> ResponseReturnValue:
-        upload = request.files.get("file")
-        if upload is None:
-            raise ApiError(400, "missing_field", "Missing field: file (multipart)")
+    def import_directory(form: dict[str, Any]) -> ResponseReturnValue:
+        upload = request.files["file"]  # present: the form model requires it
         report = service.import_directory(svc, current_auth().user_id, upload.read(service.MAX_FILE_BYTES + 1),
                                           client_ip())
         if "errors" in report:
