@@ -189,6 +189,8 @@ def import_directory(svc: Services, actor_id: int, data: bytes, client_ip: str |
                                  "unchanged": plan.unchanged}, client_ip=client_ip)
     for user_id, _name, _values in plan.update:
         svc.realtime.notify_user_changed(user_id)
+    for item in created:  # new accounts: e.g. the announcement room takes them in
+        svc.realtime.notify_user_changed(item["id"])
     return {"created": created, "updated": [{"id": i, "username": n, "changes": sorted(v)} for i, n, v in plan.update],
             "unchanged": plan.unchanged}
 

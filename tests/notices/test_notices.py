@@ -3,6 +3,7 @@ search and audit; and the company-wide announcement room."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from tests.helpers import LiveUser, TestUser
@@ -162,3 +163,15 @@ def test_presence_does_not_fan_out_through_the_announcement_room(live_server: An
     finally:
         watcher.disconnect()
         a.disconnect()
+
+
+def test_accounts_from_a_directory_import_join_the_announcement_room(app: Any) -> None:
+    boss = TestUser(app, "boss")
+    data = ("\ufeffusername,display_name,department,title,extension,email\r\n"
+            "newbie,신입,개발팀,사원,,\r\n").encode("utf-8")
+    r = boss.post("/api/admin/directory/import", data={"file": (io.BytesIO(data), "directory.csv")},
+                  content_type="multipart/form-data")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    hall = next(x for x in boss.get("/api/rooms").get_json()["rooms"] if x["kind"] == "announcement")
+    members = {m["user"]["username"]: m["role"] for m in boss.get(f"/api/rooms/{hall['id']}").get_json()["room"]["members"]}
+    assert members == {"boss": "admin", "newbie": "reader"}
