@@ -23,12 +23,14 @@ class History(Query):
 
 
 class Send(Body):
-    NULLABLE = frozenset({"reply_to_id", "client_msg_id"})
+    NULLABLE = frozenset({"reply_to_id", "client_msg_id", "thread_root_id"})
     content: Content | None = None
     type: Annotated[str, OneOf(*service.CLIENT_TYPES)] | None = None
     upload_token: Annotated[str, Text(max_len=200)] | None = None
     reply_to_id: Id | None = None
     client_msg_id: Annotated[str, Text(min_len=1, max_len=64)] | None = None
+    thread_root_id: Id | None = None
+    also_to_channel: bool | None = None
 
 
 class Edit(Body):
@@ -62,6 +64,22 @@ def register(app: Flask, svc: Services) -> None:
     def send(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         message, created = service.send_from_client(svc, current_auth().user_id, room_id, body)
         return jsonify({"message": message}), 201 if created else 200
+
+    @bp.get("/api/messages/<int:message_id>/thread")
+    @login_required
+    def thread(message_id: int) -> ResponseReturnValue:
+        after_id = int_arg(request.args, "after_id", minimum=0) or 0
+        return jsonify(service.thread(svc, current_auth().user_id, message_id, after_id))
+
+    @bp.post("/api/messages/<int:message_id>/thread/read")
+    @login_required
+    def thread_read(message_id: int) -> ResponseReturnValue:
+        return jsonify(service.mark_thread_read(svc, current_auth().user_id, message_id))
+
+    @bp.get("/api/threads")
+    @login_required
+    def threads() -> ResponseReturnValue:
+        return jsonify({"threads": service.my_threads(svc, current_auth().user_id)})
 
     @bp.post("/api/rooms/<int:room_id>/read")
     @login_required

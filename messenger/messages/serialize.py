@@ -65,6 +65,22 @@ def message_dicts(svc: Services, conn: Connection, message_ids: list[int], viewe
     return rows_to_dicts(svc, conn, store.load_messages(conn, ids), viewer_id, reads)
 
 
+def thread_fields(r: Any) -> dict[str, Any]:
+    """A reply: ``thread_root_id`` and ``also_to_channel``. A root with replies: ``thread_reply_count``,
+    ``thread_last_reply_id`` and ``thread_last_repliers`` (up to 3 user ids, most recent first)."""
+    out: dict[str, Any] = {}
+    root_id = getattr(r, "thread_root_id", None)
+    if root_id:
+        out["thread_root_id"] = int(root_id)
+        out["also_to_channel"] = bool(r.thread_channel)
+    count = getattr(r, "thread_reply_count", 0) or 0
+    if count:
+        out["thread_reply_count"] = int(count)
+        out["thread_last_reply_id"] = r.thread_last_reply_id
+        out["thread_last_repliers"] = [int(x) for x in (r.thread_repliers or "").split(",") if x]
+    return out
+
+
 def forwarded_from(conn: Connection, rows: list[Any]) -> dict[int, dict[str, Any]]:
     """``{message id: forwarded_from}`` for the forwarded rows (one query for all, none without any).
 
@@ -126,6 +142,7 @@ def rows_to_dicts(svc: Services, conn: Connection, rows: list[Any], viewer_id: i
             "deleted": deleted,
             "created_at": iso(r.created_at),
             "client_msg_id": r.client_msg_id,
+            **thread_fields(r),
         }
         if r.type == "system":
             msg["event"] = system_events.decode(r.content)

@@ -95,7 +95,8 @@ def send_from_client(svc: Services, sender_id: int, room_id: int, body: dict[str
         raise ApiError(400, "invalid_field", "Field 'type' must be 'text' or 'file'", {"field": "type", "reason": "choices", "choices": "text, file"})
     check_send_rate(svc, sender_id)
     return _send(svc, sender_id, room_id, body.get("content") or "", type_, body.get("upload_token"),
-                 body.get("reply_to_id"), body.get("client_msg_id"), None)
+                 body.get("reply_to_id"), body.get("client_msg_id"), None,
+                 body.get("thread_root_id"), bool(body.get("also_to_channel")))
 
 
 def send(svc: Services, sender_id: int, room_id: int, content: str, *, type: str = "text",
@@ -106,7 +107,8 @@ def send(svc: Services, sender_id: int, room_id: int, content: str, *, type: str
 
 
 def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, upload_token: str | None,
-          reply_to_id: int | None, client_msg_id: str | None, poll_id: int | None) -> tuple[dict[str, Any], bool]:
+          reply_to_id: int | None, client_msg_id: str | None, poll_id: int | None,
+          thread_root_id: int | None = None, also_to_channel: bool = False) -> tuple[dict[str, Any], bool]:
     if type not in ("text", "file", "poll"):
         raise ApiError(400, "invalid_field", "Messages of this type cannot be sent", {"field": "type", "reason": "not_sendable"})
     content = _check_content(svc, content, type)
@@ -138,14 +140,23 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
             if type != "file":
                 _check_reply(conn, room_id, reply_to_id)
             mentions = _resolve_mentions(conn, room_id, sender_id, role, content, members) if type != "poll" else []
-            msg_id, created_at = store.insert_message(conn, room_id, sender_id, type, content, reply_to_id,
-                                                      file_id, poll_id, client_msg_id or None)
+            root_id = _thread_root(conn, room_id, thread_root_id) if thread_root_id is not None else None
+            if root_id is None:
+                msg_id, created_at = store.insert_message(conn, room_id, sender_id, type, content, reply_to_id,
+                                                          file_id, poll_id, client_msg_id or None)
+            else:
+                msg_id, created_at = store.insert_thread_reply(conn, room_id, sender_id, type, content, file_id,
+                                                               client_msg_id or None, root_id, also_to_channel)
             store.set_mentions(conn, msg_id, mentions, new=True)
-            rooms_store.touch_room(conn, room_id, msg_id, created_at)
+            if root_id is None or also_to_channel:  # a reply only in its thread is not the room's latest
+                rooms_store.touch_room(conn, room_id, msg_id, created_at)
             rooms_store.advance_read(conn, room_id, sender_id, msg_id)
             index_new_message(conn, msg_id, room_id, sender_id, file_id is not None,
                               _search_text(conn, content, file_id))
-            if reply_to_id is None:  # what the full select would return, without running it
+            if root_id is not None:
+                message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
+                _queue_thread_events(svc, conn, room_id, root_id, msg_id, sender_id, mentions, members)
+            elif reply_to_id is None:  # what the full select would return, without running it
                 row = store.new_message_row(conn, msg_id, created_at, room_id, sender_id, type, content, mentions,
                                             file_id, poll_id, client_msg_id or None)
                 unread = len(members) - len(inactive | {sender_id})  # every other active member
@@ -163,6 +174,39 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
             return message_dicts(svc, conn, [existing], sender_id)[existing], False
     stop_typing_after_send(svc, room_id, sender_id, message["sender"]["display_name"], members)
     return message, True
+
+
+def _thread_root(conn: Connection, room_id: int, thread_root_id: int) -> int:
+    """The root a reply goes under: a message of this room (a reply to a reply joins its root's thread)."""
+    root = store.get_message(conn, thread_root_id)
+    if root is not None and root.thread_root_id:
+        root = store.get_message(conn, int(root.thread_root_id))
+    if root is None or int(root.room_id) != room_id:
+        raise ApiError(400, "invalid_thread", "The thread's first message is not in this room", {"reason": "not_in_room"})
+    if root.deleted_at is not None or root.type == "system":
+        raise ApiError(400, "invalid_thread", "This message cannot start a thread", {"reason": "not_a_root"})
+    return int(root.id)
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    return {"room_id": int(row.room_id), "root_id": int(row.id), "thread_reply_count": int(row.thread_reply_count),
+            "thread_last_reply_id": row.thread_last_reply_id,
+            "thread_last_repliers": [int(x) for x in (row.thread_repliers or "").split(",") if x]}
+
+
+def _queue_thread_events(svc: Services, conn: Connection, room_id: int, root_id: int, msg_id: int, sender_id: int,
+                         mentions: list[int], members: dict[int, str]) -> None:
+    """``thread_updated`` (the root's new summary) to the room; ``thread_reply`` to the thread's
+    participants (its author and repliers, not the sender) whose notification level for the room lets it
+    through: ``all``, or ``mentions`` when the reply mentions them; never ``none``."""
+    summary = _summary(store.thread_summary_after_reply(conn, root_id, msg_id, sender_id))
+    queue_to_members(svc, conn, "thread_updated", summary, room_id, member_ids=members)
+    participants = (store.thread_participants(conn, root_id) | set(mentions)) - {sender_id}
+    levels = rooms_store.notify_levels(conn, room_id, sorted(participants & set(members)))
+    targets = [u for u, level in levels.items() if level == "all" or (level == "mentions" and u in mentions)]
+    if targets:
+        queue_to_members(svc, conn, "thread_reply", {"room_id": room_id, "root_id": root_id, "message_id": msg_id},
+                         room_id, member_ids=targets)
 
 
 def _existing(conn: Connection, sender_id: int, client_msg_id: str, room_id: int) -> int | None:
@@ -272,6 +316,9 @@ def delete(svc: Services, user_id: int, message_id: int, client_ip: str | None =
             on_commit(conn, lambda: delete_stored_files(svc, file_ids))
         if fresh:
             store.tombstone(conn, message_id)
+            if row.thread_root_id:  # one reply fewer on its root
+                summary = _summary(store.thread_reply_removed(conn, int(row.thread_root_id)))
+                queue_to_members(svc, conn, "thread_updated", summary, int(row.room_id))
             remove_messages(conn, [message_id])
             unpinned = _end_pin_and_poll(conn, message_id, row.poll_id)
             if not own:
@@ -359,3 +406,45 @@ def who_read(svc: Services, user_id: int, message_id: int) -> dict[str, Any]:
 
 def _by_name(user: dict[str, Any]) -> tuple[str, int]:
     return user["display_name"], user["id"]
+
+
+# ---- threads ------------------------------------------------------------------------------------
+THREAD_PAGE = 100
+
+
+def thread(svc: Services, user_id: int, root_id: int, after_id: int = 0, limit: int = THREAD_PAGE) -> dict[str, Any]:
+    """``GET /api/messages/<id>/thread``: the root (any message of the thread names it) and its replies,
+    oldest first, after ``after_id``; room members only."""
+    with svc.db.read() as conn:
+        row = store.get_message(conn, root_id)
+        if row is None:
+            raise ApiError(404, "not_found", "Message not found", {"reason": "message"})
+        require_member(conn, int(row.room_id), user_id)
+        if row.thread_root_id:
+            root_id = int(row.thread_root_id)
+        rows = store.thread_page(conn, root_id, after_id, limit + 1)
+        root = message_dicts(svc, conn, [root_id], user_id)[root_id]
+        replies = rows_to_dicts(svc, conn, rows[:limit], user_id)
+    return {"root": root, "replies": [replies[int(r.id)] for r in rows[:limit]], "has_more": len(rows) > limit}
+
+
+def mark_thread_read(svc: Services, user_id: int, root_id: int) -> dict[str, Any]:
+    """The caller has read the thread up to its last reply."""
+    with svc.db.begin() as conn:
+        row = store.get_message(conn, root_id)
+        if row is None:
+            raise ApiError(404, "not_found", "Message not found", {"reason": "message"})
+        require_member(conn, int(row.room_id), user_id)
+        last = int(row.thread_last_reply_id or 0)
+        store.mark_thread_read(conn, user_id, root_id, last)
+    return {"root_id": root_id, "last_read_id": last}
+
+
+def my_threads(svc: Services, user_id: int) -> list[dict[str, Any]]:
+    """``GET /api/threads``: threads I started or replied to, latest reply first, ``unread`` when a reply
+    came after my thread read marker."""
+    with svc.db.read() as conn:
+        rows = store.my_threads(conn, user_id)
+        roots = message_dicts(svc, conn, [int(r.id) for r in rows], user_id)
+    return [{"root": roots[int(r.id)], "room_id": int(r.room_id), "last_reply_id": r.thread_last_reply_id,
+             "unread": int(r.thread_last_reply_id or 0) > int(r.last_read_id)} for r in rows if int(r.id) in roots]

@@ -7,11 +7,11 @@ import functools
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy import Connection, String, and_, bindparam, cast, delete, func, insert, or_, select, update
 
-from messenger.storage.db import utcnow
+from messenger.storage.db import inserted_id, utcnow
 from messenger.storage.hot import HotStatement
-from messenger.storage.tables import message_mentions, messages, reactions, room_members, users
+from messenger.storage.tables import message_mentions, messages, reactions, room_members, thread_reads, users
 
 _INSERT_MESSAGE = HotStatement(
     insert(messages)
@@ -49,7 +49,8 @@ def new_message_row(conn: Connection, msg_id: int, created_at: dt.datetime, room
         deleted_at=None, sender_username=username, sender_name=display_name, sender_avatar_file_id=avatar_file_id,
         reply_content=None, reply_type=None, reply_deleted_at=None, reply_sender_id=None, reply_room_id=None,
         reply_sender_name=None, mention_ids=",".join(str(u) for u in mention_ids) or None, reaction_list=None,
-        forwarded_from_id=None,
+        forwarded_from_id=None, thread_root_id=None, thread_channel=False, thread_reply_count=0,
+        thread_last_reply_id=None, thread_repliers=None,
     )
 
 
@@ -250,3 +251,82 @@ def origins(conn: Connection, message_ids: list[int]) -> dict[int, Any]:
         .where(messages.c.id.in_(sorted(set(message_ids))))
     ).all()
     return {int(r.id): r for r in rows}
+
+
+# ---- threads ----------------------------------------------------------------------------------------
+def insert_thread_reply(conn: Connection, room_id: int, sender_id: int, type_: str, content: str,
+                        file_id: int | None, client_msg_id: str | None, root_id: int,
+                        channel: bool) -> tuple[int, dt.datetime]:
+    """A reply in the thread of ``root_id`` (also shown in the room when ``channel``)."""
+    now = utcnow()
+    result = conn.execute(insert(messages).values(
+        room_id=room_id, sender_id=sender_id, type=type_, content=content, file_id=file_id,
+        client_msg_id=client_msg_id, created_at=now, thread_root_id=root_id, thread_channel=channel))
+    return inserted_id(result), now
+
+
+def thread_summary_after_reply(conn: Connection, root_id: int, reply_id: int, sender_id: int) -> Any:
+    """Count the reply on its root and put its sender first among the last repliers; the new summary."""
+    root = conn.execute(select(messages.c.thread_repliers).where(messages.c.id == root_id)).first()
+    ids = [sender_id] + [int(x) for x in (root.thread_repliers or "").split(",") if x and int(x) != sender_id]
+    conn.execute(update(messages).where(messages.c.id == root_id).values(
+        thread_reply_count=messages.c.thread_reply_count + 1, thread_last_reply_id=reply_id,
+        thread_repliers=",".join(str(i) for i in ids[:3])))
+    return thread_summary(conn, root_id)
+
+
+def thread_reply_removed(conn: Connection, root_id: int) -> Any:
+    conn.execute(update(messages).where(messages.c.id == root_id, messages.c.thread_reply_count > 0)
+                 .values(thread_reply_count=messages.c.thread_reply_count - 1))
+    return thread_summary(conn, root_id)
+
+
+def thread_summary(conn: Connection, root_id: int) -> Any:
+    return conn.execute(select(messages.c.id, messages.c.room_id, messages.c.thread_reply_count,
+                               messages.c.thread_last_reply_id, messages.c.thread_repliers)
+                        .where(messages.c.id == root_id)).first()
+
+
+def thread_page(conn: Connection, root_id: int, after_id: int, limit: int) -> list[Any]:
+    """The root's replies, oldest first, after ``after_id`` (ix_messages_thread_root_id_id)."""
+    stmt = _message_select().where(messages.c.thread_root_id == root_id, messages.c.id > after_id)
+    return list(conn.execute(stmt.order_by(messages.c.id).limit(limit)).all())
+
+
+def thread_participants(conn: Connection, root_id: int) -> set[int]:
+    """The root's author and everyone who replied."""
+    rows = conn.execute(select(messages.c.sender_id).where(messages.c.thread_root_id == root_id).distinct()).all()
+    root = conn.execute(select(messages.c.sender_id).where(messages.c.id == root_id)).first()
+    out = {int(r.sender_id) for r in rows if r.sender_id is not None}
+    if root is not None and root.sender_id is not None:
+        out.add(int(root.sender_id))
+    return out
+
+
+def mark_thread_read(conn: Connection, user_id: int, root_id: int, last_id: int) -> None:
+    row = conn.execute(select(thread_reads.c.last_read_id).where(
+        thread_reads.c.user_id == user_id, thread_reads.c.root_id == root_id)).first()
+    if row is None:
+        conn.execute(insert(thread_reads).values(user_id=user_id, root_id=root_id, last_read_id=last_id))
+    elif row.last_read_id < last_id:
+        conn.execute(update(thread_reads).where(thread_reads.c.user_id == user_id, thread_reads.c.root_id == root_id)
+                     .values(last_read_id=last_id))
+
+
+def my_threads(conn: Connection, user_id: int, limit: int = 50) -> list[Any]:
+    """Threads (roots with replies) in the caller's rooms that the caller started or replied to, latest
+    reply first, with the caller's read marker."""
+    mine = select(room_members.c.room_id).where(room_members.c.user_id == user_id)
+    replied = select(messages.c.thread_root_id).where(messages.c.sender_id == user_id,
+                                                      messages.c.thread_root_id.is_not(None))
+    tr = thread_reads.alias("tr")
+    stmt = (
+        select(messages.c.id, messages.c.room_id, messages.c.thread_last_reply_id,
+               func.coalesce(tr.c.last_read_id, 0).label("last_read_id"))
+        .select_from(messages.outerjoin(tr, and_(tr.c.root_id == messages.c.id, tr.c.user_id == user_id)))
+        .where(messages.c.room_id.in_(mine), messages.c.thread_reply_count > 0, messages.c.deleted_at.is_(None),
+               or_(messages.c.sender_id == user_id, messages.c.id.in_(replied)))
+        .order_by(messages.c.thread_last_reply_id.desc())
+        .limit(limit)
+    )
+    return list(conn.execute(stmt).all())

@@ -330,3 +330,12 @@ def unread_rooms(conn: Connection, user_id: int) -> list[Any]:
 def announcement_room(conn: Connection) -> Any:
     """The built-in announcement room (created by migration 0007), or None."""
     return conn.execute(select(rooms).where(rooms.c.kind == ANNOUNCEMENT).order_by(rooms.c.id).limit(1)).first()
+
+
+def notify_levels(conn: Connection, room_id: int, user_ids: list[int]) -> dict[int, str]:
+    """``{user_id: all|mentions|none}`` of these members of the room."""
+    if not user_ids:
+        return {}
+    rows = conn.execute(select(room_members.c.user_id, room_members.c.notify).where(
+        room_members.c.room_id == room_id, room_members.c.user_id.in_(user_ids))).all()
+    return {int(r.user_id): str(r.notify) for r in rows}

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import (
     false as sa_false,
@@ -118,10 +119,25 @@ messages = Table(
     Column("edited_at", DateTime, nullable=True),
     Column("deleted_at", DateTime, nullable=True),
     Column("forwarded_from_id", Integer, nullable=True),  # 0008_forwarding: the original message
+    # 0011_threads: a reply's root (and whether it was also sent to the room); a root's reply summary
+    Column("thread_root_id", Integer, nullable=True),
+    Column("thread_channel", Boolean, nullable=False, server_default=false()),
+    Column("thread_reply_count", Integer, nullable=False, server_default="0"),
+    Column("thread_last_reply_id", Integer, nullable=True),
+    Column("thread_repliers", String(64), nullable=True),  # up to 3 user ids, most recent first
     Index("ix_messages_room_id_id", "room_id", "id"),
+    Index("ix_messages_thread_root_id_id", "thread_root_id", "id"),
     Index("ix_messages_sender_client", "sender_id", "client_msg_id", unique=True),
     Index("ix_messages_created_at", "created_at"),
     Index("ix_messages_file_id", "file_id"),  # 0003_files
+)
+
+thread_reads = Table(
+    "thread_reads",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("root_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_read_id", Integer, nullable=False, server_default="0"),
 )
 
 message_mentions = Table(

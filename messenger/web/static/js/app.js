@@ -23,6 +23,7 @@ import * as lightbox from './lightbox.js';
 import * as media from './media.js';
 import * as forward from './forward.js';
 import * as shortcuts from './shortcuts.js';
+import * as threads from './threads.js';
 import { openEmojiPicker } from './emoji.js';
 
 // Time to interactive (bench/web_load.py): the login form is usable, or the room list is shown with
@@ -170,6 +171,7 @@ function onNewMessage({ message: m }) {
   if (!m) return;
   const room = state.rooms.get(m.room_id);
   if (!room) { rooms.load().catch(() => {}); return; }
+  if (m.thread_root_id && !m.also_to_channel) { messages.received(m.room_id, [m]); return; } // threads.js shows it
   room.last_message = m;
   room.last_activity_at = m.created_at;
   const mine = state.me && m.sender && m.sender.id === state.me.id;
@@ -280,7 +282,7 @@ async function boot() {
   const meP = get('/api/me', { quiet401: true }).catch(() => null);
   settings.applyTheme();
   initAuth();
-  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, notices, profile, directory, presence, lightbox, media, forward, shortcuts]) mod.init();
+  for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, notices, profile, directory, presence, lightbox, media, forward, shortcuts, threads]) mod.init();
   wireSocket();
   $('#back').addEventListener('click', () => { if (history.state && history.state.room) history.back(); else closeRoom(); });
   window.addEventListener('popstate', () => { if (document.body.classList.contains('in-room')) closeRoom(); });

@@ -327,6 +327,7 @@ async function onAction(e) {
     else if (act === 'reads') showReads(m);
     else if (act === 'forward') emit('forward', m);
     else if (act === 'notice') emit('notice-compose', m);
+    else if (act === 'thread') emit('open-thread', m);
     else if (act === 'delete') {
       if (!confirm(t('messages.confirmDelete'))) return;
       await call('delete_message', { message_id: m.id }).catch((err) => {

@@ -98,16 +98,32 @@ function actions(m) {
   const mine = state.me && m.sender && m.sender.id === state.me.id;
   const b = (act, name, title) => h('button', { type: 'button', class: 'icon', dataset: { act }, title: t(title), 'aria-label': t(title) }, icon(name));
   return h('div', { class: 'msg-actions' },
-    b('reply', 'reply', 'messages.reply'), b('react', 'smile', 'messages.react'), b('pin', 'pin', 'pins.pin'),
+    b('reply', 'reply', 'messages.reply'), m.thread_root_id ? null : b('thread', 'reply', 'threads.reply'), b('react', 'smile', 'messages.react'), b('pin', 'pin', 'pins.pin'),
     b('reads', 'users', 'reads.title'), b('notice', 'megaphone', 'notices.promote'),
     m.type === 'text' || (m.type === 'file' && m.file && !m.file.deleted) ? b('forward', 'send', 'forward.action') : null,
     mine && m.type === 'text' ? b('edit', 'edit', 'messages.edit') : null,
     b('delete', 'trash', 'common.delete'));
 }
 
+// A root's thread summary: "답글 N개" with the last repliers; a click opens the thread panel.
+function threadSummary(m) {
+  if (!m.thread_reply_count) return null;
+  const det = state.details.get(m.room_id);
+  const names = (m.thread_last_repliers || []).map((id) => {
+    const mb = det && det.members.find((x) => x.user.id === id);
+    return mb ? mb.user.display_name : null;
+  }).filter(Boolean);
+  return h('button', { type: 'button', class: 'thread-summary', dataset: { act: 'thread', testid: 'thread-reply-count', count: String(m.thread_reply_count) } },
+    h('strong', { text: t('threads.count', { n: m.thread_reply_count }) }), names.length ? h('span', { class: 'sub', text: ' · ' + names.join(', ') }) : null);
+}
+
 export function messageNode(m, { header = true } = {}) {
   const mine = state.me && m.sender && m.sender.id === state.me.id;
   const pending = typeof m.id !== 'number';
+  if (m.thread_root_id && !m.also_to_channel) {
+    // A reply that lives only in its thread: kept in the list (catch-up, paging) but not shown here.
+    return h('div', { class: 'msg thread-only', hidden: true, dataset: { testid: 'thread-only', messageId: String(m.id), key: String(m.id) } });
+  }
   const el = h('div', {
     class: ['msg', mine ? 'mine' : '', header ? 'first' : 'cont', pending ? 'pending' : '', m._failed ? 'failed' : '',
       m.deleted ? 'deleted' : '', m.type === 'system' ? 'system' : ''].filter(Boolean).join(' '),
@@ -137,6 +153,9 @@ export function messageNode(m, { header = true } = {}) {
   main.append(row);
   const rx = reactions(m);
   if (rx) main.append(rx);
+  if (m.thread_root_id && m.also_to_channel) main.append(h('button', { type: 'button', class: 'link thread-link', dataset: { act: 'thread' }, text: t('threads.inThread') }));
+  const ts = m.deleted ? null : threadSummary(m);
+  if (ts) main.append(ts);
   el.append(main);
   const acts = actions(m);
   if (acts) el.append(acts);

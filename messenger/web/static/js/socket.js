@@ -5,7 +5,7 @@ import { wordDeletedNames } from './i18n.js';
 let sock = null;
 const SERVER_EVENTS = ['new_message', 'message_edited', 'message_deleted', 'read_updated', 'typing',
   'reaction_updated', 'pin_updated', 'poll_updated', 'room_updated', 'room_removed', 'room_settings_updated', 'upload_scan_done',
-  'session_revoked', 'server_shutdown', 'preferences', 'notice_created', 'notice_updated', 'notice_deleted', 'notice_reminder'];
+  'session_revoked', 'server_shutdown', 'preferences', 'notice_created', 'notice_updated', 'notice_deleted', 'notice_reminder', 'thread_updated', 'thread_reply'];
 
 // When the server closes every connection at once (a restart for an update or a restore), a fixed
 // delay would bring every client back in the same instant: the first attempt waits a random 0.5–5 s.

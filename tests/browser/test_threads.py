@@ -1,0 +1,84 @@
+"""Threads in the browser: a thread conversation between two people with the root's reply count
+updating live, "채널에도 보내기", the threads view with an unread thread, and the panel at 375 px."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, expect
+
+from tests.browser.ui import message, new_page, open_direct, open_room, register, send, unique
+
+
+def test_thread_conversation_with_live_reply_count(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ca, cb = browser.new_context(), browser.new_context()
+    a, b = new_page(ca), new_page(cb)
+    errors: list[str] = []
+    for p in (a, b):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    alice, bob = unique("kim"), unique("lee")
+    register(a, server.url, alice, "김민지")
+    register(b, server.url, bob, "이서준")
+    room = open_direct(a, bob)
+    send(a, "배포 일정 정해요")
+    root = message(a, "배포 일정 정해요")
+    expect(root).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    open_room(b, room)
+    # B starts the thread from the message's actions.
+    theirs = message(b, "배포 일정 정해요")
+    theirs.hover()
+    theirs.locator('[data-act="thread"]').click()
+    panel = b.get_by_test_id("thread-panel")
+    expect(panel).to_be_visible()
+    panel.get_by_test_id("thread-input").fill("금요일 어때요?")
+    panel.get_by_test_id("thread-input").press("Enter")
+    expect(panel.get_by_test_id("thread-message")).to_contain_text(["금요일 어때요?"])
+    # A sees the count on the root at once; the reply is not in the room's list.
+    count = root.get_by_test_id("thread-reply-count")
+    expect(count).to_contain_text("답글 1개")
+    expect(count).to_contain_text("이서준")
+    expect(message(a, "금요일 어때요?")).to_have_count(0)
+    # A opens the thread from the count and answers, also to the room.
+    count.click()
+    pa = a.get_by_test_id("thread-panel")
+    expect(pa.get_by_test_id("thread-message")).to_contain_text(["금요일 어때요?"])
+    pa.get_by_test_id("thread-also-channel").check()
+    pa.get_by_test_id("thread-input").fill("좋아요 금요일 3시로")
+    pa.get_by_test_id("thread-send").click()
+    expect(panel.get_by_test_id("thread-message")).to_contain_text(["금요일 어때요?", "좋아요 금요일 3시로"])
+    b.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(message(b, "좋아요 금요일 3시로")).to_have_count(1)  # also sent to the room
+    expect(message(b, "배포 일정 정해요").get_by_test_id("thread-reply-count")).to_contain_text("답글 2개")
+    # B's threads view lists the thread; it was read in the panel.
+    b.get_by_test_id("threads-open").click()
+    item = b.get_by_test_id("thread-item")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text("배포 일정 정해요")
+    assert errors == []
+    ca.close()
+    cb.close()
+
+
+def test_thread_panel_on_a_phone(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    other = browser.new_context()
+    page, op = new_page(ctx), new_page(other)
+    me, peer = unique("phone"), unique("desk")
+    register(op, server.url, peer, "박지훈")
+    register(page, server.url, me, "최유나")
+    open_direct(page, peer)
+    send(page, "스레드로 이야기해요 " * 5)
+    node = message(page, "스레드로 이야기해요")
+    expect(node).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    node.locator(".bubble").tap(position={"x": 6, "y": 6})
+    node.locator('[data-act="thread"]').tap()
+    panel = page.get_by_test_id("thread-panel")
+    expect(panel).to_be_visible()
+    box = panel.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    send_box = panel.get_by_test_id("thread-send").bounding_box()
+    assert send_box and send_box["x"] + send_box["width"] <= 375
+    ctx.close()
+    other.close()
