@@ -16,6 +16,10 @@ from messenger.messages import reactions, service
 Content = Annotated[str, Text(strip=False)]
 
 
+class ThreadPage(Query):
+    after_id: Annotated[int, Range(0)] | None = None
+
+
 class History(Query):
     before_id: Id | None = None
     after_id: Annotated[int, Range(0)] | None = None
@@ -67,9 +71,9 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/messages/<int:message_id>/thread")
     @login_required
-    def thread(message_id: int) -> ResponseReturnValue:
-        after_id = int_arg(request.args, "after_id", minimum=0) or 0
-        return jsonify(service.thread(svc, current_auth().user_id, message_id, after_id))
+    @accepts(query=ThreadPage)
+    def thread(message_id: int, query: dict[str, Any]) -> ResponseReturnValue:
+        return jsonify(service.thread(svc, current_auth().user_id, message_id, query.get("after_id") or 0))
 
     @bp.post("/api/messages/<int:message_id>/thread/read")
     @login_required
