@@ -25,6 +25,7 @@ from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.messages import service as messages_service
 from messenger.messages import store as messages_store
+from messenger.messages.ratelimit import check_send_rate
 from messenger.notices import store
 from messenger.realtime import user_room
 from messenger.rooms import store as rooms_store
@@ -107,6 +108,7 @@ def post(svc: Services, user_id: int, room_id: int, content: str | None, message
          require_ack: bool, client_ip: str | None = None) -> dict[str, Any]:
     if (content is None) == (message_id is None):
         raise ApiError(400, "missing_field", "Give either content or message_id", {"field": "content"})
+    check_send_rate(svc, user_id)  # a notice posts a message: the sender's send budget pays for it (#18)
     with svc.db.begin() as conn:
         role = require_member(conn, room_id, user_id)
         room = rooms_store.get_room(conn, room_id)

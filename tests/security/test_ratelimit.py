@@ -16,7 +16,7 @@ def test_polls_and_renames_share_the_send_budget(make_settings: Any) -> None:
         lee = TestUser(app, "lee")
         room = kim.post("/api/rooms", json={"type": "group", "name": "방", "member_ids": [lee.id]}).get_json()["room"]
         path = f"/api/rooms/{room['id']}"
-        assert kim.post(f"{path}/messages", json={"content": "1"}).status_code == 201
+        history_id = kim.post(f"{path}/messages", json={"content": "1"}).get_json()["message"]["id"]
         assert kim.post(f"{path}/polls", json={"question": "점심?", "options": ["김밥", "라면"]}).status_code == 201
         assert kim.patch(path, json={"name": "새 이름"}).status_code == 200
         # The budget of 3 is spent: every message-posting path answers 429 now.
@@ -24,6 +24,8 @@ def test_polls_and_renames_share_the_send_budget(make_settings: Any) -> None:
             kim.post(f"{path}/messages", json={"content": "4"}),
             kim.post(f"{path}/polls", json={"question": "또?", "options": ["네", "아니요"]}),
             kim.patch(path, json={"name": "또 새 이름"}),
+            kim.post(f"{path}/notices", json={"content": "공지"}),
+            kim.post(f"/api/messages/{history_id}/forward", json={"room_ids": [room['id']]}),
         ]
         for r in spent:
             assert r.status_code == 429 and r.get_json()["code"] == "rate_limited", r.get_json()
