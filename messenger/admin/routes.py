@@ -41,6 +41,7 @@ class _RegistrationPatch(Body):
 CONSOLE_SETTINGS = tuple(spec.name for spec in SPECS if spec.console)
 SettingsPatch: type[Body] = create_model(  # the fields come from the settings table
     "SettingsPatch", __base__=_RegistrationPatch,
+    # pydantic's create_model overloads do not cover field definitions built in a comprehension
     **{name: (str | int | float | bool | list[Any] | None, None) for name in CONSOLE_SETTINGS})  # type: ignore[call-overload]
 SettingsPatch.NULLABLE = frozenset(CONSOLE_SETTINGS)
 

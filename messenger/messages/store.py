@@ -267,7 +267,7 @@ def insert_thread_reply(conn: Connection, room_id: int, sender_id: int, type_: s
 
 def thread_summary_after_reply(conn: Connection, root_id: int, reply_id: int, sender_id: int) -> Any:
     """Count the reply on its root and put its sender first among the last repliers; the new summary."""
-    root = conn.execute(select(messages.c.thread_repliers).where(messages.c.id == root_id)).first()
+    root = conn.execute(select(messages.c.thread_repliers).where(messages.c.id == root_id)).one()
     ids = [sender_id] + [int(x) for x in (root.thread_repliers or "").split(",") if x and int(x) != sender_id]
     conn.execute(update(messages).where(messages.c.id == root_id).values(
         thread_reply_count=messages.c.thread_reply_count + 1, thread_last_reply_id=reply_id,
