@@ -119,3 +119,15 @@ def test_a_function_level_import_of_another_feature_says_why() -> None:
                 if not _explained(lines, lineno):
                     unexplained.append(f"{rel}:{lineno} imports {imported}")
     assert unexplained == []
+
+
+def test_every_package_of_messenger_has_its_layer() -> None:
+    """A new feature package (or module beside app.py that others import) is placed in the layers
+    contract, so import-linter checks it too."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    layers = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")["layers"]
+    named = {name.strip() for layer in layers for name in layer.replace("|", ":").split(":")}
+    packages = {f"messenger.{p.parent.name}" for p in (ROOT / "messenger").glob("*/__init__.py")}
+    assert sorted(packages - named) == []

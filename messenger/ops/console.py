@@ -37,6 +37,7 @@ from messenger.ops.common import BackupInfo, OpsError, list_backups
 from messenger.ops.restore import restore_backup
 from messenger.ops.verify import verify_backup
 from messenger.storage.db import iso
+from messenger.system.routes import health
 from messenger.version import __version__
 
 log = logging.getLogger("messenger.console")
@@ -107,8 +108,6 @@ def last_verification(svc: Services) -> dict[str, Any] | None:
 
 
 def status(svc: Services) -> dict[str, Any]:
-    from messenger.system.routes import health
-
     s = svc.settings
     body, _ = health(svc)
     backups = list_backups(s.backup_dir)
@@ -245,7 +244,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/admin/diagnostics")
     @admin_required
     def diagnostics() -> ResponseReturnValue:
-        from messenger.lan.diagnostics import write_bundle
+        from messenger.lan.diagnostics import write_bundle  # the LAN checks load when a bundle is asked for
 
         folder = svc.settings.data_dir / f".diagnostics-{secrets.token_hex(8)}"
         folder.mkdir()
