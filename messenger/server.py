@@ -97,6 +97,7 @@ class ServerRunner:
         self.address_change: tuple[list[str], list[str]] | None = None  # set by the launcher for the tray
         self._advertiser: Any = None
         self.setup_code: str | None = None  # the first run's one-time code while no admin exists
+        self.restarting = threading.Event()  # a restore stops and starts the server: not the end of it
 
     # ---- public API (any thread) -------------------------------------------------------------
     @property
@@ -339,7 +340,7 @@ class StopSignal:
     def wait(self, runner: Any) -> None:
         """Block until a signal arrives or the server thread ends."""
         try:
-            while not self.event.is_set() and runner.running:
+            while not self.event.is_set() and (runner.running or runner.restarting.is_set()):
                 self.event.wait(0.5)
         except KeyboardInterrupt:
             pass

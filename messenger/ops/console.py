@@ -156,13 +156,17 @@ def restart_with_backup(runner: Any, path: Path) -> None:
     same steps as the tray's restore. A failed restore still starts the server on the old data."""
     if not runner.requested_port and runner.port:
         runner.requested_port = runner.port  # a port chosen by the OS stays the clients' port
-    runner.stop()
+    runner.restarting.set()  # the headless main thread keeps waiting meanwhile
     try:
-        restore_backup(runner.settings, path)
-    except Exception:
-        log.exception("restore of %s failed; starting again on the current data", path.name)
+        runner.stop()
+        try:
+            restore_backup(runner.settings, path)
+        except Exception:
+            log.exception("restore of %s failed; starting again on the current data", path.name)
+        finally:
+            runner.start()
     finally:
-        runner.start()
+        runner.restarting.clear()
 
 
 def register(app: Flask, svc: Services) -> None:

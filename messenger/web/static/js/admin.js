@@ -5,12 +5,13 @@ import { t, fmtDateTime } from './i18n.js';
 import { state } from './state.js';
 import { get, patch, post, del, query } from './api.js';
 import { adminView as directoryView, editFields } from './directory.js';
+import { view as consoleView } from './console.js';
 
 let tab = 'users';
 
 function tabs() {
-  return h('nav', { class: 'tabs' }, ['users', 'directory', 'audit'].map((name) => h('button', {
-    type: 'button', class: tab === name ? 'active' : '', text: t('admin.' + name), onclick: () => { tab = name; render(); },
+  return h('nav', { class: 'tabs' }, ['users', 'directory', 'audit', 'console'].map((name) => h('button', {
+    type: 'button', class: tab === name ? 'active' : '', text: t('admin.' + name), dataset: { testid: 'admin-tab-' + name }, onclick: () => { tab = name; render(); },
   })));
 }
 
@@ -88,7 +89,7 @@ async function render() {
   const body = clear($('#admin-body'));
   body.append(h('header', { class: 'panel-head' }, h('h3', { text: t('admin.title') }), tabs(),
     closeButton(() => $('#admin-dialog').close(), t('common.close'))));
-  body.append(tab === 'users' ? await usersView() : tab === 'directory' ? directoryView() : auditView());
+  body.append(tab === 'users' ? await usersView() : tab === 'directory' ? directoryView() : tab === 'console' ? consoleView() : auditView());
 }
 
 export function open() { openDialog($('#admin-dialog')); render(); }
