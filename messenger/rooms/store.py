@@ -264,6 +264,8 @@ def list_rooms(conn: Connection, user_id: int) -> list[Any]:
             unread.c.deleted_at.is_(None),
             unread.c.type != "system",
             unread.c.sender_id != user_id,
+            # a reply only in its thread is not unread in the room (the threads view shows it)
+            or_(unread.c.thread_root_id.is_(None), unread.c.thread_channel.is_(True)),
         )
         .limit(UNREAD_CAP)
         .correlate(rooms, me)

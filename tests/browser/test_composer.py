@@ -155,3 +155,34 @@ def test_unsent_queue_is_sent_once_after_a_reload(browser: Browser, server) -> N
     expect(message(op, "연결이 끊겼을 때 쓴 메시지")).to_have_count(1)
     ctx.close()
     other.close()
+
+
+def test_phone_layout_of_emoji_picker_room_switcher_and_threads_view(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    other = browser.new_context()
+    page, op = new_page(ctx), new_page(other)
+    me, peer = unique("phone"), unique("desk")
+    register(op, server.url, peer, "박지훈")
+    register(page, server.url, me, "최유나")
+    open_direct(page, peer)
+
+    def fits(testid: str) -> None:
+        box = page.get_by_test_id(testid).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375 and box["y"] >= 0, (testid, box)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+
+    page.get_by_test_id("emoji-open").tap()
+    expect(page.get_by_test_id("emoji-picker")).to_be_visible()
+    fits("emoji-picker")
+    page.get_by_test_id("emoji-search").press("Escape")
+    expect(page.get_by_test_id("emoji-picker")).to_be_hidden()
+    page.get_by_test_id("composer-input").press("Control+k")
+    expect(page.get_by_test_id("room-switcher")).to_be_visible()
+    fits("room-switcher")
+    page.keyboard.press("Escape")
+    page.locator("#back").tap()
+    page.get_by_test_id("threads-open").tap()
+    expect(page.get_by_test_id("threads-view")).to_be_visible()
+    fits("threads-view")
+    ctx.close()
+    other.close()

@@ -69,6 +69,21 @@ def test_unread_threads_view(app: Any) -> None:
     assert lee.get("/api/threads").get_json()["threads"][0]["root"]["id"] == root["id"]  # replied: participant
 
 
+def test_thread_only_replies_are_not_unread_in_the_room(app: Any) -> None:
+    kim, lee = TestUser(app, "kim"), TestUser(app, "lee")
+    room = make_room(kim, lee)
+    root = _send(kim, room, "공유합니다").get_json()["message"]
+    kim.post(f"/api/rooms/{room}/read", json={"message_id": root["id"]})
+
+    def unread() -> int:
+        return next(r for r in kim.get("/api/rooms").get_json()["rooms"] if r["id"] == room)["unread_count"]
+
+    _send(lee, room, "스레드에서만", thread_root_id=root["id"])
+    assert unread() == 0
+    _send(lee, room, "방에도 보냄", thread_root_id=root["id"], also_to_channel=True)
+    assert unread() == 1
+
+
 def test_live_count_and_participant_notifications_follow_the_room_level(live_server: Any) -> None:
     kim, lee, park = (LiveUser(live_server.url, n) for n in ("kim", "lee", "park"))
     room = make_room(kim, lee, park)
