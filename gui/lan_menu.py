@@ -33,7 +33,16 @@ class TrayApp(Protocol):
 def lan_entries(app: TrayApp) -> list[Entry | None]:
     t = app.t
     https_on = app.runner.settings.local_ca_https
+    fingerprint: list[Entry | None] = []
+    if https_on:  # the whole fingerprint, to compare with the one on the set-up page
+        from messenger.lan import certs
+
+        value = certs.ca_fingerprint(app.runner.settings.data_dir) if certs.cert_paths(
+            app.runner.settings.data_dir).ca_cert.exists() else ""
+        if value:
+            fingerprint = [Entry(t("fingerprint", fingerprint=value), enabled=False)]
     return [
+        *fingerprint,
         Entry(t("https_disable") if https_on else t("https_enable"),
               lambda: app.submit("https", lambda: set_https(app, not https_on))),
         Entry(t("install_ca"), lambda: app.submit("install_ca", lambda: install_ca(app))),
@@ -67,7 +76,7 @@ def set_https(app: TrayApp, enable: bool) -> None:
         app._start_server()
     app.message = ""
     if enable:
-        app.notify(app.t("https_on", url=app.lan_url(), fingerprint=certs.ca_fingerprint(data_dir)[:23]))
+        app.notify(app.t("https_on", url=app.lan_url(), fingerprint=certs.ca_fingerprint(data_dir)))
     else:
         app.notify(app.t("https_off", url=app.lan_url()))
 

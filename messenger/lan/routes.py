@@ -23,6 +23,17 @@ def public_urls(svc: Services) -> list[str]:
     return server_urls(server.host, server.public_port, server.scheme)
 
 
+def qr_target(svc: Services, wanted: str = "") -> str:
+    """What the set-up page's QR code holds. With the local CA: this page itself over plain HTTP (a
+    phone must trust the certificate before the HTTPS address opens without a warning); otherwise
+    the address to chat at (``wanted`` when it is one of them)."""
+    server: Any = svc.server
+    if svc.settings.local_ca_https and server is not None and getattr(server, "port", None):
+        return server_urls(server.host, int(server.port), "http")[0] + "/setup/certificate"
+    urls = public_urls(svc)
+    return wanted if wanted in urls else (urls[0] if urls else request.host_url.rstrip("/"))
+
+
 def qr_png(text: str) -> bytes:
     import qrcode
 
@@ -67,10 +78,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/setup/qr.png")
     def qr() -> Any:
-        urls = public_urls(svc)
-        wanted = request.args.get("url", "")
-        url = wanted if wanted in urls else (urls[0] if urls else request.host_url.rstrip("/"))
-        resp = Response(qr_png(url), mimetype="image/png")
+        resp = Response(qr_png(qr_target(svc, request.args.get("url", ""))), mimetype="image/png")
         resp.headers["Cache-Control"] = "no-cache"
         return resp
 

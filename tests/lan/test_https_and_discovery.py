@@ -205,3 +205,18 @@ def test_https_and_diagnostics_cli(tmp_path: Path) -> None:
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert diag.returncode == 0, diag.stderr
     assert zipfile.is_zipfile(diag.stdout.strip())
+
+
+def test_qr_code_leads_to_the_certificate_page_over_http_when_https_is_on(start_server: Any) -> None:
+    from messenger.lan.routes import qr_target
+
+    server = start_server(HTTPS_MODE="local-ca", HTTPS_PORT=0)
+    with server.app.test_request_context("/setup/qr.png"):
+        target = qr_target(server.svc)
+    assert target.startswith("http://") and target.endswith(f":{server.runner.port}/setup/certificate")
+    page = requests.get(target.replace(target.split("/")[2].split(":")[0], "127.0.0.1", 1), timeout=5)
+    assert page.status_code == 200 and "SHA-256" in page.text  # served over plain HTTP, no redirect
+    plain = start_server()
+    with plain.app.test_request_context("/setup/qr.png"):
+        target = qr_target(plain.svc)
+    assert target.endswith(f":{plain.runner.port}") and "/setup/" not in target  # without HTTPS: the address
