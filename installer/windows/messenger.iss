@@ -9,8 +9,10 @@
 ;   name IntranetMessenger.exe so shortcuts, the login entry and the firewall rule survive upgrades;
 ; - Start menu entry (and an optional desktop icon);
 ; - optional: start at login (the same HKCU Run entry the tray's "Start at login" toggle uses);
-; - Windows Firewall: an inbound rule for the program on the chosen TCP port (default 5000) and the
-;   HTTPS port 5443, for the domain and private profiles (optional task, on by default);
+; - Windows Firewall: an inbound TCP rule scoped to the program (IntranetMessenger.exe), not to a port,
+;   for the domain and private profiles (optional task, on by default): when the port changes later
+;   (the tray's "use another port" after a port in use, or the operator console), colleagues can still
+;   connect without an administrator updating the rule;
 ; - creates the per-machine data folder %ProgramData%\IntranetMessenger writable by users (database,
 ;   uploads, backups, logs, settings.toml); a port other than 5000 is written to settings.toml there;
 ; - the uninstaller removes the program, shortcuts, login entry and firewall rule, and KEEPS the data
@@ -110,7 +112,7 @@ Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: 
 
 [Run]
 Filename: "{sys}\netsh.exe"; Parameters: "advfirewall firewall delete rule name=""{#FirewallRule}"""; Flags: runhidden; StatusMsg: "Windows Firewall..."; Tasks: firewall
-Filename: "{sys}\netsh.exe"; Parameters: "advfirewall firewall add rule name=""{#FirewallRule}"" dir=in action=allow protocol=TCP localport={code:PortList} program=""{app}\{#AppExeName}"" profile=domain,private enable=yes"; Flags: runhidden; Tasks: firewall
+Filename: "{sys}\netsh.exe"; Parameters: "advfirewall firewall add rule name=""{#FirewallRule}"" dir=in action=allow protocol=TCP program=""{app}\{#AppExeName}"" profile=domain,private enable=yes"; Flags: runhidden; Tasks: firewall
 Filename: "{app}\{#AppExeName}"; Description: "{cm:Launch}"; Flags: nowait postinstall skipifsilent runasoriginaluser
 
 [UninstallRun]
@@ -133,11 +135,6 @@ end;
 function ChosenPort(): Integer;
 begin
   Result := StrToIntDef(Trim(PortPage.Values[0]), 0);
-end;
-
-function PortList(Param: String): String;
-begin
-  Result := IntToStr(ChosenPort()) + ',{#HttpsPort}';
 end;
 
 procedure InitializeWizard();
