@@ -51,7 +51,8 @@ def forward(svc: Services, user_id: int, message_id: int, room_ids: list[int], c
             if f is None or f.deleted_at is not None:
                 raise ApiError(400, "not_forwardable", "The file of this message was deleted", {"reason": "file_deleted"})
         for room_id in targets:
-            require_member(conn, room_id, user_id)  # 404 unknown room, 403 not a member
+            if require_member(conn, room_id, user_id) == rooms_store.READER:  # 404 unknown, 403 not a member
+                raise ApiError(403, "announcement_read_only", "Only server administrators post in the announcement room")
     for _ in targets:
         check_send_rate(svc, user_id)
     origin_id = int(source.forwarded_from_id or source.id)

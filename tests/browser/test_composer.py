@@ -117,11 +117,17 @@ def test_keyboard_ctrl_k_alt_arrows_up_to_edit_and_mentions(browser: Browser, se
     expect(switcher).to_be_hidden()
     expect(page.locator("#room-name")).to_have_text("최유나")
     assert page.evaluate("() => window.__im.state.currentRoomId") == with_choi
-    # Alt+↑ / Alt+↓ walk the room list (newest activity first: 이서준's room is above).
-    page.keyboard.press("Alt+ArrowUp")
-    expect(page.locator("#room-name")).to_have_text("이서준")
-    assert page.evaluate("() => window.__im.state.currentRoomId") == with_lee
-    page.keyboard.press("Alt+ArrowDown")
+    # Alt+↑ / Alt+↓ walk the room list in its shown order (the announcement room is in it too).
+    order = page.evaluate("() => [...document.querySelectorAll('#room-list [data-testid=room-item]')]"
+                          ".map((e) => Number(e.dataset.roomId))")
+    assert with_lee in order
+    at = order.index(with_choi)
+    away, back = ("Alt+ArrowUp", "Alt+ArrowDown") if at > 0 else ("Alt+ArrowDown", "Alt+ArrowUp")
+    neighbour = order[at - 1] if at > 0 else order[at + 1]
+    page.keyboard.press(away)
+    page.wait_for_function(f"() => window.__im.state.currentRoomId === {neighbour}")
+    page.keyboard.press(back)
+    page.wait_for_function(f"() => window.__im.state.currentRoomId === {with_choi}")
     expect(page.locator("#room-name")).to_have_text("최유나")
     assert errors == []
     ctx.close()

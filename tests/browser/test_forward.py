@@ -65,6 +65,6 @@ def test_forward_dialog_on_a_phone(browser: Browser, server) -> None:  # type: i
     box = dialog.bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
-    expect(dialog.get_by_test_id("forward-room")).to_have_count(1)
+    expect(dialog.get_by_test_id("forward-room").filter(has_text="박지훈")).to_have_count(1)
     ctx.close()
     other.close()

@@ -53,6 +53,12 @@ def test_authorization_at_both_ends_all_or_nothing(app: Any) -> None:
     r = kim.post(f"/api/messages/{original['id']}/forward", json={"room_ids": [room_b, room_c]})
     assert r.status_code == 403 and r.get_json()["code"] == "forbidden"
     assert len(park.get(f"/api/rooms/{room_b}/messages").get_json()["messages"]) == before
+    # Not into the announcement room (only server admins post there; lee is not one, kim the first is).
+    announcement = next(r["id"] for r in lee.get("/api/rooms").get_json()["rooms"] if r.get("kind") == "announcement")
+    in_c = len(eve.get(f"/api/rooms/{room_c}/messages").get_json()["messages"])
+    r = lee.post(f"/api/messages/{original['id']}/forward", json={"room_ids": [room_c, announcement]})
+    assert r.status_code == 403 and r.get_json()["code"] == "announcement_read_only"
+    assert len(eve.get(f"/api/rooms/{room_c}/messages").get_json()["messages"]) == in_c
     # From a room the forwarder is not in.
     assert park.post(f"/api/messages/{original['id']}/forward", json={"room_ids": [room_b]}).status_code == 403
     assert eve.post(f"/api/messages/{original['id']}/forward", json={"room_ids": [room_c]}).status_code == 403

@@ -15,7 +15,8 @@ function excerpt(m) {
 function renderRooms(list, q) {
   clear(list);
   const needle = q.trim().toLowerCase();
-  const rooms = [...state.rooms.values()].filter((r) => !needle || roomName(r).toLowerCase().includes(needle))
+  const rooms = [...state.rooms.values()].filter((r) => r.my_role !== 'reader') // the announcement room: admins only
+    .filter((r) => !needle || roomName(r).toLowerCase().includes(needle))
     .sort((a, b) => (b.last_activity_at || '').localeCompare(a.last_activity_at || ''));
   for (const r of rooms) {
     const box = h('input', { type: 'checkbox', checked: picked.has(r.id), dataset: { roomId: r.id } });
