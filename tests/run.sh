@@ -2,7 +2,7 @@
 # Install everything the tests need and run the whole suite (SQLite and PostgreSQL).
 #   - Debian packages from tests/apt-packages.txt (as root, or through sudo when available)
 #   - a virtual env in .venv with requirements-dev.txt
-#   - the OpenID provider used by the SSO tests (tests/oidc, npm ci) when present
+#   - the OpenID provider used by the SSO tests (tests/oidc) and axe-core (tests/axe), npm ci, when present
 # Extra arguments go to pytest, e.g. `bash tests/run.sh -k accounts --db=sqlite`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +27,12 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 
-if [ -f tests/oidc/package.json ] && command -v npm >/dev/null 2>&1; then
-  npm ci --prefix tests/oidc --no-audit --no-fund --silent
-fi
+# Node packages the tests use, each pinned by its package-lock.json: the OpenID provider (tests/oidc) and
+# axe-core, the accessibility rules the browser tests inject (tests/axe).
+for dir in tests/oidc tests/axe; do
+  if [ -f "$dir/package.json" ] && command -v npm >/dev/null 2>&1; then
+    npm ci --prefix "$dir" --no-audit --no-fund --silent
+  fi
+done
 
 exec .venv/bin/python -m pytest --db=both "$@"

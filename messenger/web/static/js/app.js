@@ -1,6 +1,6 @@
 // Entry point: boot (config, language, theme, session), login/register screens, main layout wiring,
 // socket events -> views, reconnect catch-up, session revocation.
-import { $, toast, errorText, avatar } from './dom.js';
+import { $, toast, errorText, avatar, activateByKeyboard } from './dom.js';
 import { t, setLang } from './i18n.js';
 import { state, prefs, on, emit, conv, setMuted, notifyLevel } from './state.js';
 import { get, post, setCsrf, onUnauthorized } from './api.js';
@@ -283,6 +283,7 @@ async function boot() {
   settings.applyTheme();
   initAuth();
   for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, notices, profile, directory, presence, lightbox, media, forward, shortcuts, threads]) mod.init();
+  activateByKeyboard();
   wireSocket();
   $('#back').addEventListener('click', () => { if (history.state && history.state.room) history.back(); else closeRoom(); });
   window.addEventListener('popstate', () => { if (document.body.classList.contains('in-room')) closeRoom(); });

@@ -287,6 +287,7 @@ export function init() {
     conv.classList.remove('dropping');
     if (e.dataTransfer.files.length) { e.preventDefault(); uploadFiles([...e.dataTransfer.files]); }
   });
+  $('#attach-open').addEventListener('click', () => $('#attach-input').click());
   $('#attach-input').addEventListener('change', (e) => { uploadFiles([...e.target.files]); e.target.value = ''; });
   $('#reply-cancel').addEventListener('click', () => setReply(null));
   on('reply', (m) => setReply(m));

@@ -46,8 +46,8 @@ function membersSection(room, admin) {
 }
 
 function inviteSection(room) {
-  const input = h('input', { type: 'search', placeholder: t('rooms.findPeople'), autocomplete: 'off' });
-  const results = h('ul', { class: 'pick-list' });
+  const input = h('input', { type: 'search', placeholder: t('rooms.findPeople'), 'aria-label': t('rooms.findPeople'), autocomplete: 'off' });
+  const results = h('ul', { class: 'pick-list', role: 'listbox', 'aria-label': t('rooms.people') });
   const members = new Set(room.members.map((m) => m.user.id));
   input.addEventListener('input', debounce(async () => {
     clear(results);
@@ -55,7 +55,7 @@ function inviteSection(room) {
     if (!q) return;
     const body = await get('/api/users' + query({ q }));
     for (const u of body.users.filter((x) => !members.has(x.id))) {
-      results.append(h('li', { class: 'pick', onclick: () => run(() => post(`/api/rooms/${room.id}/members`, { user_ids: [u.id] }), () => show(room.id)) },
+      results.append(h('li', { class: 'pick', role: 'option', tabindex: '0', onclick: () => run(() => post(`/api/rooms/${room.id}/members`, { user_ids: [u.id] }), () => show(room.id)) },
         avatar(u), h('span', { text: u.display_name + ' @' + u.username }), h('span', { class: 'sub' }, icon('plus'))));
     }
   }, 200));

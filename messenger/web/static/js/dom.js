@@ -94,3 +94,16 @@ export function randomId() {
   const b = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
+
+// Keyboard for elements that act as buttons without being <button>: Enter and Space activate a focused
+// [role=button] or a focusable [role=option] (room list, names and avatars, people pickers) as a click does.
+export function activateByKeyboard(root = document) {
+  root.addEventListener('keydown', (e) => {
+    if ((e.key !== 'Enter' && e.key !== ' ') || e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || e.isComposing) return;
+    const el = e.target;
+    if (!(el instanceof HTMLElement) || el instanceof HTMLButtonElement) return;
+    if (!el.matches('[role="button"], [role="option"][tabindex]')) return;
+    e.preventDefault();
+    el.click();
+  });
+}

@@ -94,11 +94,6 @@ export function init() {
     e.preventDefault();
     openProfile(Number(el.dataset.profile));
   });
-  document.addEventListener('keydown', (e) => {
-    if (e.key !== 'Enter') return;
-    const el = e.target.closest && e.target.closest('[data-profile][tabindex]');
-    if (el) openProfile(Number(el.dataset.profile));
-  });
   $('#my-availability').addEventListener('change', (e) => {
     setAvailability(e.target.value).catch((err) => { toast(errorText(err)); renderMine(); });
   });

@@ -42,13 +42,13 @@ export function render() {
     const unread = r.unread_count || 0;
     list.append(h('li', {
       class: 'room-item' + (r.id === state.currentRoomId ? ' active' : '') + (unread ? ' unread' : ''),
-      dataset: { testid: 'room-item', roomId: r.id }, tabindex: '0', role: 'button',
+      dataset: { testid: 'room-item', roomId: r.id },
       onclick: () => emit('open-room', { roomId: r.id }),
-      onkeydown: (e) => { if (e.key === 'Enter') emit('open-room', { roomId: r.id }); },
     },
     r.peer ? h('span', { class: 'avatar-wrap' }, avatar(r.peer), presenceDot(shownPresence(r.peer), r.peer.id))
       : avatar({ id: r.id, display_name: roomName(r) }),
-    h('div', { class: 'room-main' },
+    // The list item stays a list item; its text is the button a keyboard reaches (dom.js activates it).
+    h('div', { class: 'room-main', role: 'button', tabindex: '0', 'aria-current': r.id === state.currentRoomId ? 'true' : null },
       h('div', { class: 'room-top' },
         h('span', { class: 'room-name ellipsis', text: roomName(r) }),
         r.type === 'group' ? h('span', { class: 'sub count' }, icon('users'), String(r.members_count || '')) : null,

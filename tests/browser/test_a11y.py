@@ -1,0 +1,153 @@
+"""Accessibility of the web client: axe-core (tests/axe, npm) finds no serious or critical violation on
+the main screens, and the keyboard reaches and activates what the mouse does."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, FileChooser, Page, expect
+
+from tests.browser.ui import message, new_page, register, send, unique
+from tests.services import missing
+
+AXE = Path(__file__).resolve().parents[1] / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def axe_source() -> str:
+    if not AXE.is_file():
+        missing("axe-core (run: npm ci --prefix tests/axe)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def serious_violations(page: Page, screen: str) -> list[str]:
+    """Run axe-core on the page as it is and describe each serious or critical violation."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(content=axe_source())
+    result: dict[str, Any] = page.evaluate(
+        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", TAGS)
+    found = []
+    for v in result["violations"]:
+        if v["impact"] in ("serious", "critical"):
+            targets = [json.dumps(n["target"]) for n in v["nodes"][:5]]
+            found.append(f"{screen}: {v['id']} ({v['impact']}) {v['help']} -> {', '.join(targets)}")
+    return found
+
+
+def test_main_screens_have_no_serious_axe_violations(browser: Browser, own_server) -> None:  # type: ignore[no-untyped-def]
+    base = own_server.url
+    # The app's CSP (script-src 'self') would refuse an inline axe script; bypass_csp lets the test inject it.
+    ca, cb = browser.new_context(bypass_csp=True), browser.new_context(bypass_csp=True)
+    me, other = new_page(ca), new_page(cb)
+    errors: list[str] = []
+    for p in (me, other):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    found: list[str] = []
+    me.goto(base + "/")
+    expect(me.get_by_test_id("login-username")).to_be_visible()
+    found += serious_violations(me, "login")
+    me.get_by_test_id("register-open").click()
+    expect(me.get_by_test_id("register-username")).to_be_visible()
+    found += serious_violations(me, "register")
+    admin, colleague = unique("axadm"), unique("axcol")
+    register(me, base, admin, "접근성 관리자")  # the first account: server admin
+    register(other, base, colleague, "동료")
+    found += serious_violations(me, "empty")
+    me.get_by_test_id("new-room").click()
+    me.locator("#user-search").fill(colleague)
+    expect(me.locator(f'[data-testid="user-result"]:has-text("@{colleague}")')).to_be_visible()
+    found += serious_violations(me, "new-room")
+    me.locator(f'[data-testid="user-result"]:has-text("@{colleague}")').click()
+    expect(me.get_by_test_id("composer-input")).to_be_visible()
+    send(me, "접근성 점검 메시지입니다 **굵게**")
+    send(me, "두 번째 메시지 https://wiki.intranet.local/a11y")
+    expect(message(me, "두 번째")).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    found += serious_violations(me, "chat")
+    me.get_by_test_id("search-input").fill("접근성")
+    expect(me.get_by_test_id("search-result").first).to_be_visible()
+    found += serious_violations(me, "search")
+    me.locator("#search-close").click()
+    me.locator("#details-open").click()
+    expect(me.locator("#details-dialog")).to_be_visible()
+    found += serious_violations(me, "details")
+    me.locator("#details-dialog").press("Escape")
+    me.locator("#settings-open").click()
+    expect(me.locator("#settings-dialog")).to_be_visible()
+    found += serious_violations(me, "settings")
+    me.locator("#settings-dialog").press("Escape")
+    me.locator("#admin-open").click()
+    expect(me.locator('[data-testid="admin-users"]')).to_be_visible()
+    found += serious_violations(me, "admin")
+    assert found == [], "\n".join(found)
+    assert errors == []
+    ca.close()
+    cb.close()
+
+
+def outline_of(page: Page, selector: str) -> str:
+    return str(page.evaluate("(sel) => { const s = getComputedStyle(document.querySelector(sel));"
+                             " return s.outlineStyle + ' ' + s.outlineWidth; }", selector))
+
+
+def test_keyboard_reaches_attach_pickers_rooms_and_names_with_visible_focus(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    base = server.url
+    ca, cb = browser.new_context(), browser.new_context()
+    me, other = new_page(ca), new_page(cb)
+    errors: list[str] = []
+    me.on("pageerror", lambda e: errors.append(str(e)))
+    # Intercept file choosers from the start: turning interception on inside expect_file_chooser races a
+    # key press that opens the chooser at once (the chooser then opens natively and no event comes).
+    choosers: list[FileChooser] = []
+    me.on("filechooser", lambda c: choosers.append(c))
+    mine, theirs = unique("kbme"), unique("kbpeer")
+    register(me, base, mine, "키보드")
+    register(other, base, theirs, "상대방")
+    # New room by keyboard: the user search is labelled, Tab reaches a result, Space picks it.
+    me.get_by_test_id("new-room").focus()
+    me.keyboard.press("Enter")
+    search = me.get_by_label("이름이나 아이디로 사람 찾기")
+    expect(search).to_be_focused()
+    search.fill(theirs)
+    result = me.locator(f'[data-testid="user-result"]:has-text("@{theirs}")')
+    expect(result).to_be_visible()
+    me.keyboard.press("Tab")
+    expect(result).to_be_focused()
+    me.keyboard.press(" ")
+    expect(me.get_by_label("메시지", exact=True)).to_be_visible()
+    room_id = int(me.evaluate("() => window.__im.state.currentRoomId"))
+    send(me, "키보드로 보낸 메시지")
+    expect(message(me, "키보드로")).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    # The attach button is in the tab order right before the emoji button, shows its focus, and Enter opens
+    # the file chooser.
+    me.get_by_test_id("emoji-open").focus()
+    me.keyboard.press("Shift+Tab")
+    attach = me.get_by_role("button", name="파일 첨부")
+    expect(attach).to_be_focused()
+    assert outline_of(me, "#attach-open") == "solid 2px"
+    me.keyboard.press("Enter")
+    if not choosers:  # not dispatched yet (the sync API dispatches events only inside its own calls)
+        me.wait_for_event("filechooser")
+    choosers[0].set_files(files=[{"name": "키보드.txt", "mimeType": "text/plain", "buffer": b"hello"}])
+    expect(me.locator('[data-testid="message"]', has_text="키보드.txt")).to_have_count(1, timeout=15000)
+    # Names and avatars are role=button: Enter and Space open the profile card.
+    other.goto(base + "/")
+    open_by_keyboard = other.locator(f'[data-testid="room-item"][data-room-id="{room_id}"] [role="button"]')
+    open_by_keyboard.focus()
+    assert "solid" in outline_of(other, f'[data-testid="room-item"][data-room-id="{room_id}"]')
+    other.keyboard.press(" ")
+    expect(other.locator("#room-name")).to_have_text("키보드")
+    name = message(other, "키보드로").locator('[role="button"][data-profile]').first
+    name.focus()
+    other.keyboard.press("Enter")
+    expect(other.get_by_test_id("profile-card")).to_be_visible()
+    other.keyboard.press("Escape")
+    expect(other.get_by_test_id("profile-card")).to_be_hidden()
+    name.focus()
+    other.keyboard.press(" ")
+    expect(other.get_by_test_id("profile-card")).to_be_visible()
+    assert errors == []
+    ca.close()
+    cb.close()
