@@ -482,7 +482,13 @@ class TrayApp:
         if not self.runner.port:
             open_url(self.lan_url())
             return
-        open_url(self.runner.setup_url() or self.runner.local_url)  # /setup?code=… until an admin exists
+        setup = self.runner.setup_url()  # /setup?code=… until an admin exists
+        if setup is None and not getattr(self.icon, "HAS_MENU", True):
+            # A tray backend without menus (pystray's X11 one without PyGObject): a left click is all
+            # there is, so it opens the operator console, where everything in the menu can be done.
+            open_url(self.runner.local_url + "/console")
+            return
+        open_url(setup or self.runner.local_url)
 
     def _copy_address(self) -> None:
         from gui.desktop import copy_text

@@ -12,6 +12,7 @@ def register(app: Flask, svc: Services) -> None:
     bp = Blueprint("web", __name__)
 
     @bp.get("/")
+    @bp.get("/console")  # the operator console (server admins): the tray opens it where it has no menu
     @bp.get("/setup")  # the first run: the same page opens the registration with the setup code field
     def index() -> ResponseReturnValue:
         resp = app.make_response(render_template("index.html"))

@@ -57,3 +57,12 @@ def test_console_backup_verify_restore_round_trip(browser: Browser, own_server) 
     expect(room_list).not_to_contain_text("백업 후 방", timeout=15000)  # the restored state
     expect(room_list).to_contain_text("백업 전 방")
     assert not errors, errors
+
+
+def test_console_address_opens_the_console_for_an_admin(browser: Browser, own_server) -> None:  # type: ignore[no-untyped-def]
+    """``/console`` is what the tray opens on a left click where its backend has no menu."""
+    page = new_page(browser.new_context())
+    register(page, own_server.url, unique("oc"), "운영자")
+    page.goto(own_server.url + "/console")
+    expect(page.get_by_test_id("console-status")).to_be_visible()
+    expect(page.get_by_test_id("console-log")).to_contain_text("server listening", timeout=15000)  # the live log

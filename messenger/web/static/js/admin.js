@@ -92,6 +92,6 @@ async function render() {
   body.append(tab === 'users' ? await usersView() : tab === 'directory' ? directoryView() : tab === 'console' ? consoleView() : auditView());
 }
 
-export function open() { openDialog($('#admin-dialog')); render(); }
+export function open(which) { if (which) tab = which; openDialog($('#admin-dialog')); render(); }
 
 export function init() { $('#admin-open').addEventListener('click', open); }

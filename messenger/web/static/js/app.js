@@ -272,6 +272,7 @@ async function enterMain() {
   if (state.me.must_change_password) { settings.open(); toast(t('settings.mustChange'), 8000); }
   const m = location.hash.match(/^#room-(\d+)$/);
   if (m && state.rooms.has(Number(m[1]))) openRoom({ roomId: Number(m[1]) });
+  if (location.pathname === '/console' && state.me.is_admin) admin.open('console');  // the tray's left click
 }
 
 async function boot() {

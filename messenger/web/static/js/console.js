@@ -119,8 +119,10 @@ async function settingsBlock(box) {
 
 function logBlock(box) {
   const pre = h('pre', { class: 'console-log', dataset: { testid: 'console-log' } });
+  let shown = false;
   const load = async () => {
-    if (!pre.isConnected && logTimer) { clearInterval(logTimer); logTimer = null; return; }
+    if (shown && !pre.isConnected) { clearInterval(logTimer); logTimer = null; return; }  // the dialog moved on
+    shown = shown || pre.isConnected;
     try { pre.textContent = (await get('/api/admin/logs' + query({ lines: 200 }))).lines.join('\n'); } catch { /* the next tick tries again */ }
   };
   if (logTimer) clearInterval(logTimer);
