@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, FileChooser, Page, expect
 
-from tests.browser.ui import message, new_page, register, send, unique
+from tests.browser.ui import message, new_page, open_room, register, send, unique
 from tests.services import missing
 
 AXE = Path(__file__).resolve().parents[1] / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -65,6 +65,9 @@ def test_main_screens_have_no_serious_axe_violations(browser: Browser, own_serve
     send(me, "접근성 점검 메시지입니다 **굵게**")
     send(me, "두 번째 메시지 https://wiki.intranet.local/a11y")
     expect(message(me, "두 번째")).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    open_room(other, int(me.evaluate("() => window.__im.state.currentRoomId")))
+    send(other, "동료의 답장입니다")
+    expect(message(me, "동료의 답장")).to_have_count(1)
     found += serious_violations(me, "chat")
     me.get_by_test_id("search-input").fill("접근성")
     expect(me.get_by_test_id("search-result").first).to_be_visible()
@@ -81,6 +84,29 @@ def test_main_screens_have_no_serious_axe_violations(browser: Browser, own_serve
     me.locator("#admin-open").click()
     expect(me.locator('[data-testid="admin-users"]')).to_be_visible()
     found += serious_violations(me, "admin")
+    tabs = me.locator("#admin-body .tabs button")
+    for i in range(1, tabs.count()):
+        tabs.nth(i).click()
+        expect(tabs.nth(i)).to_have_class(re.compile(r"\bactive\b"))
+        me.wait_for_load_state("networkidle")
+        found += serious_violations(me, f"admin tab {i}")
+    me.locator("#admin-dialog").press("Escape")
+    for opener, dialog in (("#directory-open", "#directory-dialog"), ("#threads-open", "#threads-dialog"),
+                           ("#emoji-open", "#emoji-dialog"), ("#poll-open", "#poll-dialog"),
+                           ("#media-open", "#media-dialog")):
+        me.locator(opener).click()
+        expect(me.locator(dialog)).to_be_visible()
+        me.wait_for_load_state("networkidle")
+        found += serious_violations(me, dialog)
+        me.keyboard.press("Escape")
+        expect(me.locator(dialog)).to_be_hidden()
+    message(me, "동료의 답장").locator("[data-profile]").first.click()
+    expect(me.get_by_test_id("profile-card")).to_be_visible()
+    found += serious_violations(me, "profile card")
+    me.keyboard.press("Escape")
+    # The dark theme has its own colours.
+    me.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")
+    found += serious_violations(me, "chat (dark)")
     assert found == [], "\n".join(found)
     assert errors == []
     ca.close()

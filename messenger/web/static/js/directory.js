@@ -9,11 +9,12 @@ let department = null; // null: everyone
 
 function person(u) {
   const role = [u.department, u.title].filter(Boolean).join(' · ');
-  return withProfile(h('li', { class: 'person', dataset: { testid: 'directory-person', userId: u.id } },
+  // A list item holding the button (role=button on the <li> itself would break the list).
+  return h('li', {}, withProfile(h('div', { class: 'person', dataset: { testid: 'directory-person', userId: u.id } },
     h('span', { class: 'avatar-wrap' }, avatar(u), presenceDot(shownPresence(u), u.id)),
     h('span', { class: 'person-main' }, h('strong', { class: 'ellipsis', text: u.display_name }),
       h('span', { class: 'sub ellipsis', text: role || '@' + u.username })),
-    u.extension ? h('span', { class: 'sub', text: u.extension }) : null), u);
+    u.extension ? h('span', { class: 'sub', text: u.extension }) : null), u));
 }
 
 async function load() {

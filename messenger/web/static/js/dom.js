@@ -69,8 +69,12 @@ export function avatar(user, size = '') {
 }
 
 // Make an avatar or a name open that person's profile card (profile.js listens for data-profile).
+// A decorative avatar (aria-hidden) opens it on click only: the name beside it is the keyboard's way.
 export function withProfile(el, user) {
-  if (user && user.id) { el.dataset.profile = String(user.id); el.tabIndex = 0; el.setAttribute('role', 'button'); el.classList.add('profile-link'); }
+  if (user && user.id) {
+    el.dataset.profile = String(user.id); el.classList.add('profile-link');
+    if (el.getAttribute('aria-hidden') !== 'true') { el.tabIndex = 0; el.setAttribute('role', 'button'); }
+  }
   return el;
 }
 

@@ -62,10 +62,11 @@ function renderOnline() {
   $('#online-count').textContent = String(people.length);
   if (!people.length) list.append(h('li', { class: 'sub', text: t('online.none') }));
   for (const u of people) {
-    list.append(withProfile(h('li', { class: 'online-person', dataset: { testid: 'online-person', userId: u.id }, title: u.status_message || '' },
+    // A list item holding the button (role=button on the <li> itself would break the list).
+    list.append(h('li', {}, withProfile(h('div', { class: 'online-person', dataset: { testid: 'online-person', userId: u.id }, title: u.status_message || '' },
       h('span', { class: 'avatar-wrap' }, avatar(u), presenceDot(shownPresence(u), u.id)),
       h('span', { class: 'online-name ellipsis', text: u.display_name }),
-      u.status_message ? h('span', { class: 'sub ellipsis', text: u.status_message }) : null), u));
+      u.status_message ? h('span', { class: 'sub ellipsis', text: u.status_message }) : null), u)));
   }
 }
 

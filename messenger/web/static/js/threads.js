@@ -93,11 +93,12 @@ async function openThreadsView() {
   if (!threads.length) list.append(h('li', { class: 'empty', text: t('threads.none') }));
   for (const th of threads) {
     const room = state.rooms.get(th.room_id);
-    list.append(h('li', { class: 'thread-item' + (th.unread ? ' unread' : ''), dataset: { testid: 'thread-item', unread: String(th.unread) }, tabindex: '0', role: 'button',
+    // A list item holding the button (role=button on the <li> itself would break the list).
+    list.append(h('li', {}, h('div', { class: 'thread-item' + (th.unread ? ' unread' : ''), dataset: { testid: 'thread-item', unread: String(th.unread) }, tabindex: '0', role: 'button',
       onclick: () => { dlg.close(); openThread(th.root); } },
     h('div', { class: 'sub', text: [room ? roomName(room) : '', th.unread ? t('threads.unread') : ''].filter(Boolean).join(' · ') }),
     h('div', { class: 'ellipsis', text: (th.root.sender ? th.root.sender.display_name + ': ' : '') + (th.root.content || (th.root.file && th.root.file.name) || '') }),
-    h('div', { class: 'sub', text: t('threads.count', { n: th.root.thread_reply_count || 0 }) })));
+    h('div', { class: 'sub', text: t('threads.count', { n: th.root.thread_reply_count || 0 }) }))));
   }
 }
 
