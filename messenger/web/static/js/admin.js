@@ -94,4 +94,4 @@ async function render() {
 
 export function open(which) { if (which) tab = which; openDialog($('#admin-dialog')); render(); }
 
-export function init() { $('#admin-open').addEventListener('click', open); }
+export function init() { $('#admin-open').addEventListener('click', () => open()); }  // not the click event as the tab
