@@ -10,6 +10,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, FileChooser, Page, expect
 
+from tests.browser.test_features import png_bytes
 from tests.browser.ui import message, new_page, open_room, register, send, unique
 from tests.services import missing
 
@@ -104,6 +105,29 @@ def test_main_screens_have_no_serious_axe_violations(browser: Browser, own_serve
     expect(me.get_by_test_id("profile-card")).to_be_visible()
     found += serious_violations(me, "profile card")
     me.keyboard.press("Escape")
+    # The dialogs a message opens: thread, read receipts, forward; the room switcher; an image in the lightbox.
+    for act, dialog in (("thread", "#thread-panel"), ("reads", "#reads-dialog"), ("forward", "#forward-dialog")):
+        target = message(me, "두 번째")
+        target.hover()
+        target.locator(f'[data-act="{act}"]').click()
+        expect(me.locator(dialog)).to_be_visible()
+        me.wait_for_load_state("networkidle")
+        found += serious_violations(me, dialog)
+        me.keyboard.press("Escape")
+        expect(me.locator(dialog)).to_be_hidden()
+    me.get_by_test_id("composer-input").press("Control+k")
+    expect(me.get_by_test_id("room-switcher")).to_be_visible()
+    found += serious_violations(me, "room switcher")
+    me.keyboard.press("Escape")
+    me.get_by_test_id("attach-input").set_input_files(
+        files=[{"name": "화면.png", "mimeType": "image/png", "buffer": png_bytes("#8ecae6", (320, 200))}])
+    expect(me.locator("img.thumb")).to_have_count(1, timeout=15000)
+    found += serious_violations(me, "chat with an image")
+    me.locator("img.thumb").click()
+    expect(me.get_by_test_id("lightbox")).to_be_visible()
+    found += serious_violations(me, "lightbox")
+    me.keyboard.press("Escape")
+    expect(me.get_by_test_id("lightbox")).to_be_hidden()
     # The dark theme has its own colours.
     me.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")
     found += serious_violations(me, "chat (dark)")

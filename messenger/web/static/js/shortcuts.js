@@ -54,7 +54,7 @@ export function openSwitcher() {
       [...$('#switcher-list').children].forEach((li, i) => li.classList.toggle('active', i === index));
     } else if (e.key === 'Enter') { e.preventDefault(); if (items[index]) choose(items[index].id); }
   });
-  body.append(q, h('ul', { id: 'switcher-list', class: 'switcher-list', role: 'listbox' }));
+  body.append(q, h('ul', { id: 'switcher-list', class: 'switcher-list', role: 'listbox', 'aria-label': t('switcher.title') }));
   openDialog(dlg);
   renderSwitcher();
   q.focus();
