@@ -201,3 +201,44 @@ def test_keyboard_reaches_attach_pickers_rooms_and_names_with_visible_focus(brow
     assert errors == []
     ca.close()
     cb.close()
+
+
+def test_phone_width_in_english_has_no_serious_axe_violations(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    """The same rules at a phone's width (the room list and the conversation are separate screens there), in
+    English, with a notice posted in a group room I administer."""
+    base = server.url
+    ctx = browser.new_context(bypass_csp=True, locale="en-US", viewport={"width": 375, "height": 740})
+    other_ctx = browser.new_context()
+    me, other = new_page(ctx), new_page(other_ctx)
+    errors: list[str] = []
+    me.on("pageerror", lambda e: errors.append(str(e)))
+    found: list[str] = []
+    me.goto(base + "/")
+    me.locator("#auth-lang").select_option("en")
+    expect(me.locator("html")).to_have_attribute("lang", "en")
+    found += serious_violations(me, "login (375, en)")
+    mine, theirs = unique("axphone"), unique("axpeer")
+    register(me, base, mine, "Phone User")
+    register(other, base, theirs, "Peer")
+    me.get_by_test_id("new-room").click()
+    me.locator('input[name="type"][value="group"]').check()
+    me.locator('input[name="name"]').fill("Team")
+    me.locator("#user-search").fill(theirs)
+    me.locator(f'[data-testid="user-result"]:has-text("@{theirs}")').click()
+    found += serious_violations(me, "new group (375, en)")
+    me.locator("#new-room-create").click()
+    expect(me.get_by_test_id("composer-input")).to_be_visible()
+    send(me, "Hello from a phone")
+    expect(message(me, "Hello from")).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    found += serious_violations(me, "chat (375, en)")
+    me.get_by_test_id("notice-new").click()
+    expect(me.get_by_test_id("notice-dialog")).to_be_visible()
+    found += serious_violations(me, "notice dialog (375, en)")
+    me.keyboard.press("Escape")
+    me.locator("#back").click()
+    expect(me.get_by_test_id("room-list")).to_be_visible()
+    found += serious_violations(me, "room list (375, en)")
+    assert found == [], "\n".join(found)
+    assert errors == []
+    ctx.close()
+    other_ctx.close()

@@ -55,8 +55,10 @@ export function wordDeletedNames(data) {
   return data;
 }
 
-// Fill [data-i18n] (textContent), [data-i18n-placeholder], [data-i18n-title] under root.
+// Fill [data-i18n] (textContent), [data-i18n-placeholder], [data-i18n-title] (tooltip and accessible name),
+// [data-i18n-tip] (tooltip only: for a control whose visible text is its name) under root.
 export function apply(root) {
+  root.querySelectorAll('[data-i18n-tip]').forEach((el) => { el.title = t(el.dataset.i18nTip); });
   root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
   root.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
   root.querySelectorAll('[data-i18n-title]').forEach((el) => {

@@ -118,7 +118,7 @@ async function showPending(n) {
 // The compose dialog: free text, or a message promoted (its text shown, read-only).
 export function compose(message = null) {
   const dlg = $('#notice-dialog');
-  const text = h('textarea', { rows: '4', maxlength: '2000', dataset: { testid: 'notice-input' } });
+  const text = h('textarea', { rows: '4', maxlength: '2000', 'aria-label': t('notices.new'), dataset: { testid: 'notice-input' } });
   if (message) { text.value = message.content || ''; text.readOnly = true; }
   const needAck = h('input', { type: 'checkbox', dataset: { testid: 'notice-require-ack' } });
   const roomId = state.currentRoomId;
