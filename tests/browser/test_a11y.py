@@ -158,7 +158,7 @@ def test_keyboard_reaches_attach_pickers_rooms_and_names_with_visible_focus(brow
     # New room by keyboard: the user search is labelled, Tab reaches a result, Space picks it.
     me.get_by_test_id("new-room").focus()
     me.keyboard.press("Enter")
-    search = me.get_by_label("이름이나 아이디로 사람 찾기")
+    search = me.get_by_role("searchbox", name="이름이나 아이디로 사람 찾기")
     expect(search).to_be_focused()
     search.fill(theirs)
     result = me.locator(f'[data-testid="user-result"]:has-text("@{theirs}")')

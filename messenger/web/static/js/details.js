@@ -47,7 +47,7 @@ function membersSection(room, admin) {
 
 function inviteSection(room) {
   const input = h('input', { type: 'search', placeholder: t('rooms.findPeople'), 'aria-label': t('rooms.findPeople'), autocomplete: 'off' });
-  const results = h('ul', { class: 'pick-list', role: 'listbox', 'aria-label': t('rooms.people') });
+  const results = h('ul', { class: 'pick-list', role: 'listbox', 'aria-label': t('rooms.findPeople') });
   const members = new Set(room.members.map((m) => m.user.id));
   input.addEventListener('input', debounce(async () => {
     clear(results);
