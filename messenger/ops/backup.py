@@ -179,7 +179,9 @@ def _snapshot_postgres(url: str, dest: Path) -> None:
                 revision = src.execute(text("SELECT version_num FROM alembic_version")).scalar()
                 upgrade_to(target, str(revision))
                 with target.begin() as dst:
-                    copy_tables(src, dst)
+                    # replace: migrations also write rows (0010 creates the announcement room), and the
+                    # snapshot must hold the source's rows only, ids included.
+                    copy_tables(src, dst, replace=True)
     finally:
         target.dispose()
         source.dispose()
