@@ -25,25 +25,30 @@ def db(tmp_path: Path) -> Database:
 def test_compiled_statement_round_trips_like_sqlalchemy(db: Database) -> None:
     at = dt.datetime(2026, 12, 6, 23, 1, 2, 345678)
     add = HotStatement(insert(rooms).values(type=bindparam("type"), name=bindparam("name"), topic=bindparam("topic"),
-                                            created_at=bindparam("at"), last_activity_at=bindparam("at"))
+                                            created_at=bindparam("at"), last_activity_at=bindparam("at"),
+                                            kind=bindparam("kind"), members_post_notices=bindparam("members_post"))
                        .returning(rooms.c.id))
     touch = HotStatement(update(rooms).values(last_activity_at=bindparam("at"))
                          .where(rooms.c.id == bindparam("room"), rooms.c.last_activity_at < bindparam("at")))
     with db.count_statements() as seen, db.begin() as conn:
-        room_id = add(conn, {"type": "group", "name": "팀", "topic": "", "at": at}).fetchone()[0]
+        room_id = add(conn, {"type": "group", "name": "팀", "topic": "", "at": at, "kind": "chat",
+                             "members_post": False}).fetchone()[0]
         assert touch(conn, {"room": room_id, "at": at + dt.timedelta(seconds=1)}).rowcount == 1
         assert touch(conn, {"room": room_id, "at": at}).rowcount == 0  # the datetime compares as SQLAlchemy stored it
     assert len(seen) == 3 and seen[0].startswith("INSERT INTO rooms")
     with db.read() as conn:
-        row = conn.execute(select(rooms.c.name, rooms.c.created_at, rooms.c.last_activity_at)).one()
+        row = conn.execute(select(rooms.c.name, rooms.c.created_at, rooms.c.last_activity_at)
+                           .where(rooms.c.id == room_id)).one()  # (the migrations made the announcement room)
     assert tuple(row) == ("팀", at, at + dt.timedelta(seconds=1))
 
 
 def test_driver_errors_are_sqlalchemy_errors(db: Database) -> None:
     add = HotStatement(insert(rooms).values(type=bindparam("type"), name=bindparam("name"), topic=bindparam("name"),
                                             direct_key=bindparam("key"), created_at=bindparam("at"),
-                                            last_activity_at=bindparam("at")))
-    values = {"type": "direct", "name": "", "key": "1:2", "at": dt.datetime(2026, 1, 1)}
+                                            last_activity_at=bindparam("at"), kind=bindparam("kind"),
+                                            members_post_notices=bindparam("members_post")))
+    values = {"type": "direct", "name": "", "key": "1:2", "at": dt.datetime(2026, 1, 1), "kind": "chat",
+              "members_post": False}
     with db.begin() as conn:
         add(conn, values)
         with pytest.raises(IntegrityError):  # direct_key is unique

@@ -75,16 +75,16 @@ def test_full_upload_folder_degrades_health_and_refuses_uploads_cleanly(make_set
         svc.db.dispose()
 
 
-def test_read_only_database_degrades_health(make_settings: Any, database_url: str) -> None:
+def test_read_only_database_degrades_health(make_settings: Any, pg_cluster: Any) -> None:
     """A database that answers reads but refuses writes (PostgreSQL's default_transaction_read_only, as
-    on a standby or a full disk): the server runs ``degraded`` with ``db_not_writable``."""
+    on a standby or a full disk): the server runs ``degraded`` with ``db_not_writable``. Always on a
+    PostgreSQL database of its own: as root, SQLite file permissions stop nothing."""
     import sqlalchemy
 
     from messenger.app import create_app, get_services
 
-    if not database_url:
-        pytest.skip("read-only by configuration needs PostgreSQL (as root, file permissions stop nothing)")
-    app = create_app(make_settings(HEALTH_MIN_FREE_MB=0))
+    database_url = pg_cluster.url(pg_cluster.create_database(template=pg_cluster.template))
+    app = create_app(make_settings(HEALTH_MIN_FREE_MB=0, DATABASE_URL=database_url))
     svc = get_services(app)
     admin = sqlalchemy.create_engine(database_url, isolation_level="AUTOCOMMIT")
     name = sqlalchemy.engine.make_url(database_url).database
