@@ -15,7 +15,20 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_diagnostics)
     p = sub.add_parser("https", parents=[common], help="HTTPS with a local certificate authority")
     p.add_argument("action", choices=("enable", "disable", "status", "install-ca"))
+    # SUPPRESS: ``launcher.py --port N https enable`` (the server's own option) works as well.
+    p.add_argument("--port", type=_port, default=argparse.SUPPRESS,
+                   help="the port the server runs on (default: DEFAULT_PORT from settings.toml)")
     p.set_defaults(func=cmd_https)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port (1-65535): {text!r}")
+    return value
 
 
 def cmd_diagnostics(args: argparse.Namespace) -> int:
@@ -37,9 +50,13 @@ def cmd_https(args: argparse.Namespace) -> int:
     if args.action == "enable":
         paths = certs.ensure_server_cert(settings.data_dir)
         write_settings_file(settings.data_dir, {"HTTPS_MODE": "local-ca"})
-        print(f"HTTPS enabled (restart the server). CA certificate: {paths.ca_cert}")
-        print(f"SHA-256 fingerprint: {certs.ca_fingerprint(settings.data_dir)}")
-        print(f"Colleagues install it from http://<this PC>:{settings.DEFAULT_PORT}/setup/certificate")
+        t = Texts()
+        port = getattr(args, "port", None) or settings.DEFAULT_PORT
+        print(t("cli.https_enabled", path=paths.ca_cert))
+        print(t("cli.https_fingerprint", fingerprint=certs.ca_fingerprint(settings.data_dir)))
+        print(t("cli.https_certificate_page", port=port))
+        if settings.HTTPS_PORT:
+            print(t("cli.https_address", port=settings.HTTPS_PORT))
         return 0
     if args.action == "disable":
         write_settings_file(settings.data_dir, {"HTTPS_MODE": None})

@@ -197,7 +197,21 @@ def test_https_and_diagnostics_cli(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "SHA-256" in run.stdout
+    assert ":5000/setup/certificate" in run.stdout and ":5443" in run.stdout  # the defaults
     assert 'HTTPS_MODE = "local-ca"' in (tmp_path / "data" / "settings.toml").read_text()
+    # The real port: settings.toml's, or --port (after the command or before it, as for the server).
+    with (tmp_path / "data" / "settings.toml").open("a") as f:
+        f.write("DEFAULT_PORT = 5123\nHTTPS_PORT = 5124\n")
+    launcher = [sys.executable, str(ROOT / "launcher.py")]
+    for argv, port in ((["https", "enable"], 5123), (["https", "enable", "--port", "5077"], 5077),
+                       (["--port", "5078", "https", "enable"], 5078)):
+        run = subprocess.run(launcher + argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        assert f":{port}/setup/certificate" in run.stdout and ":5000" not in run.stdout, run.stdout
+        assert "https://" in run.stdout and ":5124" in run.stdout
+    bad = subprocess.run(launcher + ["https", "enable", "--port", "70000"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "70000" in bad.stderr
     status = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "https", "status"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert "local-ca" in status.stdout and "days" in status.stdout
