@@ -30,6 +30,12 @@ def test_thread_conversation_with_live_reply_count(browser: Browser, server) -> 
     theirs.locator('[data-act="thread"]').click()
     panel = b.get_by_test_id("thread-panel")
     expect(panel).to_be_visible()
+    # A side panel docked at the right of the chat, not a dialog: the room stays visible beside it.
+    expect(panel.get_by_test_id("thread-input")).to_be_focused()
+    assert panel.evaluate("el => el.tagName") == "ASIDE"
+    chat, side = b.get_by_test_id("message-list").bounding_box(), panel.bounding_box()
+    assert chat and side and chat["width"] > 300 and chat["x"] + chat["width"] <= side["x"] + 1, (chat, side)
+    assert side["x"] + side["width"] >= (b.viewport_size or {"width": 0})["width"] - 1
     panel.get_by_test_id("thread-input").fill("금요일 어때요?")
     panel.get_by_test_id("thread-input").press("Enter")
     expect(panel.get_by_test_id("thread-message")).to_contain_text(["금요일 어때요?"])
@@ -46,8 +52,18 @@ def test_thread_conversation_with_live_reply_count(browser: Browser, server) -> 
     pa.get_by_test_id("thread-input").fill("좋아요 금요일 3시로")
     pa.get_by_test_id("thread-send").click()
     expect(panel.get_by_test_id("thread-message")).to_contain_text(["금요일 어때요?", "좋아요 금요일 3시로"])
-    b.keyboard.press("Escape")
+    # The room is usable beside the open panel: B writes in the room while the thread stays open.
+    send(b, "방에도 한마디")
+    expect(message(a, "방에도 한마디")).to_have_count(1)
+    expect(panel).to_be_visible()
+    # Keyboard: Esc in the panel closes it and focus goes back to where it was before it opened.
+    opener = theirs.get_by_test_id("thread-reply-count")
+    opener.focus()
+    opener.press("Enter")
+    expect(panel.get_by_test_id("thread-input")).to_be_focused()
+    panel.get_by_test_id("thread-input").press("Escape")
     expect(panel).to_be_hidden()
+    expect(opener).to_be_focused()
     expect(message(b, "좋아요 금요일 3시로")).to_have_count(1)  # also sent to the room
     expect(message(b, "배포 일정 정해요").get_by_test_id("thread-reply-count")).to_contain_text("답글 2개")
     # B's threads view lists the thread; it was read in the panel.
@@ -76,9 +92,16 @@ def test_thread_panel_on_a_phone(browser: Browser, server) -> None:  # type: ign
     panel = page.get_by_test_id("thread-panel")
     expect(panel).to_be_visible()
     box = panel.bounding_box()
-    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+    # A full-screen sheet at a phone's width.
+    assert box and box["x"] == 0 and box["width"] == 375 and box["height"] >= 700, box
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     send_box = panel.get_by_test_id("thread-send").bounding_box()
-    assert send_box and send_box["x"] + send_box["width"] <= 375
+    assert send_box and send_box["x"] + send_box["width"] <= 375 and send_box["y"] + send_box["height"] <= 740
+    panel.get_by_test_id("thread-input").fill("폰에서 답글")
+    panel.get_by_test_id("thread-send").tap()
+    expect(panel.get_by_test_id("thread-message")).to_contain_text(["폰에서 답글"])
+    panel.get_by_role("button", name="닫기").tap()
+    expect(panel).to_be_hidden()
+    expect(node.get_by_test_id("thread-reply-count")).to_contain_text("답글 1개")
     ctx.close()
     other.close()

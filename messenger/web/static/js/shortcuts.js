@@ -74,7 +74,8 @@ export function init() {
     if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === 'k' || e.key === 'K')) { e.preventDefault(); openSwitcher(); return; }
     if (e.altKey && !e.ctrlKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) { e.preventDefault(); step(e.key === 'ArrowUp' ? -1 : 1); return; }
     if (e.key === 'Escape' && !document.querySelector('dialog[open]')) {
-      // Dialogs close themselves; the side panels close here.
+      // Dialogs close themselves; the side panels close here (the thread panel first: it is on top).
+      if (!$('#thread-panel').hidden) { emit('close-thread'); return; }
       if (!$('#search-panel').hidden) { $('#search-close').click(); return; }
       if (!$('#pins-panel').hidden) { $('#pins-panel').hidden = true; return; }
       if (!$('#mention-menu').hidden) $('#mention-menu').hidden = true;

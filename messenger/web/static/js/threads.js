@@ -1,5 +1,7 @@
 // Threads: the thread panel (root, replies, reply box with "채널에도 보내기"), live reply counts on roots,
 // the threads view (threads I started or replied to, unread first-class) and a toast for new replies.
+// The panel is a side panel docked at the right of the chat (the room stays usable beside it); on a
+// phone it is a full-screen sheet. Esc or its close button closes it and focus goes back where it was.
 import { $, h, clear, avatar, toast, errorText, openDialog, closeButton, randomId } from './dom.js';
 import { t, fmtTime } from './i18n.js';
 import { state, on, emit } from './state.js';
@@ -9,7 +11,51 @@ import * as messages from './messages.js';
 import { formatText } from './format.js';
 import { roomName } from './rooms.js';
 
-const panel = { roomId: null, rootId: null, ids: new Set() };
+const panel = { roomId: null, rootId: null, ids: new Set(), returnTo: null };
+
+export function isOpen(rootId = null) {
+  return !$('#thread-panel').hidden && (rootId === null || rootId === panel.rootId);
+}
+
+export function closeThread() {
+  const el = $('#thread-panel');
+  if (el.hidden) return;
+  el.hidden = true;
+  document.body.classList.remove('threading');
+  panel.rootId = null; panel.roomId = null;
+  const back = returnTarget(panel.returnTo);
+  panel.returnTo = null;
+  if (back) back.focus();
+  else if (!$('#composer').hidden) $('#composer-input').focus();
+}
+
+// Where focus was when the panel opened. A message's node is redrawn on every change (a new reply count,
+// reactions), so a control inside one is found again by its message and its data-act / data-testid.
+function remember(el) {
+  if (!el || el === document.body || $('#thread-panel').contains(el)) return null;
+  const msg = el.closest('.msg[data-key]');
+  return { el, key: msg ? msg.dataset.key : null, act: el.dataset.act || null, testid: el.dataset.testid || null };
+}
+
+function returnTarget(r) {
+  if (!r) return null;
+  let el = r.el;
+  if (!el.isConnected && r.key) {
+    const msg = document.querySelector(`#message-items .msg[data-key="${CSS.escape(r.key)}"]`);
+    const sel = (r.act ? `[data-act="${CSS.escape(r.act)}"]` : '') + (r.testid ? `[data-testid="${CSS.escape(r.testid)}"]` : '');
+    el = msg && sel ? msg.querySelector(sel) : null;
+  }
+  return el && el.isConnected && !el.closest('[hidden]') ? el : null;
+}
+
+// The reply the panel scrolls to and highlights (a search hit, a notification).
+function highlight(id) {
+  const node = $('#thread-panel').querySelector(`[data-testid="thread-message"][data-message-id="${id}"]`);
+  if (!node) return;
+  node.classList.add('highlight');
+  node.scrollIntoView({ block: 'center' });
+  setTimeout(() => node.classList.remove('highlight'), 2500);
+}
 
 function replyNode(m) {
   return h('li', { class: 'thread-msg', dataset: { testid: 'thread-message', messageId: m.id } },
@@ -47,19 +93,21 @@ async function sendReply(box, channel) {
   } catch (err) { box.value = content; toast(errorText(err)); }
 }
 
-export async function openThread(m) {
+// Opens the thread of message m (a root or a reply); focusId: a reply to scroll to and highlight.
+export async function openThread(m, { focusId = null } = {}) {
   const rootId = m.thread_root_id || m.id;
   let page;
   try { page = await get(`/api/messages/${rootId}/thread`); } catch (err) { toast(errorText(err)); return; }
+  const el = $('#thread-panel');
+  if (el.hidden) panel.returnTo = remember(document.activeElement);
   Object.assign(panel, { roomId: page.root.room_id, rootId: page.root.id, ids: new Set() });
-  const dlg = $('#thread-panel');
   const body = clear($('#thread-body'));
   const box = h('textarea', { rows: '2', placeholder: t('threads.placeholder'), dataset: { testid: 'thread-input' } });
   const channel = h('input', { type: 'checkbox', dataset: { testid: 'thread-also-channel' } });
   box.addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendReply(box, channel); } });
   const room = state.rooms.get(panel.roomId);
-  body.append(h('header', { class: 'panel-head' }, h('h3', { text: t('threads.panel') }),
-    room ? h('span', { class: 'sub ellipsis', text: roomName(room) }) : null, closeButton(() => dlg.close(), t('common.close'))),
+  body.append(h('header', { class: 'panel-head' }, h('h3', { id: 'thread-title', text: t('threads.panel') }),
+    room ? h('span', { class: 'sub ellipsis', text: roomName(room) }) : null, closeButton(closeThread, t('common.close'))),
   h('ul', { class: 'thread-root' }, replyNode(page.root)),
   h('ul', { id: 'thread-replies', class: 'thread-replies' }),
   h('div', { class: 'thread-compose' }, box, h('div', { class: 'row' },
@@ -67,8 +115,10 @@ export async function openThread(m) {
     h('button', { type: 'button', class: 'primary small', text: t('threads.send'), dataset: { testid: 'thread-send' }, onclick: () => sendReply(box, channel) }))));
   if (!page.replies.length) $('#thread-replies').append(h('li', { class: 'empty', text: t('threads.noReplies') }));
   for (const r of page.replies) addReply(r);
-  openDialog(dlg);
-  box.focus();
+  el.hidden = false;
+  document.body.classList.add('threading');
+  if (focusId && focusId !== page.root.id) highlight(focusId);
+  else box.focus();
   post(`/api/messages/${panel.rootId}/thread/read`).then(refreshBadge).catch(() => {});
 }
 
@@ -95,7 +145,7 @@ async function openThreadsView() {
     const room = state.rooms.get(th.room_id);
     // A list item holding the button (role=button on the <li> itself would break the list).
     list.append(h('li', {}, h('div', { class: 'thread-item' + (th.unread ? ' unread' : ''), dataset: { testid: 'thread-item', unread: String(th.unread) }, tabindex: '0', role: 'button',
-      onclick: () => { dlg.close(); openThread(th.root); } },
+      onclick: () => { dlg.close(); emit('open-room', { roomId: th.room_id }); openThread(th.root); } },
     h('div', { class: 'sub', text: [room ? roomName(room) : '', th.unread ? t('threads.unread') : ''].filter(Boolean).join(' · ') }),
     h('div', { class: 'ellipsis', text: (th.root.sender ? th.root.sender.display_name + ': ' : '') + (th.root.content || (th.root.file && th.root.file.name) || '') }),
     h('div', { class: 'sub', text: t('threads.count', { n: th.root.thread_reply_count || 0 }) }))));
@@ -103,23 +153,29 @@ async function openThreadsView() {
 }
 
 export function init() {
-  on('open-thread', openThread);
+  on('open-thread', (m) => openThread(m));
+  on('close-thread', closeThread);
   $('#threads-open').addEventListener('click', openThreadsView);
   on('sio:thread_updated', (s) => {
     messages.update(s.room_id, { id: s.root_id, thread_reply_count: s.thread_reply_count, thread_last_repliers: s.thread_last_repliers, thread_last_reply_id: s.thread_last_reply_id });
   });
   on('sio:new_message', ({ message: m }) => {
-    if (m && m.thread_root_id && m.thread_root_id === panel.rootId && $('#thread-panel').open) {
+    if (m && m.thread_root_id && isOpen(m.thread_root_id)) {
       addReply(m);
       post(`/api/messages/${panel.rootId}/thread/read`).catch(() => {});
     }
   });
   on('sio:thread_reply', (n) => {
-    if ($('#thread-panel').open && n.root_id === panel.rootId) return;
+    if (isOpen(n.root_id)) return;
     toast(t('threads.newReply'));
     refreshBadge();
   });
   on('connection', ({ connected }) => { if (connected) refreshBadge(); });
-  $('#thread-panel').addEventListener('close', () => { panel.rootId = null; });
+  // Another room in front: the panel belongs to the room it was opened from.
+  on('open-room', ({ roomId }) => { if (roomId !== panel.roomId) closeThread(); });
+  on('room-removed', (roomId) => { if (roomId === panel.roomId) closeThread(); });
+  $('#thread-panel').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !e.isComposing) { e.preventDefault(); e.stopPropagation(); closeThread(); }
+  });
   emit('threads-ready');
 }
