@@ -12,8 +12,12 @@ monkey.patch_all(thread=False, queue=False)
 
 import sys  # noqa: E402
 
-from messenger.cli import main  # noqa: E402
 from messenger.memtune import limit_malloc_arenas  # noqa: E402
+
+try:  # the desktop part decides tray or headless and shows start-up failures in a dialog
+    from gui.launch import main
+except ImportError:  # a build without gui/: headless, failures on the terminal
+    from messenger.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     limit_malloc_arenas()

@@ -3,6 +3,10 @@ mode when a desktop is available); subcommands are the operator's actions.
 
 Subcommands come from the modules in ``COMMAND_MODULES``; each exposes ``add_commands(subparsers,
 common)`` and sets ``func`` on its parsers.
+
+The CLI never imports the desktop part (gui/ sits above it): the entry point passes a :class:`Frontend`
+(gui/launch.py gives the tray and the native failure dialog); without one the server runs headless and
+a start-up failure is printed on the terminal.
 """
 
 from __future__ import annotations
@@ -13,16 +17,50 @@ import importlib
 import logging
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from messenger.datadir import DataDirBusy, DataDirElsewhere, load_cli_settings, other_data_dirs, resolve_data_dir
 from messenger.i18n import Texts
 from messenger.settings import Settings, SettingsError
 from messenger.version import __version__
 
+if TYPE_CHECKING:
+    from messenger.startup import StartupFailure
+
 COMMAND_MODULES: tuple[str, ...] = ("messenger.cli", "messenger.ops.cli", "messenger.lan.cli")
 
-__all__ = ["load_cli_settings", "main"]  # load_cli_settings lives in messenger.datadir (commands of features use it)
+__all__ = ["Frontend", "load_cli_settings", "main"]  # load_cli_settings lives in messenger.datadir (commands of features use it)
+
+# ``run_tray(make_runner, data_dir, log_path) -> exit code``: shows the tray until Quit.
+TrayRunner = Callable[[Callable[..., Any], Path, Path | None], int]
+
+
+def _no_tray() -> TrayRunner | None:
+    return None
+
+
+def _print_failure(failure: StartupFailure, log_path: Path | None) -> bool:
+    """A start-up failure on the terminal, in English (no desktop part to show it in a dialog)."""
+    print(f"error: {failure.english()} (log: {log_path})", file=sys.stderr)
+    return False
+
+
+@dataclass(frozen=True)
+class Frontend:
+    """How the server meets the person at the PC; the entry point chooses it.
+
+    ``tray()``: the tray's ``run_tray`` when a desktop tray can be shown, else None (headless).
+    ``show_failure(failure, log_path)``: shows a start-up failure; True when the person took the
+    offered free port."""
+
+    tray: Callable[[], TrayRunner | None] = _no_tray
+    show_failure: Callable[[StartupFailure, Path | None], bool] = _print_failure
+
+
+TERMINAL = Frontend()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,10 +123,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from messenger.lan import discovery  # noqa: F401  (main-thread import; see discovery.py)
     from messenger.startup import open_log
 
+    frontend: Frontend = getattr(args, "frontend", TERMINAL)
     try:
         data_dir = resolve_data_dir(args.data_dir)
     except DataDirElsewhere as exc:  # never start a second, empty data dir beside the real one
-        return _data_dir_elsewhere(exc)
+        return _data_dir_elsewhere(exc, frontend)
     log_path = open_log(data_dir)
     if not (args.data_dir or os.environ.get("MESSENGER_DATA_DIR")):
         for other in other_data_dirs(data_dir):
@@ -96,20 +135,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "another data folder with data exists at %s; this server uses %s", other, data_dir)
             print(f"warning: another data folder with data exists at {other}; this server uses {data_dir} "
                   f"(pass --data-dir to choose)", file=sys.stderr, flush=True)
-    tray = None if args.headless else _tray_module()
-    if tray is not None:
-        return int(tray.run_tray(lambda port=None: make_runner(args, data_dir, port), data_dir, log_path) or 0)
-    return _serve_headless(args, data_dir, log_path)
+    run_tray = None if args.headless else frontend.tray()
+    if run_tray is not None:
+        return int(run_tray(lambda port=None: make_runner(args, data_dir, port), data_dir, log_path) or 0)
+    return _serve_headless(args, data_dir, log_path, frontend)
 
 
-def _data_dir_elsewhere(exc: DataDirElsewhere) -> int:
+def _data_dir_elsewhere(exc: DataDirElsewhere, frontend: Frontend) -> int:
     from messenger.startup import StartupFailure, current_user, open_log, owner_of
 
     log_path = open_log(None)  # the user's log folder: nothing is written at either data dir
     failure = StartupFailure("data_dir_elsewhere", {"path": str(exc.path), "user": current_user(),
                                                     "owner": owner_of(exc.path)})
     logging.getLogger("messenger.startup").error("start-up failed: %s", failure.english())
-    _show_failure(failure, log_path)
+    frontend.show_failure(failure, log_path)
     return 2
 
 
@@ -132,7 +171,7 @@ def make_runner(args: argparse.Namespace, data_dir: Any, port: int | None = None
     return runner
 
 
-def _serve_headless(args: argparse.Namespace, data_dir: Any, log_path: Any) -> int:
+def _serve_headless(args: argparse.Namespace, data_dir: Any, log_path: Any, frontend: Frontend) -> int:
     import logging
 
     from messenger.logging_setup import setup_logging
@@ -154,7 +193,7 @@ def _serve_headless(args: argparse.Namespace, data_dir: Any, log_path: Any) -> i
                 exc, data_dir, runner.host if runner else "0.0.0.0", runner.requested_port if runner else None)
             logging.getLogger("messenger.startup").error("start-up failed: %s", failure.english(),
                                                          exc_info=not isinstance(exc, StartupFailure))
-            if not _show_failure(failure, log_path):
+            if not frontend.show_failure(failure, log_path):
                 stop.close()
                 return 2
             port = int(failure.params["next_port"])
@@ -176,17 +215,6 @@ def _serve_headless(args: argparse.Namespace, data_dir: Any, log_path: Any) -> i
     return 0
 
 
-def _show_failure(failure: Any, log_path: Any) -> bool:
-    """The failure in a native dialog or on the terminal, in one language; True when the person took
-    the offered free port."""
-    try:
-        from gui.failure import show_failure
-    except ImportError:  # a build without the desktop part: English on the terminal
-        print(f"error: {failure.english()} (log: {log_path})", file=sys.stderr)
-        return False
-    return show_failure(failure, log_path)
-
-
 def _warn_if_address_changed(settings: Settings) -> tuple[list[str], list[str]] | None:
     """Print a warning when the PC's LAN addresses changed since the last start; (before, now) then."""
     from messenger.lan.discovery import check_address_change  # with the server only (see cmd_serve)
@@ -202,21 +230,11 @@ def _warn_if_address_changed(settings: Settings) -> tuple[list[str], list[str]] 
     return before, now
 
 
-def _tray_module() -> Any:
-    """The tray module when a desktop and a tray backend are available, else None (headless)."""
-    try:
-        from gui import tray
-    except ImportError:
-        return None
-    if not tray.tray_available():
-        print("No desktop tray available; running headless.", flush=True)
-        return None
-    return tray
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, frontend: Frontend = TERMINAL) -> int:
+    """Run the command in ``argv``; ``frontend``: how the server shows itself (tray or terminal)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.frontend = frontend
     try:
         return int(args.func(args) or 0)
     except SettingsError as exc:

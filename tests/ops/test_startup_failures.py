@@ -171,6 +171,30 @@ def test_terminal_names_the_port_and_the_fix_headless(tmp_path: Path) -> None:
     assert "port" in (tmp_path / "data" / "logs" / "messenger.log").read_text(encoding="utf-8")
 
 
+def test_the_cli_without_the_desktop_part_runs_headless_and_prints_the_failure(tmp_path: Path) -> None:
+    """``messenger.cli.main`` with no frontend (a build without gui/): even with a display it never
+    tries the tray, the failure is printed in English, and nothing from gui/ is imported."""
+    display = os.environ.get("DISPLAY") or ":0"
+    script = ("import sys\n"
+              "from messenger.cli import main\n"
+              "code = main(sys.argv[1:])\n"
+              "print('gui loaded:', sorted(m for m in sys.modules if m == 'gui' or m.startswith('gui.')))\n"
+              "sys.exit(code)\n")
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "DISPLAY": display, "LANG": "en_US.UTF-8", "PYTHONUNBUFFERED": "1"}
+        env.pop("LC_ALL", None)
+        done = subprocess.run([sys.executable, "-c", script, "--port", str(port), "--data-dir", str(tmp_path / "data")],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert "gui loaded: []" in done.stdout
+    assert done.stderr.startswith("error: ") and f"port {port} is already in use" in done.stderr
+    assert "(log: " in done.stderr and "Traceback" not in done.stderr
+
+
 def test_failures_are_classified_with_path_user_and_fix(tmp_path: Path) -> None:
     from messenger.datadir import DataDirBusy
     from messenger.settings import SettingsError
