@@ -69,3 +69,23 @@ def query(
         select(audit_logs).where(*cond).order_by(audit_logs.c.id.desc()).limit(limit)
     ).all()
     return list(rows), int(total)
+
+
+def latest_time(conn: Connection) -> dt.datetime | None:
+    """When the newest entry was written (None for an empty log)."""
+    value: dt.datetime | None = conn.execute(select(func.max(audit_logs.c.created_at))).scalar_one()
+    return value
+
+
+def written_after(conn: Connection, after: dt.datetime) -> list[dict[str, Any]]:
+    """Every entry written after ``after``, oldest first, as column values without the id."""
+    rows = conn.execute(
+        select(audit_logs).where(audit_logs.c.created_at > after).order_by(audit_logs.c.id)
+    ).mappings().all()
+    return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+
+def add_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append entries as they were (times and actors kept; new ids, after the existing ones)."""
+    if rows:
+        conn.execute(insert(audit_logs), rows)

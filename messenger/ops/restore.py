@@ -9,12 +9,15 @@
 5. Swap: the current database (with its ``-wal``/``-shm``) and uploads folder are renamed into
    ``.replaced-<stamp>/``, the restored ones renamed into place; on any error the renames are undone.
    On PostgreSQL the tables are replaced inside one transaction instead.
+   Before the swap, the audit entries the current database got after the backup was taken are copied
+   into the restored one (times and actors kept), so the audit trail survives the restore.
 6. Write ``backup_restored`` to the audit log of the restored database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,8 @@ from messenger.ops.backup import create_backup
 from messenger.ops.common import DB_FILE, UPLOADS, OpsError, Progress, database_exists, record_audit, say
 from messenger.ops.verify import VerifyReport, verify_backup
 from messenger.settings import Settings
+
+log = logging.getLogger(__name__)
 
 BUSY_MESSAGE = (
     "A running Intranet Messenger server is using {dir}. Stop it first (Quit in the tray menu, or Ctrl+C "
@@ -78,6 +83,7 @@ def restore_backup(settings: Settings, path: Path | str, progress: Progress | No
         if safety_backup and database_exists(settings):
             say(progress, "Restoring: keeping a safety backup of the current data")
             safety = create_backup(settings, label="before-restore", progress=progress)
+        carried = _carry_audit_trail(settings, staging / DB_FILE, (report.manifest or {}).get("created_at"))
         say(progress, "Restoring: swapping the data in")
         _swap_uploads(settings, staging, stamp)
         try:
@@ -98,7 +104,7 @@ def restore_backup(settings: Settings, path: Path | str, progress: Progress | No
     record_audit(settings, "backup_restored", {
         "backup": str(path), "created_at": manifest.get("created_at"), "label": manifest.get("label"),
         "schema_from": schema_from, "schema_to": schema_to,
-        "safety_backup": None if safety is None else str(safety),
+        "safety_backup": None if safety is None else str(safety), "audit_entries_carried": carried,
     })
     say(progress, f"Restore done: {path.name}")
     return RestoreResult(path, safety, schema_from, schema_to, report)
@@ -111,6 +117,42 @@ def _remove_leftovers(settings: Settings) -> None:
     for pattern, folder in ((".restore-*", settings.data_dir), (f".{live.name}.incoming-*", live.parent)):
         for leftover in folder.glob(pattern):
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _carry_audit_trail(settings: Settings, restored_db: Path, backup_time: str | None) -> int | None:
+    """Copy the audit entries written after the backup was taken (after the manifest's time and after the
+    restored log's newest entry, so none is doubled) from the current database into the restored one.
+    Returns how many, or None when the current database cannot be read (it may be why one restores):
+    then they are only in the safety backup."""
+    if not database_exists(settings):
+        return 0
+    from messenger.audit import store as audit_store
+    from messenger.storage import Database
+
+    restored, current = Database(f"sqlite:///{restored_db}"), Database(settings.database_url)
+    try:
+        with restored.read() as conn:
+            newest = audit_store.latest_time(conn)
+        cutoffs = [t for t in (_manifest_time(backup_time), newest) if t is not None]
+        with current.read() as conn:
+            rows = audit_store.written_after(conn, max(cutoffs, default=dt.datetime.min))
+        with restored.begin() as conn:
+            audit_store.add_rows(conn, rows)
+        return len(rows)
+    except Exception:
+        log.exception("could not carry the audit entries since the backup over; they stay in the safety backup")
+        return None
+    finally:
+        restored.dispose()
+        current.dispose()
+
+
+def _manifest_time(value: str | None) -> dt.datetime | None:
+    """The manifest's ``created_at`` (``2026-12-07T02:30:00Z``) as naive UTC, like the stored times."""
+    try:
+        return dt.datetime.fromisoformat(str(value).removesuffix("Z")).replace(tzinfo=None) if value else None
+    except ValueError:
+        return None
 
 
 def _migrate(db_path: Path) -> str | None:

@@ -78,8 +78,22 @@ def test_console_backup_verify_download_restore_round_trip(start_server: Any) ->
     boss.login()
     backups = boss.get("/api/admin/backups").json()["backups"]
     assert any(b["name"].endswith("_before-restore") for b in backups)  # the safety backup
-    actions = {a["action"] for a in boss.get("/api/admin/audit-logs?limit=50").json()["audit_logs"]}
-    assert "backup_restored" in actions  # (the console's earlier entries went back with the data)
+    # The audit trail survives: what was written after the backup (verify, download, the restore's start,
+    # the safety backup) is carried over, once each, and the restore itself comes last.
+    entries = boss.get("/api/admin/audit-logs?limit=200").json()["audit_logs"]
+    at = [e["action"] for e in entries].index("backup_restored")
+    assert {e["action"] for e in entries[:at]} <= {"login", "login_failed"}  # lee's try and boss.login() since
+    restored = entries[at]["details"]
+    assert restored["backup"].endswith(name) and restored["audit_entries_carried"] >= 4, restored
+    newer = entries[at + 1:at + 1 + restored["audit_entries_carried"]]
+    assert {"backup_verified", "backup_downloaded", "console_restore_started", "backup_created"} <= {
+        e["action"] for e in newer}, newer
+    started = next(e for e in newer if e["action"] == "console_restore_started")
+    assert started["actor"]["id"] == boss.id and started["details"] == {"backup": name}
+    assert [e["action"] for e in entries].count("backup_verified") == 1  # not doubled
+    assert [e["id"] for e in entries] == sorted((e["id"] for e in entries), reverse=True)
+    times = [e["created_at"] for e in entries]
+    assert times == sorted(times, reverse=True)  # carried entries keep their times, in order
     log_file = server.runner.settings.log_dir / "messenger.log"  # (tests do not configure logging)
     log_file.write_text("".join(f"line {i}\n" for i in range(300)), encoding="utf-8")
     assert boss.get("/api/admin/logs?lines=3").json()["lines"] == ["line 297", "line 298", "line 299"]
