@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from messenger.accounts import store
@@ -284,8 +285,15 @@ def update_profile(svc: Services, user_id: int, changes: dict[str, Any]) -> Any:
 def revoke_all_sessions(svc: Services, user_id: int, reason: str, keep_session_id: int | None = None) -> list[int]:
     """Rotate the user's sessions: every other session gets 401 and its sockets are disconnected."""
     with svc.db.begin() as conn:
-        ids = store.revoke_sessions(conn, user_id, reason, keep_session_id)
-        on_commit(conn, lambda: _sessions_revoked(svc, ids))
+        return revoke_sessions_in(svc, conn, user_id, reason, keep_session_id)
+
+
+def revoke_sessions_in(svc: Services, conn: Connection, user_id: int, reason: str,
+                       keep_session_id: int | None = None) -> list[int]:
+    """Revoke the user's sessions in the caller's transaction; once it commits, they get 401 and their
+    sockets are disconnected (nothing happens if it rolls back). Returns the revoked session ids."""
+    ids = store.revoke_sessions(conn, user_id, reason, keep_session_id)
+    on_commit(conn, lambda: _sessions_revoked(svc, ids))
     return ids
 
 

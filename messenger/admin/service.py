@@ -95,8 +95,7 @@ def _keeps_an_admin(conn: Any, user_id: int) -> None:
 def update_user(svc: Services, actor_id: int, user_id: int, changes: dict[str, Any],
                 client_ip: str | None = None) -> Any:
     """Apply ``{is_active?, is_admin?, department?, title?, extension?, email?}``; deactivation ends the
-    user's sessions and sockets at once."""
-    deactivated = False
+    user's sessions and sockets at once (after the commit, as the user-changed hooks)."""
     with svc.db.begin() as conn:
         row = _live_user(conn, user_id)
         values: dict[str, Any] = {}
@@ -106,7 +105,6 @@ def update_user(svc: Services, actor_id: int, user_id: int, changes: dict[str, A
                 _keeps_an_admin(conn, user_id)
             values["is_active"] = bool(changes["is_active"])
             actions.append("user_reactivated" if changes["is_active"] else "user_deactivated")
-            deactivated = not changes["is_active"]
         if "is_admin" in changes and bool(changes["is_admin"]) != bool(row.is_admin):
             if not changes["is_admin"] and row.is_active:
                 _keeps_an_admin(conn, user_id)
@@ -125,10 +123,10 @@ def update_user(svc: Services, actor_id: int, user_id: int, changes: dict[str, A
                             details={"username": row.username, "changes": profile,
                                      "before": {k: getattr(row, k) for k in profile}}, client_ip=client_ip)
         updated = accounts_store.get_user(conn, user_id)
-    if deactivated:
-        accounts.revoke_all_sessions(svc, user_id, "deactivated")
-    if values:
-        svc.realtime.notify_user_changed(user_id)
+        if values.get("is_active") is False:
+            accounts.revoke_sessions_in(svc, conn, user_id, "deactivated")
+        if values:
+            svc.realtime.queue_user_changed(conn, user_id)
     return updated
 
 
@@ -144,7 +142,7 @@ def reset_password(svc: Services, actor_id: int, user_id: int, client_ip: str | 
         audit_store.add(conn, "server", "password_reset", actor_id=actor_id, target_user_id=user_id,
                         details={"username": row.username}, client_ip=client_ip)
         updated = accounts_store.get_user(conn, user_id)
-    accounts.revoke_all_sessions(svc, user_id, "password_reset")
+        accounts.revoke_sessions_in(svc, conn, user_id, "password_reset")
     return updated, temporary
 
 
@@ -158,9 +156,9 @@ def delete_user(svc: Services, actor_id: int, user_id: int, client_ip: str | Non
         audit_store.add(conn, "server", "user_deleted", actor_id=actor_id, target_user_id=user_id,
                         details={"username": row.username, "display_name": row.display_name},
                         client_ip=client_ip)
-    accounts.revoke_all_sessions(svc, user_id, "deleted")
-    # The rooms feature's user-changed hook hands the user's rooms on (never left without an admin).
-    svc.realtime.notify_user_changed(user_id)
+        accounts.revoke_sessions_in(svc, conn, user_id, "deleted")
+        # The rooms feature's user-changed hook hands the user's rooms on (never left without an admin).
+        svc.realtime.queue_user_changed(conn, user_id)
 
 
 def server_settings(svc: Services) -> dict[str, Any]:

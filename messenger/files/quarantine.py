@@ -77,15 +77,13 @@ def run_scan(svc: Services, job_id: str) -> None:
                 break
             if attempt + 1 < SCAN_ATTEMPTS:
                 svc.socketio.sleep(RETRY_DELAY)
-    token = _finish(svc, job, row, path, result)
-    payload: dict[str, Any] = {"job_id": job_id, "status": result.status}
-    if token:
-        payload["upload_token"] = token
-    svc.realtime.emit_user("upload_scan_done", payload, job.uploader_id)
+    _finish(svc, job, row, path, result)
 
 
-def _finish(svc: Services, job: Any, row: Any, path: Path | None, result: scanner.ScanResult) -> str | None:
-    """Record the scan outcome; returns the new upload token when the file is clean."""
+def _finish(svc: Services, job: Any, row: Any, path: Path | None, result: scanner.ScanResult) -> None:
+    """Record the scan outcome; the transaction that records it queues ``upload_scan_done`` for the
+    uploader (with a new upload token when the file is clean). When another node finished the job
+    first, nothing is recorded or sent here: that node tells the uploader."""
     if result.status == "clean" and row is not None and path is not None:
         rel = uploads.new_rel_path()
         target = uploads.abs_path(svc, rel)
@@ -96,28 +94,35 @@ def _finish(svc: Services, job: Any, row: Any, path: Path | None, result: scanne
             done = store.finish_job(conn, job.id, "clean")
             if done:
                 store.update_file(conn, row.id, scan_status="clean", stored_path=rel, thumbnail_path=thumb_rel)
+                svc.realtime.queue_to_user(conn, "upload_scan_done", lambda: _clean_payload(svc, job, row.id),
+                                           job.uploader_id)
         if not done:  # another node finished it meanwhile
             uploads.remove_quietly(target, uploads.abs_path(svc, thumb_rel) if thumb_rel else None)
-            return None
-        token = uploads.mint_upload_token(svc, row.id, job.uploader_id, job.room_id)
-        svc.state.set(JOB_TOKEN_PREFIX + job.id, token, ttl=svc.settings.UPLOAD_TOKEN_TTL_SECONDS)
-        return token
+        return
     status = result.status if result.status in ("infected", "error") else "error"
     details = {"job_id": job.id, "file_name": row.original_name if row else None,
                "sha256": row.sha256 if row else None, "detail": result.detail}
     with svc.db.begin() as conn:
         if not store.finish_job(conn, job.id, status, result.detail):
-            return None
+            return
         if row is not None:
             store.update_file(conn, row.id, scan_status=status, deleted_at=utcnow())
         _audit_rejected(conn, "upload_infected" if status == "infected" else "upload_scan_failed",
                         job.uploader_id, job.room_id, row.id if row else None, details)
+        svc.realtime.queue_to_user(conn, "upload_scan_done", {"job_id": job.id, "status": status}, job.uploader_id)
     if status == "infected":
         svc.log.warning("infected upload deleted: job %s, %s", job.id, result.detail)
     else:
         svc.log.error("upload scan failed: job %s, %s", job.id, result.detail)
     uploads.remove_quietly(path)
-    return None
+
+
+def _clean_payload(svc: Services, job: Any, file_id: int) -> dict[str, Any]:
+    """After the commit of a clean scan: a new upload token (kept for ``GET /api/upload/jobs/<id>``)
+    in the ``upload_scan_done`` payload."""
+    token = uploads.mint_upload_token(svc, file_id, job.uploader_id, job.room_id)
+    svc.state.set(JOB_TOKEN_PREFIX + job.id, token, ttl=svc.settings.UPLOAD_TOKEN_TTL_SECONDS)
+    return {"job_id": job.id, "status": "clean", "upload_token": token}
 
 
 def scan_now(svc: Services, path: Path, user_id: int, name: str, sha256: str) -> None:

@@ -212,12 +212,12 @@ def set_avatar(svc: Services, user_id: int, file: Any) -> Any:
             old = accounts_store.get_user(conn, user_id).avatar_file_id
             accounts_store.update_user(conn, user_id, avatar_file_id=file_id)
             user = accounts_store.get_user(conn, user_id)
+            if old:
+                on_commit(conn, lambda: delete_stored_files(svc, [old]))
+            svc.realtime.queue_user_changed(conn, user_id)
     except BaseException:
         remove_quietly(prep.path, thumb_path)
         raise
-    if old:
-        delete_stored_files(svc, [old])
-    svc.realtime.notify_user_changed(user_id)
     return user
 
 
@@ -228,10 +228,9 @@ def remove_avatar(svc: Services, user_id: int) -> Any:
         old = accounts_store.get_user(conn, user_id).avatar_file_id
         if old:
             accounts_store.update_user(conn, user_id, avatar_file_id=None)
+            on_commit(conn, lambda: delete_stored_files(svc, [old]))
+            svc.realtime.queue_user_changed(conn, user_id)
         user = accounts_store.get_user(conn, user_id)
-    if old:
-        delete_stored_files(svc, [old])
-        svc.realtime.notify_user_changed(user_id)
     return user
 
 

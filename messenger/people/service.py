@@ -194,8 +194,8 @@ def import_directory(svc: Services, actor_id: int, data: bytes, client_ip: str |
         audit_store.add(conn, "server", "directory_imported", actor_id=actor_id,
                         details={"created": len(plan.create), "updated": len(plan.update),
                                  "unchanged": plan.unchanged}, client_ip=client_ip)
-    for user_id, _name, _values in plan.update:
-        svc.realtime.notify_user_changed(user_id)
+        for user_id, _name, _values in plan.update:
+            svc.realtime.queue_user_changed(conn, user_id)
     return {"created": created, "updated": [{"id": i, "username": n, "changes": sorted(v)} for i, n, v in plan.update],
             "unchanged": plan.unchanged}
 
@@ -251,8 +251,8 @@ def delete_own_account(svc: Services, auth: accounts.Auth, password: str, client
 def logout_everywhere(svc: Services, auth: accounts.Auth, client_ip: str | None) -> int:
     """``POST /api/logout-all``: every session of the caller ends, this one included; their sockets get
     ``session_revoked`` and are cut at once. Returns how many sessions ended."""
-    ended = accounts.revoke_all_sessions(svc, auth.user_id, "logout_all")
     with svc.db.begin() as conn:
+        ended = accounts.revoke_sessions_in(svc, conn, auth.user_id, "logout_all")
         audit_store.add(conn, "server", "logout_all", actor_id=auth.user_id, details={"sessions": len(ended)},
                         client_ip=client_ip)
     return len(ended)

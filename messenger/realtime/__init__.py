@@ -287,6 +287,10 @@ class Realtime:
             except Exception:
                 log.exception("could not disconnect socket %s", sid)
 
+    def queue_user_changed(self, conn: Connection, user_id: int) -> None:
+        """Run the user-changed hooks for ``user_id`` once the transaction of ``conn`` has committed."""
+        on_commit(conn, lambda: self.notify_user_changed(user_id))
+
     def notify_user_changed(self, user_id: int) -> None:
         svc = self.svc
         assert svc is not None

@@ -10,6 +10,7 @@ audit entry ``retention_run`` records the counts of the whole run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from typing import Any
 
@@ -20,7 +21,7 @@ from messenger.files import store as files_store
 from messenger.polls import store as polls_store
 from messenger.retention import store
 from messenger.search import index as search_index
-from messenger.storage.db import iso, utcnow
+from messenger.storage.db import iso, on_commit, utcnow
 
 # Each batch is one write transaction; on SQLite in the gevent hub nothing else runs meanwhile, so the
 # batch is sized to stay well under a second even with the search index (measured ~0.2 s for 1,000).
@@ -54,9 +55,8 @@ def run_retention(svc: Services, now: dt.datetime | None = None, batch: int = BA
             result["polls"] += polls_store.delete_polls(conn, sorted({int(r.poll_id) for r in rows if r.poll_id}))
             result["files"] += len(files_store.mark_deleted(conn, file_ids))
             store.repair_last_message(conn, room_ids, ids)
-        # Committed: only now may the files leave the disk.
-        if file_ids:
-            files_service.delete_stored_files(svc, file_ids)
+            if file_ids:  # once committed: only then may the files leave the disk
+                on_commit(conn, functools.partial(files_service.delete_stored_files, svc, file_ids))
         result["batches"] += 1
         time.sleep(0.01)  # under the launcher's gevent patching: let requests run between batches
         if len(rows) < batch:
