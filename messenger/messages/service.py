@@ -155,7 +155,7 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
                               _search_text(conn, content, file_id))
             if root_id is not None:
                 message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
-                _queue_thread_events(svc, conn, room_id, root_id, msg_id, sender_id, mentions, members)
+                _queue_thread_events(svc, conn, room_id, root_id, message, sender_id, mentions, members)
             elif reply_to_id is None:  # what the full select would return, without running it
                 row = store.new_message_row(conn, msg_id, created_at, room_id, sender_id, type, content, mentions,
                                             file_id, poll_id, client_msg_id or None)
@@ -194,19 +194,21 @@ def _summary(row: Any) -> dict[str, Any]:
             "thread_last_repliers": [int(x) for x in (row.thread_repliers or "").split(",") if x]}
 
 
-def _queue_thread_events(svc: Services, conn: Connection, room_id: int, root_id: int, msg_id: int, sender_id: int,
-                         mentions: list[int], members: dict[int, str]) -> None:
-    """``thread_updated`` (the root's new summary) to the room; ``thread_reply`` to the thread's
-    participants (its author and repliers, not the sender) whose notification level for the room lets it
-    through: ``all``, or ``mentions`` when the reply mentions them; never ``none``."""
+def _queue_thread_events(svc: Services, conn: Connection, room_id: int, root_id: int, message: dict[str, Any],
+                         sender_id: int, mentions: list[int], members: dict[int, str]) -> None:
+    """``thread_updated`` (the root's new summary) to the room; ``thread_reply`` (with the reply, so the
+    client can alert as for a room message) to the thread's participants (its author, its repliers and
+    whoever the root or a reply mentioned; not the sender) whose notification level for the room lets it
+    through: ``all``, or ``mentions`` when this reply mentions them; never ``none``."""
+    msg_id = int(message["id"])
     summary = _summary(store.thread_summary_after_reply(conn, root_id, msg_id, sender_id))
     queue_to_members(svc, conn, "thread_updated", summary, room_id, member_ids=members)
     participants = (store.thread_participants(conn, root_id) | set(mentions)) - {sender_id}
     levels = rooms_store.notify_levels(conn, room_id, sorted(participants & set(members)))
     targets = [u for u, level in levels.items() if level == "all" or (level == "mentions" and u in mentions)]
     if targets:
-        queue_to_members(svc, conn, "thread_reply", {"room_id": room_id, "root_id": root_id, "message_id": msg_id},
-                         room_id, member_ids=targets)
+        queue_to_members(svc, conn, "thread_reply", {"room_id": room_id, "root_id": root_id, "message_id": msg_id,
+                                                     "message": message}, room_id, member_ids=targets)
 
 
 def _existing(conn: Connection, sender_id: int, client_msg_id: str, room_id: int) -> int | None:

@@ -294,12 +294,17 @@ def thread_page(conn: Connection, root_id: int, after_id: int, limit: int) -> li
 
 
 def thread_participants(conn: Connection, root_id: int) -> set[int]:
-    """The root's author and everyone who replied."""
+    """The root's author, everyone who replied, and everyone the root or a reply mentioned (the index on
+    ``thread_root_id`` and the mentions' primary key (message_id, user_id) serve both reads)."""
     rows = conn.execute(select(messages.c.sender_id).where(messages.c.thread_root_id == root_id).distinct()).all()
     root = conn.execute(select(messages.c.sender_id).where(messages.c.id == root_id)).first()
     out = {int(r.sender_id) for r in rows if r.sender_id is not None}
     if root is not None and root.sender_id is not None:
         out.add(int(root.sender_id))
+    in_thread = select(messages.c.id).where(messages.c.thread_root_id == root_id)
+    mentioned = conn.execute(select(message_mentions.c.user_id).where(
+        (message_mentions.c.message_id == root_id) | message_mentions.c.message_id.in_(in_thread)).distinct()).all()
+    out.update(int(r.user_id) for r in mentioned)
     return out
 
 
@@ -314,18 +319,22 @@ def mark_thread_read(conn: Connection, user_id: int, root_id: int, last_id: int)
 
 
 def my_threads(conn: Connection, user_id: int, limit: int = 50) -> list[Any]:
-    """Threads (roots with replies) in the caller's rooms that the caller started or replied to, latest
-    reply first, with the caller's read marker."""
+    """Threads (roots with replies) in the caller's rooms that the caller takes part in (started, replied
+    to, or was mentioned in the root or a reply: as :func:`thread_participants`), latest reply first, with
+    the caller's read marker."""
     mine = select(room_members.c.room_id).where(room_members.c.user_id == user_id)
     replied = select(messages.c.thread_root_id).where(messages.c.sender_id == user_id,
                                                       messages.c.thread_root_id.is_not(None))
+    mentioned = (select(func.coalesce(messages.c.thread_root_id, messages.c.id))
+                 .select_from(message_mentions.join(messages, messages.c.id == message_mentions.c.message_id))
+                 .where(message_mentions.c.user_id == user_id))  # ix_message_mentions_user
     tr = thread_reads.alias("tr")
     stmt = (
         select(messages.c.id, messages.c.room_id, messages.c.thread_last_reply_id,
                func.coalesce(tr.c.last_read_id, 0).label("last_read_id"))
         .select_from(messages.outerjoin(tr, and_(tr.c.root_id == messages.c.id, tr.c.user_id == user_id)))
         .where(messages.c.room_id.in_(mine), messages.c.thread_reply_count > 0, messages.c.deleted_at.is_(None),
-               or_(messages.c.sender_id == user_id, messages.c.id.in_(replied)))
+               or_(messages.c.sender_id == user_id, messages.c.id.in_(replied), messages.c.id.in_(mentioned)))
         .order_by(messages.c.thread_last_reply_id.desc())
         .limit(limit)
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.ui import message, new_page, open_direct, open_room, register, send, unique
+from tests.browser.ui import create_group, message, new_page, open_direct, open_room, register, send, unique
 
 
 def test_thread_conversation_with_live_reply_count(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
@@ -105,3 +105,72 @@ def test_thread_panel_on_a_phone(browser: Browser, server) -> None:  # type: ign
     expect(node.get_by_test_id("thread-reply-count")).to_contain_text("답글 1개")
     ctx.close()
     other.close()
+
+
+def _alerts(page: Page) -> dict[str, int]:
+    return page.evaluate("() => ({...window.__im.state.alerts})")
+
+
+def test_thread_reply_alerts_follow_the_room_level(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    """A reply in a thread I take part in alerts me like a room message (toast, sound, the title's count),
+    clicking the toast opens the thread at that reply; level "none" never alerts, "mentions" only when the
+    reply mentions me."""
+    ca, cb = browser.new_context(), browser.new_context()
+    a, b = new_page(ca), new_page(cb)
+    errors: list[str] = []
+    for p in (a, b):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    alice, bob = unique("kim"), unique("lee")
+    register(a, server.url, alice, "김민지")
+    register(b, server.url, bob, "이서준")
+    room = create_group(a, "기획팀", [bob])
+    send(a, "배포 일정 논의")
+    root = message(a, "배포 일정 논의")
+    expect(root).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    open_room(b, room)
+    theirs = message(b, "배포 일정 논의")
+    theirs.hover()
+    theirs.locator('[data-act="thread"]').click()
+    box = b.get_by_test_id("thread-panel").get_by_test_id("thread-input")
+
+    def reply(text: str, count: int) -> None:
+        box.fill(text)
+        box.press("Enter")
+        # A has the thread_updated of this reply: any thread_reply sent with it has arrived too.
+        expect(root.get_by_test_id("thread-reply-count")).to_contain_text(f"답글 {count}개")
+
+    # Level "all": A (the root's author) is in the room, the reply is only in the thread: a toast and the sound.
+    a.locator("#composer-input").click()  # a user gesture: the page may play sound
+    reply("금요일 어때요?", 1)
+    toast = a.get_by_test_id("toast")
+    expect(toast).to_have_count(1)
+    expect(toast).to_contain_text("이서준 · 기획팀 · 스레드 답글")
+    expect(toast).to_contain_text("금요일 어때요?")
+    a.wait_for_function("() => window.__im.state.alerts.played >= 1")
+    expect(a).to_have_title("(1) 사내 메신저")  # the unread thread counts in the title
+    # The toast opens the thread panel at that reply.
+    toast.click()
+    panel = a.get_by_test_id("thread-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator('[data-testid="thread-message"][data-focused="true"]')).to_contain_text("금요일 어때요?")
+    expect(a).to_have_title("사내 메신저")
+    a.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    # Level "none": nothing pops up, nothing sounds.
+    a.get_by_test_id("notify-level").select_option("none")
+    expect(a.get_by_test_id("notify-level")).to_have_value("none")
+    before = _alerts(a)
+    reply("조용한 답글", 2)
+    assert _alerts(a) == before and toast.count() == 0
+    # Level "mentions": only a reply that mentions me.
+    a.get_by_test_id("notify-level").select_option("mentions")
+    expect(a.get_by_test_id("notify-level")).to_have_value("mentions")
+    reply("그냥 답글", 3)
+    assert _alerts(a)["toasts"] == before["toasts"] and toast.count() == 0
+    reply(f"@{alice} 확인 부탁해요", 4)
+    expect(toast).to_have_count(1)
+    expect(toast).to_contain_text("확인 부탁해요")
+    assert _alerts(a)["toasts"] == before["toasts"] + 1
+    assert errors == []
+    ca.close()
+    cb.close()

@@ -98,12 +98,44 @@ def test_live_count_and_participant_notifications_follow_the_room_level(live_ser
         assert upd == {"room_id": room, "root_id": root["id"], "thread_reply_count": 1,
                        "thread_last_reply_id": ack["message"]["id"], "thread_last_repliers": [lee.id]}
         note = socks["kim"].wait_for("thread_reply")  # the root's author, level "all"
-        assert note == {"room_id": room, "root_id": root["id"], "message_id": ack["message"]["id"]}
+        # The reply itself rides along: the client alerts (toast, sound, OS notification) from it.
+        assert note == {"room_id": room, "root_id": root["id"], "message_id": ack["message"]["id"],
+                        "message": ack["message"]}
+        assert note["message"]["sender"]["id"] == lee.id and note["message"]["content"] == "확인했습니다"
         park.post(f"/api/rooms/{room}/messages", json={"content": "저도요", "thread_root_id": root["id"]})
         socks["kim"].wait_for("thread_reply", lambda d: d["message_id"] != ack["message"]["id"])
         socks["park"].wait_for("thread_updated", lambda d: d["thread_reply_count"] == 2)
         assert socks["lee"].of("thread_reply") == []  # a participant whose room level is "none"
         assert socks["park"].of("thread_reply") == []  # not a participant when lee replied; the sender after
+    finally:
+        for s in socks.values():
+            s.disconnect()
+
+
+def test_who_takes_part_in_a_thread_and_the_mentions_level(live_server: Any) -> None:
+    """Participants: the root's author, the repliers and whoever the root or a reply mentioned. A
+    participant whose room level is ``mentions`` hears only of a reply that mentions them; a member who
+    never took part hears nothing."""
+    kim, lee, park, choi = (LiveUser(live_server.url, n) for n in ("kim", "lee", "park", "choi"))
+    room = make_room(kim, lee, park, choi)
+    root = kim.post(f"/api/rooms/{room}/messages", json={"content": "@park 자료 봐주세요"}).json()["message"]
+    assert root["mentions"] == [park.id]
+    assert kim.patch(f"/api/rooms/{room}/settings", json={"notify": "mentions"}).status_code == 200
+    socks = {u.username: u.socket() for u in (kim, lee, park, choi)}
+    try:
+        first = lee.post(f"/api/rooms/{room}/messages", json={"content": "저도 볼게요", "thread_root_id": root["id"]}).json()["message"]
+        got = socks["park"].wait_for("thread_reply")  # mentioned in the root: a participant
+        assert got["message_id"] == first["id"] and got["message"]["thread_root_id"] == root["id"]
+        second = lee.post(f"/api/rooms/{room}/messages", json={"content": "@kim 확인 부탁", "thread_root_id": root["id"]}).json()["message"]
+        assert socks["kim"].wait_for("thread_reply")["message_id"] == second["id"]  # level mentions, mentioned
+        socks["park"].wait_for("thread_reply", lambda d: d["message_id"] == second["id"])
+        socks["choi"].wait_for("thread_updated", lambda d: d["thread_reply_count"] == 2)
+        assert [d["message_id"] for d in socks["kim"].of("thread_reply")] == [second["id"]]  # not the first reply
+        assert socks["choi"].of("thread_reply") == []  # a member who never took part
+        assert socks["lee"].of("thread_reply") == []  # the sender
+        # The threads view lists it for whoever takes part, the mentioned too; not for choi.
+        assert [t["root"]["id"] for t in park.get("/api/threads").json()["threads"]] == [root["id"]]
+        assert choi.get("/api/threads").json()["threads"] == []
     finally:
         for s in socks.values():
             s.disconnect()

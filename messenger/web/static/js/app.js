@@ -250,7 +250,10 @@ function wireSocket() {
   document.addEventListener('open-room-request', (e) => {
     const d = e.detail;
     if (typeof d === 'number') openRoom({ roomId: d });
-    else if (d && d.roomId) openRoom({ roomId: d.roomId, focusId: d.messageId || null });
+    else if (d && d.roomId && d.threadRootId) { // a thread reply: the room, with the thread panel at that reply
+      openRoom({ roomId: d.roomId });
+      emit('open-thread-at', { rootId: d.threadRootId, focusId: d.messageId || null });
+    } else if (d && d.roomId) openRoom({ roomId: d.roomId, focusId: d.messageId || null });
   });
   setInterval(renderTyping, 2000);
 }

@@ -5,6 +5,8 @@
 // - a short bundled sound,
 // - an OS notification when permitted (HTTPS or localhost).
 // Clicking a toast or a notification opens the room at that message.
+// A reply in a thread I take part in (the server's thread_reply, already filtered by the room's level)
+// alerts the same way, unless that thread is open in front of me; clicking opens the thread at it.
 import { $, h, avatar } from './dom.js';
 import { state, on, totalUnread, notifyLevel } from './state.js';
 import { t } from './i18n.js';
@@ -103,6 +105,23 @@ export function shouldAlert(m) {
   return !inQuietHours();
 }
 
+function threadInFront(rootId) {
+  const panel = document.getElementById('thread-panel');
+  return Boolean(panel && !panel.hidden && Number(panel.dataset.rootId) === rootId && !document.hidden);
+}
+
+// A thread reply (the server sends thread_reply only to participants whose level lets it through;
+// the level is checked again here as the browser may know a newer one).
+export function shouldAlertThread(m) {
+  if (!state.me || !m || !m.sender || m.sender.id === state.me.id || !m.thread_root_id) return false;
+  if (threadInFront(m.thread_root_id)) return false;
+  if (m.also_to_channel && !document.hidden && state.currentRoomId === m.room_id) return false; // in the room in front
+  const level = notifyLevel(m.room_id);
+  if (level === 'none') return false;
+  if (level === 'mentions' && !mentionsMe(m)) return false;
+  return !inQuietHours();
+}
+
 function titleOf(m) {
   const room = state.rooms.get(m.room_id);
   return room && room.type !== 'direct' ? `${m.sender.display_name} · ${roomName(room)}` : m.sender.display_name;
@@ -110,17 +129,18 @@ function titleOf(m) {
 
 function open(m) {
   window.focus();
-  document.dispatchEvent(new CustomEvent('open-room-request', { detail: { roomId: m.room_id, messageId: m.id } }));
+  document.dispatchEvent(new CustomEvent('open-room-request',
+    { detail: { roomId: m.room_id, messageId: m.id, threadRootId: m.thread_root_id || null } }));
 }
 
 function showToast(m) {
   const box = $('#notify-toasts');
   if (!box) return;
   const el = h('button', { type: 'button', class: 'notify-toast' + (mentionsMe(m) ? ' mention' : ''),
-    dataset: { testid: 'toast', roomId: m.room_id, messageId: m.id } },
+    dataset: { testid: 'toast', roomId: m.room_id, messageId: m.id, threadRootId: m.thread_root_id || undefined } },
   avatar(m.sender),
   h('span', { class: 'toast-text' },
-    h('strong', { class: 'ellipsis', text: titleOf(m) }),
+    h('strong', { class: 'ellipsis', text: m.thread_root_id ? t('threads.toastTitle', { title: titleOf(m) }) : titleOf(m) }),
     h('span', { class: 'ellipsis', text: preview({ ...m, sender: null }).slice(0, 140) })));
   const remove = () => el.remove();
   el.addEventListener('click', () => { remove(); open(m); });
@@ -141,12 +161,18 @@ function playSound() {
 
 function osNotification(m) {
   if (permission() !== 'granted') return;
-  const n = new Notification(titleOf(m), { body: preview({ ...m, sender: null }).slice(0, 140), tag: 'room-' + m.room_id, icon: '/static/icons/icon-128.png' });
+  const title = m.thread_root_id ? t('threads.toastTitle', { title: titleOf(m) }) : titleOf(m);
+  const n = new Notification(title, { body: preview({ ...m, sender: null }).slice(0, 140), tag: 'room-' + m.room_id, icon: '/static/icons/icon-128.png' });
   n.onclick = () => { open(m); n.close(); };
 }
 
-function alert(m) {
-  if (!shouldAlert(m)) return;
+// A reply also sent to the room arrives twice (thread_reply, then new_message): alerted once.
+const alerted = new Set();
+
+function alert(m, thread = false) {
+  if (!m || alerted.has(m.id) || !(thread ? shouldAlertThread(m) : shouldAlert(m))) return;
+  alerted.add(m.id);
+  if (alerted.size > 200) alerted.delete(alerted.values().next().value);
   state.alerts.toasts += 1;
   showToast(m);
   playSound();
@@ -157,5 +183,6 @@ export function init() {
   state.alerts = { toasts: 0, sounds: 0, played: 0 }; // counted for tests and diagnostics
   on('unread', updateUnread);
   on('rooms', updateUnread);
-  on('incoming', alert);
+  on('incoming', (m) => alert(m));
+  on('sio:thread_reply', (n) => alert(n && n.message, true));
 }

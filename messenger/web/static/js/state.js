@@ -15,6 +15,7 @@ export const state = {
   polls: new Map(),        // poll_id -> poll
   connected: false,
   preferences: null,      // GET /api/me/preferences (language, sound, quiet_hours, time_zone)
+  unreadThreads: new Map(), // root_id -> room_id of my threads with a reply I have not read (GET /api/threads)
 };
 
 export function on(event, fn) {
@@ -66,5 +67,8 @@ export function conv(roomId) {
 export function totalUnread() {
   let n = 0;
   for (const r of state.rooms.values()) if (!isMuted(r.id)) n += r.unread_count || 0;
+  // A reply only in its thread is not in the room's count: each unread thread counts once (the title and
+  // the favicon badge), under the same room level.
+  for (const roomId of state.unreadThreads.values()) if (state.rooms.has(roomId) && !isMuted(roomId)) n += 1;
   return n;
 }

@@ -1,5 +1,5 @@
 // Threads: the thread panel (root, replies, reply box with "채널에도 보내기"), live reply counts on roots,
-// the threads view (threads I started or replied to, unread first-class) and a toast for new replies.
+// the threads view (threads I started or replied to, unread first-class); notify.js alerts for new replies.
 // The panel is a side panel docked at the right of the chat (the room stays usable beside it); on a
 // phone it is a full-screen sheet. Esc or its close button closes it and focus goes back where it was.
 import { $, h, clear, avatar, toast, errorText, openDialog, closeButton, randomId } from './dom.js';
@@ -21,6 +21,7 @@ export function closeThread() {
   const el = $('#thread-panel');
   if (el.hidden) return;
   el.hidden = true;
+  delete el.dataset.rootId;
   document.body.classList.remove('threading');
   panel.rootId = null; panel.roomId = null;
   const back = returnTarget(panel.returnTo);
@@ -52,9 +53,9 @@ function returnTarget(r) {
 function highlight(id) {
   const node = $('#thread-panel').querySelector(`[data-testid="thread-message"][data-message-id="${id}"]`);
   if (!node) return;
-  node.classList.add('highlight');
+  node.classList.add('highlight'); // stays while the panel shows this thread
+  node.dataset.focused = 'true';
   node.scrollIntoView({ block: 'center' });
-  setTimeout(() => node.classList.remove('highlight'), 2500);
 }
 
 function replyNode(m) {
@@ -116,6 +117,7 @@ export async function openThread(m, { focusId = null } = {}) {
   if (!page.replies.length) $('#thread-replies').append(h('li', { class: 'empty', text: t('threads.noReplies') }));
   for (const r of page.replies) addReply(r);
   el.hidden = false;
+  el.dataset.rootId = String(panel.rootId);
   document.body.classList.add('threading');
   if (focusId && focusId !== page.root.id) highlight(focusId);
   else box.focus();
@@ -125,9 +127,12 @@ export async function openThread(m, { focusId = null } = {}) {
 async function refreshBadge() {
   try {
     const { threads } = await get('/api/threads');
-    const n = threads.filter((x) => x.unread).length;
+    const unread = threads.filter((x) => x.unread);
+    const n = unread.length;
     const badge = $('#threads-badge');
     badge.hidden = !n; badge.textContent = String(n);
+    state.unreadThreads = new Map(unread.map((x) => [x.root.id, x.room_id]));
+    emit('unread');
     return threads;
   } catch { return []; }
 }
@@ -162,14 +167,11 @@ export function init() {
   on('sio:new_message', ({ message: m }) => {
     if (m && m.thread_root_id && isOpen(m.thread_root_id)) {
       addReply(m);
-      post(`/api/messages/${panel.rootId}/thread/read`).catch(() => {});
+      post(`/api/messages/${panel.rootId}/thread/read`).then(refreshBadge).catch(() => {});
     }
   });
-  on('sio:thread_reply', (n) => {
-    if (isOpen(n.root_id)) return;
-    toast(t('threads.newReply'));
-    refreshBadge();
-  });
+  on('sio:thread_reply', () => refreshBadge()); // notify.js alerts (toast, sound, OS notification)
+  on('open-thread-at', ({ rootId, focusId }) => openThread({ id: rootId }, { focusId }));
   on('connection', ({ connected }) => { if (connected) refreshBadge(); });
   // Another room in front: the panel belongs to the room it was opened from.
   on('open-room', ({ roomId }) => { if (roomId !== panel.roomId) closeThread(); });
