@@ -94,11 +94,12 @@ room_members = Table(
     metadata,
     Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("role", String(16), nullable=False, default="member"),  # admin | member
+    # Server defaults too (0012): a row inserted by plain SQL gets the same values.
+    Column("role", String(16), nullable=False, default="member", server_default="member"),  # admin | member | reader
     Column("joined_at", DateTime, nullable=False),
-    Column("last_read_message_id", Integer, nullable=False, default=0),
-    Column("muted", Boolean, nullable=False, default=False),  # kept equal to notify == "none"
-    Column("pinned", Boolean, nullable=False, default=False),
+    Column("last_read_message_id", Integer, nullable=False, default=0, server_default="0"),
+    Column("muted", Boolean, nullable=False, default=False, server_default=false()),  # kept equal to notify == "none"
+    Column("pinned", Boolean, nullable=False, default=False, server_default=false()),
     Column("notify", String(16), nullable=False, default="all", server_default="all"),  # all|mentions|none (0006)
     Index("ix_room_members_user_room", "user_id", "room_id"),
 )

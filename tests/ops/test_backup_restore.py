@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from messenger.audit import store as audit_store
 from messenger.ops.backup import create_backup, upgrade_to
@@ -174,9 +175,16 @@ def test_restore_from_older_schema_migrates_forward(make_settings: Any, tmp_path
     db = Database(old.database_url)
     upgrade_to(db, "0001_initial")
     with db.begin() as conn:
-        conn.execute(users.insert().values(username="park", display_name="박지민", password_hash=None,
-                                           is_admin=True, is_active=True, must_change_password=False,
-                                           status_message="", created_at=_now()))
+        for name in ("park", "kim"):
+            conn.execute(users.insert().values(username=name, display_name=name, password_hash=None,
+                                               is_admin=name == "park", is_active=True, must_change_password=False,
+                                               status_message="", created_at=_now()))
+        # A group room of that version, kim's membership muted (before notify levels existed, 0006).
+        conn.execute(text("INSERT INTO rooms (id, type, name, topic, created_by, created_at, last_activity_at) "
+                          "VALUES (1, 'group', '기획팀', '', 1, :now, :now)"), {"now": _now()})
+        conn.execute(text("INSERT INTO room_members (room_id, user_id, role, joined_at, last_read_message_id, "
+                          "muted, pinned) VALUES (1, 1, 'admin', :now, 0, :f, :f), (1, 2, 'member', :now, 0, :t, :f)"),
+                     {"now": _now(), "t": True, "f": False})
     db.dispose()
     path = create_backup(old, output_dir=tmp_path / "usb")
     assert read_manifest(path)["schema_revision"] == "0001_initial"
@@ -187,10 +195,20 @@ def test_restore_from_older_schema_migrates_forward(make_settings: Any, tmp_path
     assert (result.schema_from, result.schema_to) == ("0001_initial", head_revision())
     restored = Database(target.database_url)
     try:
-        assert count(restored, users) == 1 and count(restored, messages) == 0
+        assert count(restored, users) == 2 and count(restored, messages) == 0
         from messenger.storage.migrate import current_revision
 
         assert current_revision(restored) == head_revision()
+        with restored.begin() as conn:
+            levels = dict(conn.execute(text("SELECT user_id, notify FROM room_members WHERE room_id = 1")).all())
+            assert levels == {1: "all", 2: "none"}  # the muted membership became notify 'none'
+            # Every column of a membership has a server default: plain SQL naming only the keys works.
+            conn.execute(users.insert().values(username="lee", display_name="lee", created_at=_now()))
+            conn.execute(text("INSERT INTO room_members (room_id, user_id, joined_at) "
+                              "SELECT 1, id, :now FROM users WHERE username = 'lee'"), {"now": _now()})
+            row = conn.execute(text("SELECT role, last_read_message_id, muted, pinned, notify FROM room_members "
+                                    "JOIN users ON users.id = room_members.user_id WHERE username = 'lee'")).one()
+            assert tuple(row) == ("member", 0, False, False, "all")
     finally:
         restored.dispose()
     assert list_backups(tmp_path / "usb")[0].path == path
