@@ -174,3 +174,42 @@ def test_thread_reply_alerts_follow_the_room_level(browser: Browser, server) -> 
     assert errors == []
     ca.close()
     cb.close()
+
+
+def test_a_search_hit_on_a_thread_only_reply_opens_its_thread(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    ca, cb = browser.new_context(), browser.new_context()
+    a, b = new_page(ca), new_page(cb)
+    alice, bob = unique("kim"), unique("lee")
+    register(a, server.url, alice, "김민지")
+    register(b, server.url, bob, "이서준")
+    room = create_group(a, "영업팀", [bob])
+    send(a, "이번 분기 이야기")
+    root = message(a, "이번 분기 이야기")
+    expect(root).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    # Enough replies from B (through the API, as the client sends them) that the one searched for is
+    # scrolled out of the panel when it opens.
+    b.evaluate("""async ([room, root]) => {
+      const { csrf_token: token } = await (await fetch('/api/me')).json();
+      for (let i = 1; i <= 25; i++) {
+        const r = await fetch(`/api/rooms/${room}/messages`, { method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': token },
+          body: JSON.stringify({ content: i === 3 ? '견적서 검토 끝났어요' : `답글 ${i}`, thread_root_id: root }) });
+        if (r.status !== 201) throw new Error('reply ' + r.status);
+      }
+    }""", [room, int(root.get_attribute("data-message-id") or 0)])
+    expect(root.get_by_test_id("thread-reply-count")).to_contain_text("답글 25개")
+    open_direct(a, bob)  # somewhere else first
+    expect(a.locator("#room-name")).to_have_text("이서준")
+    a.get_by_test_id("search-input").fill("견적서")
+    hit = a.get_by_test_id("search-result")
+    expect(hit).to_have_count(1)
+    hit.click()
+    expect(a.locator("#room-name")).to_have_text("영업팀")
+    panel = a.get_by_test_id("thread-panel")
+    expect(panel).to_be_visible()
+    focused = panel.locator('[data-testid="thread-message"][data-focused="true"]')
+    expect(focused).to_contain_text("견적서 검토 끝났어요")
+    expect(focused).to_be_in_viewport()
+    expect(panel.get_by_test_id("thread-message").last).not_to_be_in_viewport()
+    ca.close()
+    cb.close()

@@ -1,4 +1,5 @@
-// Message search panel: results with highlighted matches; a click opens the room at that message.
+// Message search panel: results with highlighted matches; a click opens the room at that message (a reply
+// only in its thread: the room with the thread panel scrolled to that reply).
 import { $, h, clear, avatar, toast, errorText, debounce } from './dom.js';
 import { t, fmtShort } from './i18n.js';
 import { get, post, query } from './api.js';
@@ -40,7 +41,13 @@ function resultNode(r) {
   const file = m.file ? h('div', { class: 'sub' }, '📎 ', marked(m.file.name, r.file_highlights)) : null;
   return h('li', {
     class: 'search-result', dataset: { testid: 'search-result', messageId: m.id, roomId: m.room_id }, tabindex: '0',
-    onclick: () => { emit('open-room', { roomId: m.room_id, focusId: m.id }); if (window.matchMedia('(max-width: 760px)').matches) close(); },
+    onclick: () => {
+      if (m.thread_root_id && !m.also_to_channel) { // only in its thread: the room, with the thread panel at the reply
+        emit('open-room', { roomId: m.room_id });
+        emit('open-thread-at', { rootId: m.thread_root_id, focusId: m.id });
+      } else emit('open-room', { roomId: m.room_id, focusId: m.id });
+      if (window.matchMedia('(max-width: 760px)').matches) close();
+    },
   },
   avatar(m.sender),
   h('div', { class: 'result-main' },
