@@ -34,16 +34,20 @@ class RedisServer:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if client.ping():
-                    client.close()
-                    return
-            except redis.RedisError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"redis-server did not start: {(self.dir / 'redis.log').read_text()[-500:]}") from None
-                time.sleep(0.02)
+        deadline = time.monotonic() + 30  # only a bound: it answers within a second unless it failed
+        try:
+            while True:
+                try:
+                    if client.ping():
+                        return
+                except redis.RedisError:
+                    if time.monotonic() > deadline or self.proc.poll() is not None:
+                        log = self.dir / "redis.log"
+                        raise RuntimeError(f"redis-server did not start: {log.read_text()[-500:] if log.exists() else ''}"
+                                           ) from None
+                    time.sleep(0.02)
+        finally:
+            client.close()
 
     def kill(self) -> None:
         """Stop answering at once (SIGKILL), as a crashed Redis would."""
@@ -75,7 +79,17 @@ def redis_server() -> Iterator[RedisServer]:
         missing("redis-server")
         raise RuntimeError("unreachable")
     server = RedisServer(binary)
-    server.start()
+    for attempt in range(3):
+        try:
+            server.start()
+            break
+        except RuntimeError:
+            # Another process may take the free port before redis-server binds it: try another one.
+            server.kill()
+            if attempt == 2:
+                server.stop()
+                raise
+            server.port = free_port()
     try:
         yield server
     finally:

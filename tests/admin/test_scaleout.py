@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -31,39 +33,93 @@ LOGIN_LIMIT = 8
 
 
 class Node:
+    """One launcher process. Its port comes from ``free_port()``, so another process may take it before the
+    launcher binds it (the machine runs many test servers): then it starts again on another port."""
+
     def __init__(self, name: str, env: dict[str, str], data_dir: Path) -> None:
         self.name = name
+        self.env = env
+        self.data_dir = data_dir
+        self.log_path = data_dir.parent / f"node-{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.launch()
+
+    def launch(self) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "launcher.py"), "--headless", "--host", "127.0.0.1", "--port",
-             str(self.port), "--data-dir", str(data_dir)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
+        with open(self.log_path, "ab") as log:  # a file, not a pipe nobody reads until the end
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "launcher.py"), "--headless", "--host", "127.0.0.1", "--port",
+                 str(self.port), "--data-dir", str(self.data_dir)],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
 
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        """Until ``/api/health`` answers 200 with Redis ``ok`` (a condition, not a time: the deadline is only a
+        bound for a node that never comes up)."""
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        relaunches = 0
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"node {self.name} exited: {self.proc.stdout.read() if self.proc.stdout else ''}")
+                if relaunches < 3 and _taken(self.port):
+                    relaunches += 1
+                    self.launch()
+                    continue
+                raise AssertionError(f"node {self.name} exited ({self.proc.returncode}):\n{self.log()}")
             try:
-                if requests.get(self.base + "/api/health", timeout=1).status_code == 200:
+                r = requests.get(self.base + "/api/health", timeout=2)
+                if r.status_code == 200 and r.json().get("redis") == "ok":
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
-        raise AssertionError(f"node {self.name} did not come up")
+        raise AssertionError(f"node {self.name} did not come up in {timeout:.0f} s:\n{self.log()}")
+
+    def open_socketio(self) -> None:
+        """An Engine.IO handshake: Socket.IO starts its Redis listener at a node's first connection."""
+        r = requests.get(self.base + "/socket.io/", params={"EIO": "4", "transport": "polling"}, timeout=10)
+        assert r.status_code == 200, r.text
 
     def stop(self) -> str:
+        assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                out, _ = self.proc.communicate(timeout=20)
-                return out
+                self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        out, _ = self.proc.communicate()
-        return out or ""
+                self.proc.wait(timeout=10)
+        return self.log()
+
+
+def _taken(port: int) -> bool:
+    """Whether something else listens on ``port`` now (the launcher lost the race for it)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _wait_subscribed(redis: RedisServer, nodes: int, timeout: float = 30) -> None:
+    """Until every node listens on the Socket.IO channel (``channel=`` in messenger/app.py): a message sent
+    before then would not reach the other node."""
+    import redis as redis_client
+
+    client = redis_client.Redis(port=redis.port)
+    try:
+        deadline = time.monotonic() + timeout
+        while dict(client.pubsub_numsub("intranet-messenger")).get(b"intranet-messenger", 0) < nodes:
+            assert time.monotonic() < deadline, "the nodes did not subscribe to the Socket.IO channel"
+            time.sleep(0.05)
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -83,18 +139,21 @@ def cluster(pg_cluster: Any) -> Iterator[tuple[RedisServer, Node, Node]]:
             "RATE_LIMIT_LOGIN": f"{LOGIN_LIMIT}/minute",
         })
         nodes = []
-        for name in ("A", "B"):
-            data_dir = shared / f"node-{name}"
-            data_dir.mkdir(parents=True)
-            (data_dir / "secret_key").write_text(secret)  # every node signs with the same key
-            nodes.append(Node(name, env, data_dir))
         try:
+            for name in ("A", "B"):  # both start at once; each is waited for below
+                data_dir = shared / f"node-{name}"
+                data_dir.mkdir(parents=True)
+                (data_dir / "secret_key").write_text(secret)  # every node signs with the same key
+                nodes.append(Node(name, env, data_dir))
             for node in nodes:
                 node.wait_ready()
+                node.open_socketio()
+            _wait_subscribed(redis, len(nodes))
             yield redis, nodes[0], nodes[1]
         finally:
             for node in nodes:
                 node.stop()
+            shutil.rmtree(shared, ignore_errors=True)
 
 
 def _socket(user: LiveUser, base: str, stamps: dict[str, float]) -> SocketRecorder:
