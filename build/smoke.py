@@ -15,8 +15,9 @@ the binary). Steps, each failing the run when it fails:
 4. upload a PNG, send it as a file message, download it and its thumbnail (with the files feature);
 5. ``backup`` and ``verify`` through the binary while it serves (with the ops commands);
 6. SIGTERM: exit code 0, no child process left, no ``_MEI*`` folder left;
-7. start three more times on the same data: the message is still there; restart times measured
-   (and, with ``--source-python``, the same start from source, interleaved, for comparison).
+7. start five more times (``--restarts``) on the same data: the message is still there; restart
+   times, CPU time up to the first answer and idle resident memory measured (and, with
+   ``--source-python``, the same start from source, interleaved, for comparison).
 
 Which features are required is read from the source tree the binary was built from
 (``messenger/app.py`` FEATURES, ``messenger/cli.py`` COMMAND_MODULES), never from the binary, so a
@@ -49,6 +50,7 @@ from buildinfo import ROOT, WINDOWS, artifact_size, read_version, source_tuple  
 
 PASSWORD = "smoke-test-pass-1"
 START_TIMEOUT = 60.0
+RESTARTS = 5  # restarts on the same data; their medians are the start-up figures
 
 
 class SmokeFailure(AssertionError):
@@ -90,6 +92,8 @@ class Server:
     log: Path
     startup_s: float
     cpu_s: float = 0.0
+    rss_bytes: int = 0  # the server process's resident memory once idle (measured by stop())
+    family_rss_bytes: int = 0  # the same plus the one-file bootloader
     health: dict[str, Any] = field(default_factory=dict)
     children: list[int] = field(default_factory=list)
 
@@ -103,7 +107,8 @@ class Server:
 
 class Smoke:
     def __init__(self, binary: Path, work: Path, database_url: str | None = None,
-                 source_python: Path | None = None) -> None:
+                 source_python: Path | None = None, restarts: int = RESTARTS) -> None:
+        self.restarts = restarts
         self.binary = binary.resolve()
         self.work = work
         self.data = work / "data"
@@ -186,6 +191,7 @@ class Smoke:
             check(server.proc.poll() is None, f"the binary exited early:\n{server.output()}")
             time.sleep(0.02)
         time.sleep(0.2)
+        self.measure_rss(server)
         if WINDOWS:
             server.proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
         else:
@@ -205,6 +211,13 @@ class Smoke:
         check(not alive, f"child processes still running after exit: {alive}")
         left = sorted(p.name for p in self.tmp.glob("_MEI*"))
         check(not left, f"temporary folders left behind: {left}")
+
+    def measure_rss(self, server: Server) -> None:
+        """Resident memory once idle: the process that runs Python (the one-file bootloader's child)."""
+        family = [psutil.Process(server.proc.pid), *(psutil.Process(p) for p in server.children if _alive(p))]
+        rss = [p.memory_info().rss for p in family]
+        server.rss_bytes = rss[-1] if server.children else rss[0]
+        server.family_rss_bytes = sum(rss)
 
     def _kill(self, proc: subprocess.Popen[bytes]) -> None:
         """Last resort: kill the bootloader AND its child (SIGKILL alone would orphan the child)."""
@@ -257,7 +270,8 @@ class Smoke:
         restarts: list[float] = []
         from_source: list[float] = []
         cpu: dict[str, list[float]] = {"binary": [], "source": []}
-        for i in range(3):  # interleaved, so both see the same machine load
+        rss: dict[str, list[int]] = {"binary": [], "source": []}
+        for i in range(self.restarts):  # interleaved, so both see the same machine load
             server = self.start()
             restarts.append(server.startup_s)
             cpu["binary"].append(server.cpu_s)
@@ -268,22 +282,31 @@ class Smoke:
                 self._kill(server.proc)
                 raise
             self.stop(server)
+            rss["binary"].append(server.rss_bytes)
             if self.source_cmd:
                 server = self.start(self.source_cmd)
                 from_source.append(server.startup_s)
                 cpu["source"].append(server.cpu_s)
                 self.stop(server)
+                rss["source"].append(server.rss_bytes)
+        self.results["restarts"] = self.restarts
         self.results["startup_restart_s"] = round(statistics.median(restarts), 3)
         self.results["startup_restart_min_s"] = round(min(restarts), 3)
         self.results["startup_restart_cpu_s"] = round(statistics.median(cpu["binary"]), 3)
+        self.results["startup_restart_cpu_all_s"] = [round(x, 3) for x in cpu["binary"]]
+        self.results["idle_rss_bytes"] = int(statistics.median(rss["binary"]))
         info: dict[str, Any] = {"seconds": [round(x, 3) for x in restarts], "history_kept": room_id is not None,
-                                "cpu_seconds": round(statistics.median(cpu["binary"]), 3)}
+                                "cpu_seconds": [round(x, 3) for x in cpu["binary"]],
+                                "idle_rss_mb": [round(x / 1e6, 1) for x in rss["binary"]]}
         if from_source:
             self.results["startup_source_s"] = round(statistics.median(from_source), 3)
             self.results["startup_source_min_s"] = round(min(from_source), 3)
             self.results["startup_source_cpu_s"] = round(statistics.median(cpu["source"]), 3)
+            self.results["startup_source_cpu_all_s"] = [round(x, 3) for x in cpu["source"]]
+            self.results["idle_rss_source_bytes"] = int(statistics.median(rss["source"]))
             info["from_source"] = [round(x, 3) for x in from_source]
-            info["from_source_cpu_seconds"] = round(statistics.median(cpu["source"]), 3)
+            info["from_source_cpu_seconds"] = [round(x, 3) for x in cpu["source"]]
+            info["from_source_idle_rss_mb"] = [round(x / 1e6, 1) for x in rss["source"]]
         self.step("restart", **info)
         self.results["loadavg"] = [round(x, 1) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
         self.results["ok"] = True
@@ -404,9 +427,9 @@ def is_onedir(binary: Path) -> bool:
 
 
 def run_smoke(binary: Path, database_url: str | None = None, keep: bool = False,
-              source_python: Path | None = None) -> dict[str, Any]:
+              source_python: Path | None = None, restarts: int = RESTARTS) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="im-smoke-"))
-    smoke = Smoke(binary, work, database_url, source_python)
+    smoke = Smoke(binary, work, database_url, source_python, restarts)
     try:
         return smoke.run()
     finally:
@@ -425,9 +448,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--source-python", type=Path, default=None,
                         help="also time `PYTHON launcher.py` (a venv with requirements.txt) for comparison")
+    parser.add_argument("--restarts", type=int, default=RESTARTS,
+                        help=f"restarts on the same data after the scenario (default {RESTARTS}; at least 1)")
     args = parser.parse_args(argv)
     try:
-        results = run_smoke(args.binary, args.database_url, args.keep, args.source_python)
+        results = run_smoke(args.binary, args.database_url, args.keep, args.source_python, max(1, args.restarts))
     except SmokeFailure as exc:
         print(f"smoke: FAILED: {exc}", file=sys.stderr, flush=True)
         results = {"ok": False, "error": str(exc)}
