@@ -166,7 +166,7 @@ def make_runner(args: argparse.Namespace, data_dir: Any, port: int | None = None
         raise describe_failure(exc, data_dir) from exc
     setup_logging(settings.log_dir, settings.LOG_LEVEL, console=False)  # the terminal's turn comes once running
     runner = ServerRunner(settings, host=args.host, port=port if port is not None else args.port,
-                          announce=True, settle_gc=True)
+                          announce=True, settle_gc=True, lean_imports=True)
     runner.address_change = _warn_if_address_changed(settings)
     return runner
 

@@ -123,3 +123,36 @@ def test_bad_setting_stops_startup_naming_the_setting_and_the_fix(tmp_path: Path
     assert "expected an integer" in (tmp_path / "data" / "logs" / "messenger.log").read_text(encoding="utf-8")
 
 
+
+
+LEAN_IMPORT_PROBE = """
+import json, sys
+from gevent import monkey
+monkey.patch_all(thread=False, queue=False)
+from messenger.server import import_socketio_for_server
+import_socketio_for_server(sys.argv[1])
+import socketio.redis_manager
+loaded = {name: name in sys.modules for name in ("requests", "redis", "aiohttp", "websocket")}
+import requests  # what a feature imports later (Authlib for OIDC) still loads
+print(json.dumps({"loaded": loaded, "requests_later": requests.get is not None,
+                  "redis_manager_has_redis": socketio.redis_manager.redis is not None}))
+"""
+
+
+def test_the_launchers_process_keeps_socketio_client_libraries_out_unless_redis_is_the_queue() -> None:
+    """The launcher's server imports python-socketio without its clients' libraries (memory, start-up
+    time); with a Redis message queue, python-socketio's Redis manager still gets redis-py."""
+    import json
+
+    def probe(queue: str) -> dict[str, object]:
+        run = subprocess.run([sys.executable, "-c", LEAN_IMPORT_PROBE, queue], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        return dict(json.loads(run.stdout.strip().splitlines()[-1]))
+
+    single = probe("")
+    assert single["loaded"] == {"requests": False, "redis": False, "aiohttp": False, "websocket": False}
+    assert single["requests_later"] is True and single["redis_manager_has_redis"] is False
+    scaled = probe("redis://127.0.0.1:6379/0")
+    assert scaled["loaded"]["redis"] is True and scaled["loaded"]["requests"] is False
+    assert scaled["redis_manager_has_redis"] is True
