@@ -7,6 +7,8 @@ import socket
 
 import psutil
 
+MDNS_HOST = "intranet-messenger.local"  # the name mDNS announces and the local-CA certificates carry
+
 
 def lan_ipv4_addresses() -> list[str]:
     """Every non-loopback, non-link-local IPv4 address of the machine's interfaces that are up."""

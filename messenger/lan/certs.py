@@ -22,13 +22,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from messenger.netinfo import lan_ipv4_addresses
+from messenger.netinfo import MDNS_HOST, lan_ipv4_addresses
 
 CA_DAYS = 3650
 SERVER_DAYS = 397  # browsers refuse server certificates valid for longer
 RENEW_DAYS = 30
 WARN_DAYS = 14
-MDNS_HOST = "intranet-messenger.local"
 
 
 @dataclass(frozen=True)

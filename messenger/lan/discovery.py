@@ -15,8 +15,7 @@ from typing import Any
 # which a gevent-patched process can only do on the main thread; the launcher imports this module there.
 from zeroconf import InterfaceChoice, ServiceInfo, Zeroconf
 
-from messenger.lan.certs import MDNS_HOST
-from messenger.netinfo import lan_ipv4_addresses
+from messenger.netinfo import MDNS_HOST, lan_ipv4_addresses
 from messenger.version import __version__
 
 log = logging.getLogger("messenger.lan")
