@@ -6,7 +6,19 @@ import re
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import PASSWORD, edit, login, message, new_page, open_direct, open_room, register, send, unique
+from tests.browser.ui import (
+    PASSWORD,
+    edit,
+    login,
+    message,
+    new_page,
+    open_direct,
+    open_room,
+    register,
+    send,
+    sign_up,
+    unique,
+)
 
 
 def test_register_logout_and_login_again(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
@@ -31,15 +43,8 @@ def test_register_logout_and_login_again(browser: Browser, server) -> None:  # t
 
 
 def test_two_people_chat_in_real_time(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-        p.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-    alice, bob = unique("alice"), unique("bob")
-    register(a, server.url, alice, "앨리스")
-    register(b, server.url, bob, "밥")
+    people = sign_up(browser, server.url, ("alice", "앨리스"), ("bob", "밥"), console="Content Security Policy")
+    (a, b), (alice, bob), errors = people.pages, people.names, people.errors
     room_id = open_direct(a, bob)
     send(a, "안녕하세요 **밥**님")
     mine = message(a, "안녕하세요")
@@ -68,18 +73,14 @@ def test_two_people_chat_in_real_time(browser: Browser, server) -> None:  # type
     assert "첫 줄\n둘째 줄" in message(a, "둘째 줄").locator(".text").inner_text()
     expect(message(b, "둘째 줄")).to_have_count(1)
     assert errors == []
-    ca.close()
-    cb.close()
+    people.close()
 
 
 def test_message_sent_while_a_room_is_opening_is_not_lost(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
     """Bob opens the room; its history page is read before Alice sends a message and edits another,
     but reaches Bob's browser only after the live events. Both must show, once, as they are now."""
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    alice, bob = unique("alice"), unique("bob")
-    register(a, server.url, alice)
-    register(b, server.url, bob)
+    people = sign_up(browser, server.url, ("alice", None), ("bob", None))
+    (a, b), (_, bob) = people.pages, people.names
     room_id = open_direct(a, bob)
     send(a, "첫 메시지")
     expect(message(a, "첫 메시지")).not_to_have_attribute("data-message-id", "")
@@ -108,5 +109,4 @@ def test_message_sent_while_a_room_is_opening_is_not_lost(browser: Browser, serv
     b.unroute(f"**/api/rooms/{room_id}/messages?*")
     expect(message(b, "고친 첫 메시지")).to_have_count(1)
     expect(message(b, "열리는 중에 보낸 메시지")).to_have_count(1)
-    ca.close()
-    cb.close()
+    people.close()

@@ -7,25 +7,14 @@ from __future__ import annotations
 import json
 import re
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import message, new_page, open_direct, open_room, register, send, unique
-
-
-def direct(page: Page, username: str, display_name: str) -> int:
-    """open_direct, waiting until the new room is the one shown (it reads the room id otherwise too
-    early when another room was already open)."""
-    open_direct(page, username)
-    expect(page.locator("#room-name")).to_have_text(display_name)
-    return int(page.evaluate("() => window.__im.state.currentRoomId"))
+from tests.browser.ui import PHONE, message, new_page, open_direct, open_room, register, send, sign_up, unique
 
 
 def test_emoji_picker_search_and_recent_first(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ctx, other = browser.new_context(), browser.new_context()
-    page, op = new_page(ctx), new_page(other)
-    me, peer = unique("emo"), unique("peer")
-    register(op, server.url, peer, "박지훈")
-    register(page, server.url, me, "김민지")
+    people = sign_up(browser, server.url, ("peer", "박지훈"), ("emo", "김민지"))
+    (_, page), (peer, _) = people.pages, people.names
     open_direct(page, peer)
     box = page.get_by_test_id("composer-input")
     box.fill("점심 ")
@@ -44,8 +33,7 @@ def test_emoji_picker_search_and_recent_first(browser: Browser, server) -> None:
     expect(box).to_have_value("점심 ☕👍")
     box.press("Enter")
     expect(message(page, "점심 ☕👍")).to_have_count(1)
-    ctx.close()
-    other.close()
+    people.close()
 
 
 def test_drafts_survive_room_switches_and_reload(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
@@ -56,9 +44,11 @@ def test_drafts_survive_room_switches_and_reload(browser: Browser, server) -> No
         register(new_page(browser.new_context()), server.url, name, display)
     me = unique("drafter")
     register(page, server.url, me, "김민지")
-    first = direct(page, peers[0], "박지훈")
+    first = open_direct(page, peers[0])
+    expect(page.locator("#room-name")).to_have_text("박지훈")
     send(page, "첫 방")
-    second = direct(page, peers[1], "최유나")
+    second = open_direct(page, peers[1])
+    expect(page.locator("#room-name")).to_have_text("최유나")
     send(page, "둘째 방")
     open_room(page, first)
     box = page.get_by_test_id("composer-input")
@@ -79,17 +69,14 @@ def test_drafts_survive_room_switches_and_reload(browser: Browser, server) -> No
 
 
 def test_keyboard_ctrl_k_alt_arrows_up_to_edit_and_mentions(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ctx, other = browser.new_context(), browser.new_context()
-    page, op = new_page(ctx), new_page(other)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    peer, third, me = unique("lee"), unique("choi"), unique("kim")
-    register(op, server.url, peer, "이서준")
-    register(new_page(browser.new_context()), server.url, third, "최유나")
-    register(page, server.url, me, "김민지")
-    with_choi = direct(page, third, "최유나")
+    people = sign_up(browser, server.url, ("lee", "이서준"), ("choi", "최유나"), ("kim", "김민지"))
+    (_, _, page), (peer, third, _) = people.pages, people.names
+    errors = people.errors
+    with_choi = open_direct(page, third)
+    expect(page.locator("#room-name")).to_have_text("최유나")
     send(page, "최유나님 안녕하세요")
-    with_lee = direct(page, peer, "이서준")
+    with_lee = open_direct(page, peer)
+    expect(page.locator("#room-name")).to_have_text("이서준")
     # The mention picker shows display names; the sent mention reads as the display name.
     box = page.get_by_test_id("composer-input")
     box.fill("@이서")
@@ -130,24 +117,20 @@ def test_keyboard_ctrl_k_alt_arrows_up_to_edit_and_mentions(browser: Browser, se
     page.wait_for_function(f"() => window.__im.state.currentRoomId === {with_choi}")
     expect(page.locator("#room-name")).to_have_text("최유나")
     assert errors == []
-    ctx.close()
-    other.close()
+    people.close()
 
 
 def test_unsent_queue_is_sent_once_after_a_reload(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
     """A message the last session could not send (kept in this browser) goes out after a reload, once,
     even when two reloads both find it."""
-    ctx, other = browser.new_context(), browser.new_context()
-    page, op = new_page(ctx), new_page(other)
-    me, peer = unique("queue"), unique("reader")
-    register(op, server.url, peer, "박지훈")
-    register(page, server.url, me, "김민지")
+    people = sign_up(browser, server.url, ("reader", "박지훈"), ("queue", "김민지"))
+    (op, page), (peer, _) = people.pages, people.names
     room = open_direct(page, peer)
     me_id = page.evaluate("() => window.__im.state.me.id")
     entry = {"cmid-queued-1": {"roomId": room, "payload": {"room_id": room, "content": "연결이 끊겼을 때 쓴 메시지",
                                                             "type": "text", "client_msg_id": "cmid-queued-1"}}}
     page.evaluate("([key, value]) => localStorage.setItem(key, value)", [f"im.outbox:{me_id}", json.dumps(entry)])
-    second = new_page(ctx)  # another tab of the same browser finds the same queue
+    second = new_page(page.context)  # another tab of the same browser finds the same queue
     second.goto(server.url + "/")
     page.reload()
     expect(page.get_by_test_id("room-list")).to_be_visible()
@@ -159,17 +142,12 @@ def test_unsent_queue_is_sent_once_after_a_reload(browser: Browser, server) -> N
     op.reload()
     open_room(op, room)
     expect(message(op, "연결이 끊겼을 때 쓴 메시지")).to_have_count(1)
-    ctx.close()
-    other.close()
+    people.close()
 
 
 def test_phone_layout_of_emoji_picker_room_switcher_and_threads_view(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
-    other = browser.new_context()
-    page, op = new_page(ctx), new_page(other)
-    me, peer = unique("phone"), unique("desk")
-    register(op, server.url, peer, "박지훈")
-    register(page, server.url, me, "최유나")
+    people = sign_up(browser, server.url, ("desk", "박지훈"), ("phone", "최유나"), contexts=[{}, PHONE])
+    (_, page), (peer, _) = people.pages, people.names
     open_direct(page, peer)
 
     def fits(testid: str) -> None:
@@ -190,5 +168,4 @@ def test_phone_layout_of_emoji_picker_room_switcher_and_threads_view(browser: Br
     page.get_by_test_id("threads-open").tap()
     expect(page.get_by_test_id("threads-view")).to_be_visible()
     fits("threads-view")
-    ctx.close()
-    other.close()
+    people.close()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import edit, message, new_page, open_direct, open_room, register, send, unique
+from tests.browser.ui import PHONE, edit, message, open_direct, open_room, send, sign_up, start_direct
 
 XSS = '<img src=x onerror="window.__pwned=1">'
 
@@ -17,21 +17,11 @@ XSS = '<img src=x onerror="window.__pwned=1">'
 @pytest.fixture
 def pair(browser: Browser, server):  # type: ignore[no-untyped-def]
     """Two registered people in two browser contexts with a direct room open on both sides."""
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    alice, bob = unique("kim"), unique("lee")
-    register(a, server.url, alice, "김민지")
-    register(b, server.url, bob, "이서준")
-    room_id = open_direct(a, bob)
-    send(a, "시작")
-    expect(message(a, "시작")).to_have_count(1)
-    open_room(b, room_id)
-    yield a, b, room_id, errors
-    ca.close()
-    cb.close()
+    people = sign_up(browser, server.url, ("kim", "김민지"), ("lee", "이서준"))
+    a, b = people.pages
+    room_id = start_direct(a, b, people.names[1], "시작")
+    yield a, b, room_id, people.errors
+    people.close()
 
 
 def png_bytes(color: str = "#3a7bd5", size: tuple[int, int] = (640, 480)) -> bytes:
@@ -108,14 +98,8 @@ def test_search_finds_korean_substring_and_jumps_to_it(pair) -> None:  # type: i
 
 
 def test_hostile_text_renders_as_text_and_runs_nothing(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    evil, victim = unique("evil"), unique("victim")
-    register(a, server.url, evil, XSS)
-    register(b, server.url, victim, "피해자")
+    people = sign_up(browser, server.url, ("evil", XSS), ("victim", "피해자"))
+    (a, b), (_, victim), errors = people.pages, people.names, people.errors
     room_id = open_direct(a, victim)
     send(a, XSS + " **굵게** `<b>code</b>` [x](javascript:alert(1)) javascript:alert(1)")
     a.get_by_test_id("attach-input").set_input_files(
@@ -139,19 +123,13 @@ def test_hostile_text_renders_as_text_and_runs_nothing(browser: Browser, server)
         p.wait_for_function("() => [...document.images].every((img) => img.complete)")
         assert p.evaluate("() => window.__pwned") is None
     assert errors == []
-    ca.close()
-    cb.close()
+    people.close()
 
 
 def test_phone_width_layout(browser: Browser, server, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True,
-                              device_scale_factor=2)
-    page: Page = new_page(ctx)
-    other = browser.new_context()
-    op = new_page(other)
-    me, peer = unique("phone"), unique("desk")
-    register(op, server.url, peer, "박지훈")
-    register(page, server.url, me, "최유나")
+    people = sign_up(browser, server.url, ("desk", "박지훈"), ("phone", "최유나"),
+                     contexts=[{}, {**PHONE, "device_scale_factor": 2}])
+    (op, page), (peer, _) = people.pages, people.names
     # One view at a time: the room list fills the screen, then the conversation replaces it.
     expect(page.get_by_test_id("room-list")).to_be_visible()
     expect(page.locator("#conversation")).to_be_hidden()
@@ -175,8 +153,7 @@ def test_phone_width_layout(browser: Browser, server, screenshots: Path) -> None
     page.locator("#back").click()
     expect(page.get_by_test_id("room-list")).to_be_visible()
     expect(page.locator("#conversation")).to_be_hidden()
-    ctx.close()
-    other.close()
+    people.close()
 
 
 def test_reply_edit_delete_and_english(pair) -> None:  # type: ignore[no-untyped-def]

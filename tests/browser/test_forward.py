@@ -7,19 +7,13 @@ import re
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import message, new_page, open_direct, open_room, register, send, unique
+from tests.browser.ui import PHONE, message, open_direct, open_room, send, sign_up
 
 
 def test_forward_to_another_room_with_comment(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    contexts = [browser.new_context() for _ in range(3)]
-    kim, lee, park = (new_page(c) for c in contexts)
-    errors: list[str] = []
-    for p in (kim, lee, park):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    names = {p: unique(prefix) for p, prefix in ((kim, "kim"), (lee, "lee"), (park, "park"))}
-    register(lee, server.url, names[lee], "이서준")
-    register(park, server.url, names[park], "박지훈")
-    register(kim, server.url, names[kim], "김민지")
+    people = sign_up(browser, server.url, ("lee", "이서준"), ("park", "박지훈"), ("kim", "김민지"))
+    (lee, park, kim), errors = people.pages, people.errors
+    names = dict(zip(people.pages, people.names, strict=True))
     with_park = open_direct(kim, names[park])
     send(kim, "안녕하세요")
     with_lee = open_direct(lee, names[kim])
@@ -43,17 +37,12 @@ def test_forward_to_another_room_with_comment(browser: Browser, server) -> None:
     open_room(kim, with_park)
     expect(message(kim, "견적 금액은").get_by_test_id("forwarded")).to_contain_text("이서준 · #이서준")
     assert errors == []
-    for c in contexts:
-        c.close()
+    people.close()
 
 
 def test_forward_dialog_on_a_phone(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
-    other = browser.new_context()
-    page, op = new_page(ctx), new_page(other)
-    me, peer = unique("phone"), unique("desk")
-    register(op, server.url, peer, "박지훈")
-    register(page, server.url, me, "최유나")
+    people = sign_up(browser, server.url, ("desk", "박지훈"), ("phone", "최유나"), contexts=[{}, PHONE])
+    (_, page), (peer, _) = people.pages, people.names
     open_direct(page, peer)
     send(page, "휴대폰에서 전달할 아주 긴 메시지입니다 " * 4)
     node = message(page, "휴대폰에서 전달할")
@@ -66,5 +55,4 @@ def test_forward_dialog_on_a_phone(browser: Browser, server) -> None:  # type: i
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     expect(dialog.get_by_test_id("forward-room").filter(has_text="박지훈")).to_have_count(1)
-    ctx.close()
-    other.close()
+    people.close()

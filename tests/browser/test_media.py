@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.ui import message, new_page, open_direct, open_room, register, send, unique
+from tests.browser.ui import PHONE, message, open_direct, open_room, send, sign_up
 
 
 def png_bytes(color: str) -> bytes:
@@ -28,14 +28,8 @@ def share(page: Page, name: str, data: bytes, mime: str = "image/png") -> None:
 
 @pytest.fixture
 def pair(browser: Browser, server):  # type: ignore[no-untyped-def]
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    alice, bob = unique("kim"), unique("lee")
-    register(a, server.url, alice, "김민지")
-    register(b, server.url, bob, "이서준")
+    people = sign_up(browser, server.url, ("kim", "김민지"), ("lee", "이서준"))
+    (a, b), (_, bob), errors = people.pages, people.names, people.errors
     room_id = open_direct(a, bob)
     send(a, "사진 올립니다")
     expect(message(a, "사진 올립니다")).to_have_count(1)
@@ -43,8 +37,7 @@ def pair(browser: Browser, server):  # type: ignore[no-untyped-def]
         share(a, name, png_bytes(color))
     open_room(b, room_id)
     yield a, b, room_id, errors
-    ca.close()
-    cb.close()
+    people.close()
 
 
 def test_lightbox_navigation_keyboard_and_zoom(pair) -> None:  # type: ignore[no-untyped-def]
@@ -111,12 +104,8 @@ def test_media_panel_tabs_filter_search_and_delete_seen_live(pair) -> None:  # t
 
 
 def test_phone_layout_of_lightbox_and_media_panel(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
-    other = browser.new_context()
-    page, op = new_page(ctx), new_page(other)
-    me, peer = unique("phone"), unique("desk")
-    register(op, server.url, peer, "박지훈")
-    register(page, server.url, me, "최유나")
+    people = sign_up(browser, server.url, ("desk", "박지훈"), ("phone", "최유나"), contexts=[{}, PHONE])
+    (_, page), (peer, _) = people.pages, people.names
     open_direct(page, peer)
     share(page, "아주_긴_이름의_현장_사진_2026년_12월_점검.png", png_bytes("#8e44ad"))
     share(page, "둘째.png", png_bytes("#16a085"))
@@ -137,5 +126,4 @@ def test_phone_layout_of_lightbox_and_media_panel(browser: Browser, server) -> N
     expect(page.get_by_test_id("media-image")).to_have_count(2)
     fits("media-panel")
     fits("media-type")
-    ctx.close()
-    other.close()
+    people.close()

@@ -7,18 +7,12 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import create_group, message, new_page, open_room, register, send, settle, unique
+from tests.browser.ui import create_group, message, open_room, send, settle, sign_up
 
 
 def test_notice_banner_ack_and_pending_list(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ctxs = [browser.new_context() for _ in range(3)]
-    a, b, c = (new_page(x) for x in ctxs)
-    errors: list[str] = []
-    for p in (a, b, c):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    users = [unique("jy"), unique("mh"), unique("sy")]
-    for page, user, display in zip((a, b, c), users, ("김지윤", "이민호", "박서연"), strict=True):
-        register(page, server.url, user, display)
+    people = sign_up(browser, server.url, ("jy", "김지윤"), ("mh", "이민호"), ("sy", "박서연"))
+    (a, b, c), users, errors = people.pages, people.names, people.errors
     room_id = create_group(a, "개발팀", users[1:])
     for p in (b, c):
         open_room(p, room_id)
@@ -56,18 +50,15 @@ def test_notice_banner_ack_and_pending_list(browser: Browser, server) -> None:  
     expect(banner).to_be_hidden()
     expect(b.get_by_test_id("notice-banner")).to_be_visible()
     assert errors == []
-    for x in ctxs:
-        x.close()
+    people.close()
 
 
 def test_notice_and_unread_number_screens(browser: Browser, server, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
     """The README's pictures: a member's notice banner with 확인, and the author's window with the
     yellow unread numbers and the confirmation count."""
-    ctxs = [browser.new_context(device_scale_factor=1) for _ in range(3)]
-    a, b, c = (new_page(x) for x in ctxs)
-    users = [unique("jy"), unique("mh"), unique("sy")]
-    for page, user, display in zip((a, b, c), users, ("김지윤", "이민호", "박서연"), strict=True):
-        register(page, server.url, user, display)
+    people = sign_up(browser, server.url, ("jy", "김지윤"), ("mh", "이민호"), ("sy", "박서연"),
+                     contexts=[{"device_scale_factor": 1}] * 3)
+    (a, b, c), users = people.pages, people.names
     room_id = create_group(a, "개발팀 🚀", users[1:])
     for p in (b, c):
         open_room(p, room_id)
@@ -94,5 +85,4 @@ def test_notice_and_unread_number_screens(browser: Browser, server, screenshots:
     a.mouse.move(5, 790)
     settle(a)
     a.screenshot(path=str(screenshots / "unread.png"))
-    for x in ctxs:
-        x.close()
+    people.close()

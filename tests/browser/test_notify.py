@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.ui import create_group, message, new_page, open_direct, open_room, register, send, unique
+from tests.browser.ui import create_group, message, open_direct, open_room, send, sign_up
 
 
 def _alerts(page: Page) -> dict[str, int]:
@@ -13,14 +13,8 @@ def _alerts(page: Page) -> dict[str, int]:
 
 
 def test_toast_sound_level_mention_badge_quiet_hours_and_read_all(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    alice, bob = unique("kim"), unique("lee")
-    register(a, server.url, alice, "김민지")
-    register(b, server.url, bob, "이서준")
+    people = sign_up(browser, server.url, ("kim", "김민지"), ("lee", "이서준"))
+    (a, b), (_, bob), errors = people.pages, people.names, people.errors
     direct = open_direct(a, bob)
     send(a, "1:1 시작")
     # No room open yet: the direct message pops up; clicking it opens the 1:1 room.
@@ -77,5 +71,4 @@ def test_toast_sound_level_mention_badge_quiet_hours_and_read_all(browser: Brows
     expect(item.get_by_test_id("mention-badge")).to_have_count(0)
     expect(b).to_have_title("사내 메신저")
     assert errors == []
-    ca.close()
-    cb.close()
+    people.close()

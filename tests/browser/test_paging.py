@@ -6,20 +6,14 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import PASSWORD, message, new_page, open_direct, open_room, register, unique
+from tests.browser.ui import PASSWORD, message, open_direct, open_room, sign_up
 
 N = 260
 
 
 def test_long_room_pages_through_a_bounded_dom(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    writer, reader = unique("writer"), unique("reader")
-    register(a, server.url, writer, "작성자")
-    register(b, server.url, reader, "독자")
+    people = sign_up(browser, server.url, ("writer", "작성자"), ("reader", "독자"))
+    (a, b), (writer, reader), errors = people.pages, people.names, people.errors
     room_id = open_direct(a, reader)
     s = requests.Session()
     csrf = s.post(server.url + "/api/login", json={"username": writer, "password": PASSWORD}, timeout=10).json()["csrf_token"]
@@ -58,5 +52,4 @@ def test_long_room_pages_through_a_bounded_dom(browser: Browser, server) -> None
     expect(message(b, "긴 대화 007")).to_be_in_viewport()
     assert b.evaluate(bounded) <= 150
     assert errors == []
-    ca.close()
-    cb.close()
+    people.close()

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.server import ServerProcess
-from tests.browser.ui import PASSWORD, login, message, new_page, open_direct, register, send, unique
+from tests.browser.ui import PASSWORD, login, message, new_page, open_direct, register, send, sign_up, unique
 from tests.helpers import LiveUser
 
 
@@ -34,14 +34,8 @@ def _set_fields(admin: LiveUser, username: str, **fields: str) -> None:
 
 def test_profile_card_from_a_message_and_from_the_directory(browser: Browser, people_server) -> None:  # type: ignore[no-untyped-def]
     proc, admin = people_server
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    alice, bob = unique("kim"), unique("lee")
-    register(a, proc.url, alice, "김민지")
-    register(b, proc.url, bob, "이서준")
+    people = sign_up(browser, proc.url, ("kim", "김민지"), ("lee", "이서준"))
+    (a, b), (alice, bob), errors = people.pages, people.names, people.errors
     _set_fields(admin, bob, department="품질보증팀", title="선임연구원", extension="2041", email=f"{bob}@example.com")
     b.get_by_test_id("availability").select_option("busy")
     expect(b.get_by_test_id("availability")).to_have_value("busy")
@@ -65,12 +59,12 @@ def test_profile_card_from_a_message_and_from_the_directory(browser: Browser, pe
     _set_fields(admin, carol, department="품질보증팀")
     a.get_by_test_id("directory-open").click()
     a.get_by_test_id("directory-department").filter(has_text="품질보증팀").click()
-    people = a.get_by_test_id("directory-person")
-    expect(people).to_have_count(2)
+    found = a.get_by_test_id("directory-person")
+    expect(found).to_have_count(2)
     a.locator("#directory-q").fill("ㅂㅈㅎ")
-    expect(people).to_have_count(1)
-    expect(people).to_contain_text("박지훈")
-    people.click()
+    expect(found).to_have_count(1)
+    expect(found).to_contain_text("박지훈")
+    found.click()
     expect(card).to_be_visible()
     expect(card).to_contain_text("박지훈")
     card.get_by_test_id("profile-dm").click()
@@ -78,8 +72,7 @@ def test_profile_card_from_a_message_and_from_the_directory(browser: Browser, pe
     expect(a.locator("#room-name")).to_have_text("박지훈")
     expect(a.get_by_test_id("composer-input")).to_be_visible()
     assert errors == []
-    ca.close()
-    cb.close()
+    people.close()
 
 
 def test_admin_imports_the_directory_and_sees_row_errors(browser: Browser, people_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -145,14 +138,8 @@ def test_phone_layout_of_profile_card_and_directory(browser: Browser, people_ser
 
 def test_auto_away_and_manual_busy_seen_by_another_person(browser: Browser, people_server) -> None:  # type: ignore[no-untyped-def]
     proc, _admin = people_server
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    alice, bob = unique("kim"), unique("lee")
-    register(a, proc.url, alice, "김민지")
-    register(b, proc.url, bob, "이서준")
+    people = sign_up(browser, proc.url, ("kim", "김민지"), ("lee", "이서준"))
+    (a, b), (alice, _), errors = people.pages, people.names, people.errors
     room_id = open_direct(b, alice)
     item = a.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]')
     expect(item).to_be_visible()
@@ -174,5 +161,4 @@ def test_auto_away_and_manual_busy_seen_by_another_person(browser: Browser, peop
     expect(dot).to_have_class("presence offline", timeout=15000)
     expect(person).to_have_count(0)
     assert errors == []
-    ca.close()
-    cb.close()
+    people.close()

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import create_group, message, new_page, open_room, register, send, unique
+from tests.browser.ui import create_group, message, open_room, send, sign_up
 
 
 def test_unread_number_goes_down_live_and_the_who_read_sheet(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ctxs = [browser.new_context() for _ in range(3)]
-    a, b, c = (new_page(x) for x in ctxs)
-    errors: list[str] = []
-    for p in (a, b, c):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    users = [unique("jy"), unique("mh"), unique("sy")]
-    for page, user, display in zip((a, b, c), users, ("김지윤", "이민호", "박서연"), strict=True):
-        register(page, server.url, user, display)
+    people = sign_up(browser, server.url, ("jy", "김지윤"), ("mh", "이민호"), ("sy", "박서연"))
+    (a, b, c), users, errors = people.pages, people.names, people.errors
     room_id = create_group(a, "주간 보고", users[1:])
     send(a, "주간 보고서 올렸습니다")
     mine = message(a, "주간 보고서")
@@ -46,5 +40,4 @@ def test_unread_number_goes_down_live_and_the_who_read_sheet(browser: Browser, s
     expect(message(b, "확인했습니다")).not_to_have_attribute("data-message-id", "")
     expect(message(b, "확인했습니다").get_by_test_id("unread-count")).to_have_count(0)
     assert errors == []
-    for x in ctxs:
-        x.close()
+    people.close()

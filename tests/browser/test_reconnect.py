@@ -7,7 +7,7 @@ import re
 import requests
 from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import PASSWORD, message, new_page, open_direct, open_room, register, send, unique, wait_connected
+from tests.browser.ui import PASSWORD, message, open_direct, open_room, send, sign_up, wait_connected
 
 
 def api_session(base: str, username: str) -> tuple[requests.Session, str]:
@@ -18,14 +18,8 @@ def api_session(base: str, username: str) -> tuple[requests.Session, str]:
 
 def test_reconnect_after_server_restart_shows_every_message_once(browser: Browser, own_server) -> None:  # type: ignore[no-untyped-def]
     base = own_server.url
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    alice, bob = unique("ra"), unique("rb")
-    register(a, base, alice, "재접속A")
-    register(b, base, bob, "재접속B")
+    people = sign_up(browser, base, ("ra", "재접속A"), ("rb", "재접속B"))
+    (a, b), (_, bob), errors = people.pages, people.names, people.errors
     room_id = open_direct(a, bob)
     for i in range(3):
         send(a, f"재시작 전 {i}")
@@ -61,5 +55,4 @@ def test_reconnect_after_server_restart_shows_every_message_once(browser: Browse
     history = s.get(f"{base}/api/rooms/{room_id}/messages?limit=50", timeout=10).json()["messages"]
     assert sorted(m["content"] for m in history) == sorted(expected)
     assert errors == []
-    ca.close()
-    cb.close()
+    people.close()

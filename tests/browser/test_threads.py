@@ -7,18 +7,20 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.ui import create_group, message, new_page, open_direct, open_room, register, send, unique
+from tests.browser.ui import (
+    PHONE,
+    create_group,
+    message,
+    open_direct,
+    open_room,
+    send,
+    sign_up,
+)
 
 
 def test_thread_conversation_with_live_reply_count(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    alice, bob = unique("kim"), unique("lee")
-    register(a, server.url, alice, "김민지")
-    register(b, server.url, bob, "이서준")
+    people = sign_up(browser, server.url, ("kim", "김민지"), ("lee", "이서준"))
+    (a, b), (_, bob), errors = people.pages, people.names, people.errors
     room = open_direct(a, bob)
     send(a, "배포 일정 정해요")
     root = message(a, "배포 일정 정해요")
@@ -72,17 +74,12 @@ def test_thread_conversation_with_live_reply_count(browser: Browser, server) -> 
     expect(item).to_have_count(1)
     expect(item).to_contain_text("배포 일정 정해요")
     assert errors == []
-    ca.close()
-    cb.close()
+    people.close()
 
 
 def test_thread_panel_on_a_phone(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
-    other = browser.new_context()
-    page, op = new_page(ctx), new_page(other)
-    me, peer = unique("phone"), unique("desk")
-    register(op, server.url, peer, "박지훈")
-    register(page, server.url, me, "최유나")
+    people = sign_up(browser, server.url, ("desk", "박지훈"), ("phone", "최유나"), contexts=[{}, PHONE])
+    (_, page), (peer, _) = people.pages, people.names
     open_direct(page, peer)
     send(page, "스레드로 이야기해요 " * 5)
     node = message(page, "스레드로 이야기해요")
@@ -103,8 +100,7 @@ def test_thread_panel_on_a_phone(browser: Browser, server) -> None:  # type: ign
     panel.get_by_role("button", name="닫기").tap()
     expect(panel).to_be_hidden()
     expect(node.get_by_test_id("thread-reply-count")).to_contain_text("답글 1개")
-    ctx.close()
-    other.close()
+    people.close()
 
 
 def _alerts(page: Page) -> dict[str, int]:
@@ -115,14 +111,8 @@ def test_thread_reply_alerts_follow_the_room_level(browser: Browser, server) -> 
     """A reply in a thread I take part in alerts me like a room message (toast, sound, the title's count),
     clicking the toast opens the thread at that reply; level "none" never alerts, "mentions" only when the
     reply mentions me."""
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    errors: list[str] = []
-    for p in (a, b):
-        p.on("pageerror", lambda e: errors.append(str(e)))
-    alice, bob = unique("kim"), unique("lee")
-    register(a, server.url, alice, "김민지")
-    register(b, server.url, bob, "이서준")
+    people = sign_up(browser, server.url, ("kim", "김민지"), ("lee", "이서준"))
+    (a, b), (alice, bob), errors = people.pages, people.names, people.errors
     room = create_group(a, "기획팀", [bob])
     send(a, "배포 일정 논의")
     root = message(a, "배포 일정 논의")
@@ -172,16 +162,12 @@ def test_thread_reply_alerts_follow_the_room_level(browser: Browser, server) -> 
     expect(toast).to_contain_text("확인 부탁해요")
     assert _alerts(a)["toasts"] == before["toasts"] + 1
     assert errors == []
-    ca.close()
-    cb.close()
+    people.close()
 
 
 def test_a_search_hit_on_a_thread_only_reply_opens_its_thread(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
-    ca, cb = browser.new_context(), browser.new_context()
-    a, b = new_page(ca), new_page(cb)
-    alice, bob = unique("kim"), unique("lee")
-    register(a, server.url, alice, "김민지")
-    register(b, server.url, bob, "이서준")
+    people = sign_up(browser, server.url, ("kim", "김민지"), ("lee", "이서준"))
+    (a, b), (_, bob) = people.pages, people.names
     room = create_group(a, "영업팀", [bob])
     send(a, "이번 분기 이야기")
     root = message(a, "이번 분기 이야기")
@@ -211,5 +197,4 @@ def test_a_search_hit_on_a_thread_only_reply_opens_its_thread(browser: Browser, 
     expect(focused).to_contain_text("견적서 검토 끝났어요")
     expect(focused).to_be_in_viewport()
     expect(panel.get_by_test_id("thread-message").last).not_to_be_in_viewport()
-    ca.close()
-    cb.close()
+    people.close()

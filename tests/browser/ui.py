@@ -5,11 +5,15 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 _counter = itertools.count(1)
 PASSWORD = "correct-horse-9"
+# A phone-sized touch screen, for ``sign_up(..., contexts=[PHONE, ...])``.
+PHONE: dict[str, Any] = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
 
 
 def unique(prefix: str) -> str:
@@ -46,12 +50,57 @@ def new_page(context: BrowserContext) -> Page:
     return page
 
 
+@dataclass
+class People:
+    """People signed up in browser contexts of their own (one page each), in the order they were given."""
+
+    pages: list[Page]
+    names: list[str]  # their usernames
+    errors: list[str] = field(default_factory=list)  # uncaught script errors on any of the pages
+
+    def close(self) -> None:
+        for page in self.pages:
+            page.context.close()
+
+
+def sign_up(browser: Browser, base: str, *people: tuple[str, str | None], contexts: list[dict[str, Any]] | None = None,
+            console: str | None = None) -> People:
+    """Register each ``(username prefix, display name or None for the username)`` in a new browser context, in this order (the first
+    account on a fresh server is its admin). ``contexts`` gives each context's options; ``console`` also
+    collects the console messages that contain this text into ``errors``, from before the first page load."""
+    options = contexts or [{} for _ in people]
+    pages = [new_page(browser.new_context(**opts)) for opts in options]
+    crowd = People(pages, [unique(prefix) for prefix, _ in people])
+    for page in pages:
+        page.on("pageerror", lambda e: crowd.errors.append(str(e)))
+        if console:
+            page.on("console", lambda m: crowd.errors.append(m.text) if console in m.text else None)
+    for page, username, (_, display) in zip(pages, crowd.names, people, strict=True):
+        register(page, base, username, display)
+    return crowd
+
+
 def open_direct(page: Page, other_username: str) -> int:
+    """Open (or create) the 1:1 room with this person from the new-room dialog; returns its id once it is the
+    open room (the composer of a room open before is visible at once, so waiting for it is not enough)."""
     page.get_by_test_id("new-room").click()
     page.locator("#user-search").fill(other_username)
-    page.locator(f'[data-testid="user-result"]:has-text("@{other_username}")').click()
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/api/rooms")) as created:
+        page.locator(f'[data-testid="user-result"]:has-text("@{other_username}")').click()
+    assert created.value.ok, created.value.text()
+    room_id = int(created.value.json()["room"]["id"])
+    page.wait_for_function("(id) => window.__im.state.currentRoomId === id", arg=room_id)
     expect(page.get_by_test_id("composer-input")).to_be_visible()
-    return int(page.evaluate("() => window.__im.state.currentRoomId"))
+    return room_id
+
+
+def start_direct(a: Page, b: Page, b_username: str, first: str) -> int:
+    """A opens the 1:1 room with B and sends ``first``; once A sees it, B opens the room too."""
+    room_id = open_direct(a, b_username)
+    send(a, first)
+    expect(message(a, first)).to_have_count(1)
+    open_room(b, room_id)
+    return room_id
 
 
 def open_room(page: Page, room_id: int) -> None:
