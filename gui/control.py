@@ -1,7 +1,7 @@
 """A loopback control for automated tests of the real tray, enabled only by ``MESSENGER_TRAY_CONTROL``.
 
 The test writes ``<dir>/req-<n>.json`` and reads ``<dir>/resp-<n>.json``. Requests:
-``{"cmd": "menu"}`` (the visible menu as data, the state, the status line, the tooltip),
+``{"cmd": "menu"}`` (the visible menu as data, the state shown, the status line, the tooltip),
 ``{"cmd": "click", "path": [label, ...]}`` (calls that pystray ``MenuItem`` exactly as a click does:
 ``item(icon)``), ``{"cmd": "wait"}`` (until the queued actions are done).
 """
@@ -29,7 +29,7 @@ def handle(app: Any, request: dict[str, Any]) -> dict[str, Any]:
         app.wait_idle()
     elif cmd != "menu":
         raise ValueError(f"unknown command {cmd!r}")
-    return {"ok": True, "state": app.state, "status": app.status_text(), "title": app.icon.title,
+    return {"ok": True, "state": app.shown_state(), "status": app.status_text(), "title": app.icon.title,
             "menu": describe(app.icon.menu)}
 
 

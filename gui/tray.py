@@ -13,6 +13,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,6 @@ def tray_available(wait: float = 10.0) -> bool:
 
 def x11_tray_present(wait: float = 0.0) -> bool:
     """True when an XEmbed system tray runs on ``$DISPLAY`` (or when that cannot be checked)."""
-    import time
-
     try:
         from Xlib import X, display
     except ImportError:
@@ -119,13 +118,22 @@ class TrayApp:
         port = self.runner.public_port or self.runner.requested_port
         return server_urls(self.runner.host, port, self.runner.scheme)[0]
 
+    def shown_state(self) -> str:
+        """``state``, except "restoring" while the server is briefly stopped for a restore (the tray's own,
+        or one started from the operator console, which stops and starts the runner itself)."""
+        restarting = getattr(self.runner, "restarting", None)
+        if self.state == "running" and restarting is not None and restarting.is_set():
+            return "restoring"
+        return self.state
+
     def status_text(self) -> str:
         t = self.t
         if self.message:
             return self.message
-        if self.state == "running":
+        state = self.shown_state()
+        if state == "running":
             return f"{t('running')} · {self.lan_url()} · {t('online', n=self.online)}{self._health_suffix()}"
-        return t(self.state)
+        return t(state)
 
     def _health_suffix(self) -> str:
         return "".join(" · " + self.t(f"degraded_{reason}", free=self.free_mb) for reason in self.health_reasons)
@@ -134,7 +142,7 @@ class TrayApp:
         from messenger.version import __version__
 
         app = f"{self.t('app')} {__version__}"
-        if self.state == "running":
+        if self.shown_state() == "running":
             text = f"{app} · {self.lan_url()} · {self.t('online', n=self.online)}{self._health_suffix()}"
         else:
             text = f"{app} · {self.status_text()}"
@@ -152,7 +160,8 @@ class TrayApp:
         if self.runner is None or self.settings is None:  # still building the settings
             return [Entry(self.status_text(), enabled=False), None,
                     Entry(t("quit"), lambda: self.submit("quit", self._quit_app))]
-        running = self.state == "running"
+        shown = self.shown_state()
+        running = shown == "running"
         auto = load_auto_backup(self.settings.data_dir)
         restore_items: list[Entry | None] = [
             Entry(_backup_label(b.created_at, b.label), submenu=[
@@ -167,7 +176,7 @@ class TrayApp:
             Entry(t("open"), lambda: self.submit("open", self._open_browser), default=True, enabled=running),
             Entry(t("copy"), lambda: self.submit("copy", self._copy_address), enabled=running),
             Entry(t("stop"), lambda: self.submit("stop", self._stop_server)) if running
-            else Entry(t("start"), lambda: self.submit("start", self._start_server)),
+            else Entry(t("start"), lambda: self.submit("start", self._start_server), enabled=shown != "restoring"),
             None,
             Entry(t("backup_now"), lambda: self.submit("backup", self._backup)),
             Entry(t("restore"), submenu=restore_items),
@@ -299,7 +308,7 @@ class TrayApp:
         if self.icon is None:
             return
         try:
-            self.icon.icon = state_icon(self.state)
+            self.icon.icon = state_icon(self.shown_state())
             self.icon.title = self.title()
             self.icon.update_menu()
             self._gtk_tooltip()
@@ -325,7 +334,7 @@ class TrayApp:
 
     def _refresh_loop(self) -> None:
         while not self._quit.wait(REFRESH_SECONDS):
-            if self.state != "running":
+            if self.shown_state() != "running":
                 continue
             if self.runner.setup_code:  # the code disappears from the menu once an admin exists
                 try:
@@ -344,8 +353,6 @@ class TrayApp:
 
     def _check_health(self) -> None:
         """Every HEALTH_SECONDS: a degraded server (disk low, database not writable) shows in the status."""
-        import time
-
         from messenger.system.routes import health  # the server's code, loaded once the server runs
 
         if time.monotonic() - self._health_at < HEALTH_SECONDS:
@@ -389,11 +396,16 @@ class TrayApp:
             self._failed(exc)
             return
         self.state = "running"
+        if self._restart_shown not in self.runner.restart_listeners:  # a restore from the operator console
+            self.runner.restart_listeners.append(self._restart_shown)
         log.info("server running at %s", self.lan_url())
         self._print_urls()
         for warning in startup_warnings(self):
             self.message = warning
             self.notify(warning)
+
+    def _restart_shown(self, _restarting: bool) -> None:
+        self.refresh()
 
     def _build_runner(self, port: int | None = None) -> Any:
         assert self.make_runner is not None
@@ -533,13 +545,18 @@ class TrayApp:
         from messenger.ops.restore import restore_backup
 
         was_running = self.runner.running
+        self.state = "restoring"  # shown before the server stops
+        self.refresh()
         if was_running:
-            self._stop_server()
+            self.runner.stop()
+            self.online = 0
         try:
             restore_backup(self.settings, path, progress=self._progress("restore"))
         finally:
             if was_running:
                 self._start_server()
+            else:
+                self.state = "stopped"
         self.message = ""
         self.notify(self.t("restore_done", name=path.name))
 

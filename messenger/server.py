@@ -132,6 +132,17 @@ class ServerRunner:
         self._advertiser: Any = None
         self.setup_code: str | None = None  # the first run's one-time code while no admin exists
         self.restarting = threading.Event()  # a restore stops and starts the server: not the end of it
+        self.restart_listeners: list[Callable[[bool], None]] = []  # the tray: told before the stop, after the start
+
+    def set_restarting(self, on: bool) -> None:
+        """Mark a restore's stop-and-start (``on``) and its end, telling the listeners at once (in this
+        thread, before the server stops), so nothing shows "running" while it is away."""
+        (self.restarting.set if on else self.restarting.clear)()
+        for listener in list(self.restart_listeners):
+            try:
+                listener(on)
+            except Exception:
+                log.exception("a restart listener failed")
 
     # ---- public API (any thread) -------------------------------------------------------------
     @property

@@ -156,7 +156,7 @@ def restart_with_backup(runner: Any, path: Path) -> None:
     same steps as the tray's restore. A failed restore still starts the server on the old data."""
     if not runner.requested_port and runner.port:
         runner.requested_port = runner.port  # a port chosen by the OS stays the clients' port
-    runner.restarting.set()  # the headless main thread keeps waiting meanwhile
+    runner.set_restarting(True)  # the headless main thread keeps waiting meanwhile; the tray shows it
     try:
         runner.stop()
         try:
@@ -166,7 +166,7 @@ def restart_with_backup(runner: Any, path: Path) -> None:
         finally:
             runner.start()
     finally:
-        runner.restarting.clear()
+        runner.set_restarting(False)
 
 
 def register(app: Flask, svc: Services) -> None:
