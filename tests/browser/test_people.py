@@ -12,7 +12,18 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.server import ServerProcess
-from tests.browser.ui import PASSWORD, login, message, new_page, open_direct, register, send, sign_up, unique
+from tests.browser.ui import (
+    PASSWORD,
+    create_group,
+    login,
+    message,
+    new_page,
+    open_direct,
+    register,
+    send,
+    sign_up,
+    unique,
+)
 from tests.helpers import LiveUser
 
 
@@ -126,12 +137,18 @@ def test_phone_layout_of_profile_card_and_directory(browser: Browser, people_ser
     expect(page.get_by_test_id("availability")).to_be_visible()
     fits("online-panel")
     fits("availability")
+    fits("availability-message")
+    page.get_by_test_id("availability-message").fill("재택 근무")
+    with page.expect_response(lambda r: r.url.endswith("/api/me") and r.request.method == "PATCH"):
+        page.get_by_test_id("availability-message").press("Enter")
     page.get_by_test_id("directory-open").tap()
     expect(page.get_by_test_id("directory")).to_be_visible()
     fits("directory")
     page.locator("#directory-q").fill("최유")
-    page.get_by_test_id("directory-person").first.tap()
+    my_id = page.evaluate("() => window.__im.state.me.id")
+    page.locator(f'[data-testid="directory-person"][data-user-id="{my_id}"]').tap()
     expect(page.get_by_test_id("profile-card")).to_be_visible()
+    expect(page.get_by_test_id("profile-status")).to_have_text("재택 근무")
     fits("profile-card")
     ctx.close()
 
@@ -161,4 +178,47 @@ def test_auto_away_and_manual_busy_seen_by_another_person(browser: Browser, peop
     expect(dot).to_have_class("presence offline", timeout=15000)
     expect(person).to_have_count(0)
     assert errors == []
+    people.close()
+
+
+def test_availability_message_is_saved_and_seen_live_by_another_person(browser: Browser, people_server) -> None:  # type: ignore[no-untyped-def]
+    proc, _admin = people_server
+    people = sign_up(browser, proc.url, ("kim", "김민지"), ("lee", "이서준"))
+    (a, b), (_alice, bob) = people.pages, people.names
+    create_group(a, "상태 확인방", [bob])
+    online = a.get_by_test_id("online-panel").locator('[data-testid="online-person"]', has_text="이서준")
+    expect(online).to_be_visible()
+    # A has the room's member list open while B writes a message beside the picker.
+    a.locator("#details-open").click()
+    status = a.locator(".member", has_text="이서준").get_by_test_id("member-status")
+    expect(status).to_be_hidden()
+    mine = b.get_by_test_id("availability-message")
+    mine.fill("회의 중 ~15시")
+    with b.expect_response(lambda r: r.url.endswith("/api/me") and r.request.method == "PATCH") as resp:
+        mine.press("Enter")
+    assert resp.value.ok and resp.value.json()["user"]["status_message"] == "회의 중 ~15시"
+    expect(status).to_have_text("회의 중 ~15시")
+    expect(online).to_contain_text("회의 중 ~15시")
+    # The profile card shows it and follows a change live; the picker keeps working beside it.
+    a.locator(".member", has_text="이서준").locator("strong").click()
+    card = a.get_by_test_id("profile-card")
+    expect(card.get_by_test_id("profile-status")).to_have_text("회의 중 ~15시")
+    mine.fill("외근 중")
+    mine.blur()  # leaving the field saves too
+    expect(card.get_by_test_id("profile-status")).to_have_text("외근 중")
+    b.get_by_test_id("availability").select_option("busy")
+    expect(card.locator(".profile-presence")).to_have_attribute("data-presence", "busy")
+    expect(online).to_contain_text("외근 중")
+    # Esc in the field puts back the saved text without saving.
+    mine.fill("저장 안 할 글")
+    mine.press("Escape")
+    expect(mine).to_have_value("외근 중")
+    # Saved on the server: after a reload the field shows it; clearing it removes it for others.
+    b.reload()
+    expect(b.get_by_test_id("availability-message")).to_have_value("외근 중")
+    b.get_by_test_id("availability-message").fill("")
+    b.get_by_test_id("availability-message").press("Enter")
+    expect(card.get_by_test_id("profile-status")).to_have_count(0)
+    expect(online).not_to_contain_text("외근 중")
+    assert people.errors == []
     people.close()

@@ -94,6 +94,10 @@ function onPresence(ev) {
   for (const d of state.details.values()) {
     for (const mb of d.members || []) if (mb.user.id === userId) { mb.user.presence = presence; mb.user.availability = availability || mb.user.availability; mb.user.status_message = status; }
   }
+  // The status message in open member lists (room details).
+  document.querySelectorAll(`[data-testid="member-status"][data-user-id="${userId}"]`).forEach((el) => {
+    el.textContent = status || ''; el.hidden = !status;
+  });
   if (state.me && userId === state.me.id) return;
   const known = online.get(userId);
   if (known) { Object.assign(known, { presence, availability: availability || known.availability, status_message: status }); renderOnline(); }

@@ -29,7 +29,10 @@ async function openDirect(userId) {
   emit('open-room', { roomId: body.room.id, room: body.room });
 }
 
+let shown = null; // the user the card shows
+
 function render(user) {
+  shown = user;
   const body = clear($('#profile-body'));
   const me = state.me && user.id === state.me.id;
   const presence = shownPresence(user);
@@ -46,7 +49,7 @@ function render(user) {
     h('div', { class: 'profile-presence', dataset: { presence } },
       h('span', { class: 'presence ' + presence }), h('span', { text: t('presence.' + presence) }),
       seen ? h('span', { class: 'sub', text: ' · ' + seen }) : null),
-    user.status_message ? h('p', { class: 'profile-status', text: user.status_message }) : null,
+    user.status_message ? h('p', { class: 'profile-status', dataset: { testid: 'profile-status' }, text: user.status_message }) : null,
     h('div', { class: 'profile-lines' },
       line(t('profile.extension'), user.extension, user.extension ? 'tel:' + user.extension.replace(/[^0-9+#*]/g, '') : null),
       line(t('profile.email'), user.email, user.email ? 'mailto:' + user.email : null)));
@@ -75,6 +78,23 @@ export function renderMine() {
   sel.value = value;
   sel.dataset.value = value;
   sel.title = state.me.status_message || t('availability.title');
+  const input = $('#my-status');
+  if (input && document.activeElement !== input) input.value = state.me.status_message || '';
+}
+
+// The status message beside the picker (e.g. "회의 중 ~15시"): saved by Enter or on leaving the field,
+// Esc puts back the saved one. Others see it live (presence_batch) in the profile card, member lists
+// and the "online now" panel.
+async function saveStatus(input) {
+  const text = input.value.trim();
+  if (!state.me || text === (state.me.status_message || '')) { input.value = text; return; }
+  try {
+    const res = await patch('/api/me', { status_message: text });
+    state.me = res.user;
+    input.value = res.user.status_message || '';
+    input.dataset.saved = 'true';
+    emit('me');
+  } catch (err) { toast(errorText(err)); }
 }
 
 export async function setAvailability(availability, statusMessage) {
@@ -96,6 +116,21 @@ export function init() {
   });
   $('#my-availability').addEventListener('change', (e) => {
     setAvailability(e.target.value).catch((err) => { toast(errorText(err)); renderMine(); });
+  });
+  const status = $('#my-status');
+  status.addEventListener('input', () => { delete status.dataset.saved; });
+  status.addEventListener('keydown', (e) => {
+    if (e.isComposing) return;
+    if (e.key === 'Enter') { e.preventDefault(); saveStatus(status); }
+    if (e.key === 'Escape') { e.stopPropagation(); status.value = (state.me && state.me.status_message) || ''; status.blur(); }
+  });
+  status.addEventListener('change', () => saveStatus(status));
+  // Live: the card shows the person's availability and status message as they change them.
+  on('sio:presence', (ev) => {
+    if (!shown || shown.id !== ev.user_id || !$('#profile-dialog').open) return;
+    Object.assign(shown, { presence: ev.presence, status_message: ev.status_message ?? shown.status_message });
+    if (ev.availability) shown.availability = ev.availability;
+    render(shown);
   });
   on('lang', renderMine);
 }
