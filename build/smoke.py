@@ -202,7 +202,9 @@ class Smoke:
             self._kill(server.proc)
             raise SmokeFailure("the binary did not stop within 30 s of SIGTERM:\n" + server.output()) from None
         check(code == 0, f"exit code {code} after SIGTERM:\n{server.output()}")
-        check("Stopped." in server.output(), f"no 'Stopped.' in the output:\n{server.output()}")
+        stopped = [json.loads((ROOT / "messenger" / "i18n" / "catalogs" / f"{lang}.json").read_text(encoding="utf-8"))
+                   ["cli.stopped"] for lang in ("ko", "en")]  # the word of the system language
+        check(any(w in server.output() for w in stopped), f"no {' / '.join(stopped)} in the output:\n{server.output()}")
         deadline = time.monotonic() + 5
         alive = [p for p in server.children if _alive(p)]
         while alive and time.monotonic() < deadline:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from messenger.cli import Frontend, TrayRunner
 from messenger.cli import main as cli_main
+from messenger.i18n import Texts
 
 if TYPE_CHECKING:
     from messenger.startup import StartupFailure
@@ -22,7 +23,7 @@ def tray_runner() -> TrayRunner | None:
     from gui import tray
 
     if not tray.tray_available():
-        print("No desktop tray available; running headless.", flush=True)
+        print(Texts()("cli.no_tray"), flush=True)
         return None
     return tray.run_tray
 

@@ -533,8 +533,8 @@ class TrayApp:
             raise RuntimeError(self.t("no_backups"))
         report = verify_backup(path, progress=self._progress("verify_latest"))
         record_audit(self.settings, "backup_verified", {"path": str(path), "ok": report.ok,
-                                                        "problems": report.problems[:5]})
-        self.message = "" if report.ok else self.t("verify_failed", reason=report.problems[0])
+                                                        "problems": report.problem_data()})
+        self.message = "" if report.ok else self.t("verify_failed", reason=report.problems[0].text(self.t))
         self.notify(self.t("verify_ok", name=path.name) if report.ok else self.message)
 
     def _submit_restore(self, path: Path) -> None:

@@ -64,16 +64,17 @@ TERMINAL = Frontend()
 
 
 def build_parser() -> argparse.ArgumentParser:
+    t = Texts()
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="data directory (default: the per-machine app-data directory)")
+    common.add_argument("--data-dir", help=t("cli.help_data_dir"))
     parser = argparse.ArgumentParser(
         prog="launcher.py", parents=[common],
-        description=Texts()("cli.description"),
+        description=t("cli.description"),
     )
     parser.add_argument("--version", action="version", version=f"Intranet Messenger {__version__}")
-    parser.add_argument("--headless", action="store_true", help="run without a tray icon (console only)")
-    parser.add_argument("--host", default=None, help="address to listen on (default 0.0.0.0)")
-    parser.add_argument("--port", type=int, default=None, help="port (default DEFAULT_PORT, 5000; 0 = any free)")
+    parser.add_argument("--headless", action="store_true", help=t("cli.help_headless"))
+    parser.add_argument("--host", default=None, help=t("cli.help_host"))
+    parser.add_argument("--port", type=int, default=None, help=t("cli.help_port"))
     parser.set_defaults(func=cmd_serve)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
@@ -82,11 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("create-user", parents=[common], help="create an account")
+    t = Texts()
+    p = sub.add_parser("create-user", parents=[common], help=t("cli.help_create_user"))
     p.add_argument("username")
-    p.add_argument("--admin", action="store_true", help="make the account a server admin")
+    p.add_argument("--admin", action="store_true", help=t("cli.help_admin"))
     p.add_argument("--display-name", default=None)
-    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.add_argument("--password-stdin", action="store_true", help=t("cli.help_password_stdin"))
     p.set_defaults(func=cmd_create_user)
 
 
@@ -96,12 +98,13 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     from messenger.app import create_app, get_services
     from messenger.core.errors import ApiError
 
+    t = Texts()
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass("Password: ")
-        if password != getpass.getpass("Repeat password: "):
-            print("error: the passwords differ", file=sys.stderr)
+        password = getpass.getpass(t("cli.password_prompt"))
+        if password != getpass.getpass(t("cli.password_repeat")):
+            print(t("cli.error", reason=t("cli.passwords_differ")), file=sys.stderr)
             return 2
     settings = load_cli_settings(args.data_dir)
     app = create_app(settings)
@@ -109,11 +112,11 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     try:
         row = create_user(svc, args.username, password, args.display_name, is_admin=args.admin)
     except ApiError as err:
-        print(f"error: {err.message} ({err.code})", file=sys.stderr)
+        print(t("cli.error", reason=f"{err.message} ({err.code})"), file=sys.stderr)
         return 1
     finally:
         svc.db.dispose()
-    print(f"created user {row.username} (id {row.id}{', server admin' if row.is_admin else ''})")
+    print(t("cli.admin_created" if row.is_admin else "cli.user_created", username=row.username, id=row.id))
     return 0
 
 
@@ -133,8 +136,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for other in other_data_dirs(data_dir):
             logging.getLogger("messenger.startup").warning(
                 "another data folder with data exists at %s; this server uses %s", other, data_dir)
-            print(f"warning: another data folder with data exists at {other}; this server uses {data_dir} "
-                  f"(pass --data-dir to choose)", file=sys.stderr, flush=True)
+            print(Texts()("cli.other_data_dir", other=str(other), data_dir=str(data_dir)), file=sys.stderr, flush=True)
     run_tray = None if args.headless else frontend.tray()
     if run_tray is not None:
         return int(run_tray(lambda port=None: make_runner(args, data_dir, port), data_dir, log_path) or 0)
@@ -211,7 +213,7 @@ def _serve_headless(args: argparse.Namespace, data_dir: Any, log_path: Any, fron
     print(t("cli.press_ctrl_c"), flush=True)
     stop.wait(runner)
     runner.stop()
-    print("Stopped.", flush=True)
+    print(t("cli.stopped"), flush=True)
     return 0
 
 
@@ -225,8 +227,7 @@ def _warn_if_address_changed(settings: Settings) -> tuple[list[str], list[str]] 
         return None
     if not changed:
         return None
-    print(f"warning: this PC's address changed ({', '.join(before)} -> {', '.join(now) or 'none'}); "
-          "colleagues must use the new address (or find the server by its mDNS name).", flush=True)
+    print(Texts()("cli.address_changed", before=", ".join(before), now=", ".join(now) or "-"), flush=True)
     return before, now
 
 
@@ -238,10 +239,10 @@ def main(argv: list[str] | None = None, frontend: Frontend = TERMINAL) -> int:
     try:
         return int(args.func(args) or 0)
     except SettingsError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        print(Texts()("cli.settings_error", reason=str(exc)), file=sys.stderr)
         return 2
     except (DataDirBusy, DataDirElsewhere) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(Texts()("cli.error", reason=str(exc)), file=sys.stderr)
         return 2
 
 

@@ -96,5 +96,8 @@ def test_create_user_admin_from_the_command_line_still_works(make_settings: Any,
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):  # the CLI speaks the system language: read its English
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert main(["create-user", "boss", "--admin", "--password-stdin", "--data-dir", str(settings.data_dir)]) == 0
     assert "server admin" in capsys.readouterr().out

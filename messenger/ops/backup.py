@@ -85,7 +85,7 @@ def create_backup(settings: Settings, label: str | None = None, output_dir: Path
     work.mkdir(parents=True)
     created_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
-        say(progress, "Backing up the database")
+        say(progress, "ops.progress_backup_database")
         if settings.is_sqlite:
             assert settings.sqlite_path is not None
             _snapshot_sqlite(settings.sqlite_path, work / DB_FILE)
@@ -97,7 +97,7 @@ def create_backup(settings: Settings, label: str | None = None, output_dir: Path
         conn.close()
         digest, size = sha256_file(work / DB_FILE)
         entries: list[dict[str, Any]] = [{"path": DB_FILE, "size": size, "sha256": digest}]
-        say(progress, "Copying the uploaded files")
+        say(progress, "ops.progress_backup_uploads")
         entries += _copy_uploads(settings.upload_dir, work / UPLOADS, progress)
         manifest: dict[str, Any] = {
             "format": FORMAT_NAME,
@@ -122,7 +122,7 @@ def create_backup(settings: Settings, label: str | None = None, output_dir: Path
         shutil.rmtree(work, ignore_errors=True)
         raise OpsError(f"The backup failed: {exc}", "ops.backup_failed", reason=str(exc)) from exc
     total = int(manifest["total_size"])
-    say(progress, f"Backup done: {final} ({human_size(total)})")
+    say(progress, "ops.progress_backup_done", path=str(final), size=human_size(total))
     if audit:
         record_audit(settings, "backup_created", {
             "path": str(final), "label": label, "size": total, "files": len(entries),
@@ -211,5 +211,5 @@ def _copy_uploads(src_root: Path, dst_root: Path, progress: Progress | None) -> 
             continue
         entries.append({"path": f"{UPLOADS}/{rel}", "size": size, "sha256": digest})
         if i % 200 == 0:
-            say(progress, f"Copying the uploaded files ({i}/{len(files)})")
+            say(progress, "ops.progress_backup_uploads_count", done=i, total=len(files))
     return entries

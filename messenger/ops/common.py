@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from messenger.i18n import Texts
 from messenger.settings import Settings
 
 log = logging.getLogger("messenger.ops")
@@ -44,11 +45,13 @@ class OpsError(RuntimeError):
         self.params = params
 
 
-def say(progress: Progress | None, text: str) -> None:
-    log.info(text)
+def say(progress: Progress | None, key: str, **params: Any) -> None:
+    """A step of a long job: ``key`` (``ops.progress_*``) in English to the log, and in the system
+    language (the tray's and the terminal's) to ``progress``."""
+    log.info(Texts("en")(key, **params))
     if progress is not None:
         try:
-            progress(text)
+            progress(Texts()(key, **params))
         except Exception:  # a progress display must never break the job
             log.exception("progress callback failed")
 

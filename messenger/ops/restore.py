@@ -72,19 +72,19 @@ def restore_backup(settings: Settings, path: Path | str, progress: Progress | No
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     staging = data_dir / f".restore-{stamp}"
     try:
-        say(progress, f"Restoring {path.name}: verifying it first")
+        say(progress, "ops.progress_restore_verify", name=path.name)
         report = verify_backup(path, restore_into=staging, progress=progress)
         if not report.ok:
-            raise RestoreRefused(report.summary(), report)
+            raise RestoreRefused(report.summary(), report, report.problems[0].key, **report.problems[0].params)
         schema_from = report.schema_revision
-        say(progress, "Restoring: bringing the database schema up to date")
+        say(progress, "ops.progress_restore_migrate")
         schema_to = _migrate(staging / DB_FILE)
         safety = None
         if safety_backup and database_exists(settings):
-            say(progress, "Restoring: keeping a safety backup of the current data")
+            say(progress, "ops.progress_restore_safety")
             safety = create_backup(settings, label="before-restore", progress=progress)
         carried = _carry_audit_trail(settings, staging / DB_FILE, (report.manifest or {}).get("created_at"))
-        say(progress, "Restoring: swapping the data in")
+        say(progress, "ops.progress_restore_swap")
         _swap_uploads(settings, staging, stamp)
         try:
             if settings.is_sqlite:
@@ -106,7 +106,7 @@ def restore_backup(settings: Settings, path: Path | str, progress: Progress | No
         "schema_from": schema_from, "schema_to": schema_to,
         "safety_backup": None if safety is None else str(safety), "audit_entries_carried": carried,
     })
-    say(progress, f"Restore done: {path.name}")
+    say(progress, "ops.progress_restore_done", name=path.name)
     return RestoreResult(path, safety, schema_from, schema_to, report)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from messenger.i18n import Texts
 from messenger.ops.common import (
     DB_FILE,
     FORMAT_NAME,
@@ -32,15 +33,40 @@ from messenger.ops.common import (
     sqlite_table_counts,
 )
 
+ENGLISH = Texts("en")  # for the log and exception messages; people read the words of their language
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's outcome as an operator-catalog key (``ops.verify_*``) and its parameters: worded in
+    the tray's or the terminal's language when shown, stored as a code in the audit log."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, t: Texts = ENGLISH) -> str:
+        return t(self.key, **self.params)
+
+    def as_data(self) -> dict[str, Any]:
+        """Language-free: ``{"code", "params"}`` (the audit log's details)."""
+        return {"code": self.key.partition(".")[2].removeprefix("verify_"), "params": self.params}
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def _found(key: str, **params: Any) -> Finding:
+    return Finding(key, params)
+
 
 @dataclass
 class VerifyReport:
     """The outcome of :func:`verify_backup`: ``ok`` only when every check held."""
 
     path: Path
-    problems: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # true of the data backed up, not damage to the backup
+    problems: list[Finding] = field(default_factory=list)
+    checks: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)  # true of the data backed up, not damage to the backup
     manifest: dict[str, Any] | None = None
 
     @property
@@ -51,20 +77,26 @@ class VerifyReport:
     def schema_revision(self) -> str | None:
         return None if self.manifest is None else self.manifest.get("schema_revision")
 
-    def summary(self) -> str:
+    def summary(self, t: Texts = ENGLISH) -> str:
         if self.ok:
-            return f"Backup {self.path.name} is sound."
-        more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
-        return f"Backup {self.path.name} is NOT usable: {self.problems[0]}{more}"
+            return t("ops.verify_summary_ok", name=self.path.name)
+        text = t("ops.verify_summary_bad", name=self.path.name, problem=self.problems[0].text(t))
+        if len(self.problems) > 1:
+            text += " " + t("ops.verify_summary_more", count=len(self.problems) - 1)
+        return text
 
-    def text(self) -> str:
-        lines = [f"Backup: {self.path}"]
-        lines += [f"  ok      {c}" for c in self.checks]
-        lines += [f"  note    {w}" for w in self.warnings]
-        lines += [f"  PROBLEM {p}" for p in self.problems]
-        lines.append("Result: the backup is sound and can be restored." if self.ok
-                     else f"Result: the backup FAILED verification ({len(self.problems)} problems).")
+    def text(self, t: Texts = ENGLISH) -> str:
+        """The report, one line per check, in the language of ``t`` (the CLI's: the system language)."""
+        lines = [t("ops.verify_heading", path=str(self.path))]
+        lines += [t("ops.verify_line_ok", text=c.text(t)) for c in self.checks]
+        lines += [t("ops.verify_line_note", text=w.text(t)) for w in self.warnings]
+        lines += [t("ops.verify_line_problem", text=p.text(t)) for p in self.problems]
+        lines.append(t("ops.verify_result_ok") if self.ok else t("ops.verify_result_bad", count=len(self.problems)))
         return "\n".join(lines)
+
+    def problem_data(self, limit: int = 5) -> list[dict[str, Any]]:
+        """The first ``limit`` problems as codes and parameters (for the audit log)."""
+        return [p.as_data() for p in self.problems[:limit]]
 
 
 def verify_backup(path: Path | str, restore_into: Path | None = None, progress: Progress | None = None) -> VerifyReport:
@@ -74,7 +106,7 @@ def verify_backup(path: Path | str, restore_into: Path | None = None, progress: 
     path = Path(path).expanduser().resolve()
     report = VerifyReport(path)
     if not path.is_dir():
-        report.problems.append(f"{path} is not a folder.")
+        report.problems.append(_found("ops.verify_not_a_folder", path=str(path)))
         return report
     manifest = _check_manifest(path, report)
     if manifest is None:
@@ -82,10 +114,10 @@ def verify_backup(path: Path | str, restore_into: Path | None = None, progress: 
     report.manifest = manifest
     scratch = restore_into or Path(tempfile.mkdtemp(prefix="messenger-verify-"))
     try:
-        say(progress, "Verifying: copying the backup out and checking every file")
+        say(progress, "ops.progress_verify_files")
         _restore_files(path, scratch, manifest, report)
         if (scratch / DB_FILE).exists():
-            say(progress, "Verifying: checking the database")
+            say(progress, "ops.progress_verify_database")
             _check_database(scratch, manifest, report)
     finally:
         if restore_into is None:
@@ -96,39 +128,38 @@ def verify_backup(path: Path | str, restore_into: Path | None = None, progress: 
 def _check_manifest(path: Path, report: VerifyReport) -> dict[str, Any] | None:
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
-        report.problems.append(f"{MANIFEST} is missing: this is not a backup folder, or it is incomplete.")
+        report.problems.append(_found("ops.verify_manifest_missing", manifest=MANIFEST))
         return None
     raw = manifest_path.read_bytes()
     try:
         expected = (path / MANIFEST_SUM).read_text(encoding="ascii").split()[0].lower()
     except (OSError, UnicodeDecodeError, IndexError):
-        report.problems.append(f"{MANIFEST_SUM} is missing or unreadable, so the manifest cannot be trusted.")
+        report.problems.append(_found("ops.verify_checksum_missing", checksum=MANIFEST_SUM))
         expected = None
     if expected is not None:
         if sha256_bytes(raw) != expected:
-            report.problems.append(f"{MANIFEST} was changed or damaged: its SHA-256 does not match {MANIFEST_SUM}.")
+            report.problems.append(_found("ops.verify_manifest_changed", manifest=MANIFEST, checksum=MANIFEST_SUM))
         elif (path / MANIFEST_SUM).read_bytes() != checksum_line(raw):
             # The whole file is what backup wrote, byte for byte, not only the hash at its start.
-            report.problems.append(f"{MANIFEST_SUM} was changed: it is not exactly the line backup writes.")
+            report.problems.append(_found("ops.verify_checksum_changed", checksum=MANIFEST_SUM))
         else:
-            report.checks.append(f"{MANIFEST} matches its checksum")
+            report.checks.append(_found("ops.verify_manifest_ok", manifest=MANIFEST))
     try:
         manifest = json.loads(raw.decode("utf-8"))
         if not isinstance(manifest, dict):
             raise ValueError("not an object")
     except (UnicodeDecodeError, ValueError) as exc:
-        report.problems.append(f"{MANIFEST} is not readable JSON ({exc}).")
+        report.problems.append(_found("ops.verify_manifest_unreadable", manifest=MANIFEST, reason=str(exc)))
         return None
     if manifest.get("format") != FORMAT_NAME:
-        report.problems.append(f"{MANIFEST} is not an Intranet Messenger backup manifest.")
+        report.problems.append(_found("ops.verify_manifest_foreign", manifest=MANIFEST))
         return None
     version = manifest.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        report.problems.append(f"Backup format version {version!r} is newer than this program understands "
-                               f"({FORMAT_VERSION}); update Intranet Messenger first.")
+        report.problems.append(_found("ops.verify_format_newer", version=repr(version), known=FORMAT_VERSION))
         return None
     if not isinstance(manifest.get("files"), list) or not isinstance(manifest.get("row_counts"), dict):
-        report.problems.append(f"{MANIFEST} has no file list or no row counts.")
+        report.problems.append(_found("ops.verify_manifest_incomplete", manifest=MANIFEST))
         return None
     return manifest
 
@@ -147,27 +178,27 @@ def _restore_files(path: Path, scratch: Path, manifest: dict[str, Any], report: 
     for entry in manifest["files"]:
         rel = _safe_rel(entry.get("path") if isinstance(entry, dict) else None)
         if rel is None:
-            report.problems.append(f"{MANIFEST} lists an invalid file entry: {entry!r}.")
+            report.problems.append(_found("ops.verify_invalid_entry", manifest=MANIFEST, entry=repr(entry)))
             bad += 1
             continue
         listed.add(rel)
         src = path / rel
         if not src.is_file():
-            report.problems.append(f"{rel} is missing from the backup.")
+            report.problems.append(_found("ops.verify_file_missing", path=rel))
             bad += 1
             continue
         digest, size = copy_hashed(src, scratch / rel)
         if size != entry.get("size"):
-            report.problems.append(f"{rel} has {size} bytes, the manifest says {entry.get('size')}.")
+            report.problems.append(_found("ops.verify_file_size", path=rel, size=size, expected=repr(entry.get("size"))))
             bad += 1
         elif digest != entry.get("sha256"):
-            report.problems.append(f"{rel} is damaged: its SHA-256 does not match the manifest.")
+            report.problems.append(_found("ops.verify_file_damaged", path=rel))
             bad += 1
     if DB_FILE not in listed:
-        report.problems.append(f"The manifest does not list the database snapshot {DB_FILE}.")
+        report.problems.append(_found("ops.verify_database_unlisted", path=DB_FILE))
     (scratch / UPLOADS).mkdir(parents=True, exist_ok=True)
     if not bad:
-        report.checks.append(f"all {len(listed)} files present with the right size and SHA-256")
+        report.checks.append(_found("ops.verify_files_ok", count=len(listed)))
     _check_unlisted(path, listed, report)
 
 
@@ -186,13 +217,17 @@ def _check_unlisted(path: Path, listed: set[str], report: VerifyReport) -> None:
     clutter = [p for p in unlisted if not p.is_symlink() and (p.name in DESKTOP_CLUTTER or p.name.startswith("._"))]
     extra = [p.relative_to(path).as_posix() for p in unlisted if p not in clutter]
     if extra:
-        shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
-        report.problems.append(f"{len(extra)} files in the backup folder are not in the manifest: {shown}.")
+        report.problems.append(_found("ops.verify_unlisted", count=len(extra), files=_first_five(extra)))
     else:
-        report.checks.append("no files beside those in the manifest")
+        report.checks.append(_found("ops.verify_nothing_unlisted"))
     if clutter:
-        report.warnings.append(f"{len(clutter)} file-manager files ignored (not part of the backup): "
-                               + ", ".join(p.relative_to(path).as_posix() for p in clutter[:5]) + ".")
+        report.warnings.append(_found("ops.verify_clutter", count=len(clutter),
+                                      files=_first_five([p.relative_to(path).as_posix() for p in clutter])))
+
+
+def _first_five(names: list[str]) -> str:
+    """Up to five names (a list, not words: the same in every language), ``…`` when there are more."""
+    return ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
 
 
 def _check_database(scratch: Path, manifest: dict[str, Any], report: VerifyReport) -> None:
@@ -201,40 +236,39 @@ def _check_database(scratch: Path, manifest: dict[str, Any], report: VerifyRepor
     try:
         conn = sqlite3.connect(f"file:{scratch / DB_FILE}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        report.problems.append(f"The database snapshot cannot be opened ({exc}).")
+        report.problems.append(_found("ops.verify_database_unopenable", reason=str(exc)))
         return
     try:
         result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
-            report.problems.append(f"The database failed its integrity check: {'; '.join(result[:3])}.")
+            report.problems.append(_found("ops.verify_integrity_failed", reason="; ".join(result[:3])))
             return
-        report.checks.append("database integrity check passed")
+        report.checks.append(_found("ops.verify_integrity_ok"))
         fk = conn.execute("PRAGMA foreign_key_check").fetchall()
         if fk:
-            report.problems.append(f"The database has {len(fk)} rows pointing at rows that do not exist "
-                                   f"(first in table {fk[0][0]}).")
+            report.problems.append(_found("ops.verify_foreign_keys_failed", count=len(fk), table=str(fk[0][0])))
         else:
-            report.checks.append("foreign-key check passed")
+            report.checks.append(_found("ops.verify_foreign_keys_ok"))
         counts = sqlite_table_counts(conn)
         expected = {str(k): v for k, v in manifest["row_counts"].items()}
-        wrong = [f"{t}: {counts.get(t, 'missing')} rows, manifest says {expected.get(t, 'no such table')}"
+        # table: rows in the snapshot / rows the manifest lists ("-": no such table there)
+        wrong = [f"{t}: {counts.get(t, '-')}/{expected.get(t, '-')}"
                  for t in sorted(set(counts) | set(expected)) if counts.get(t) != expected.get(t)]
         if wrong:
-            report.problems.append("Row counts differ from the manifest: " + "; ".join(wrong[:5]) + ".")
+            report.problems.append(_found("ops.verify_row_counts", tables="; ".join(wrong[:5]) + ("; …" if len(wrong) > 5 else "")))
         else:
-            report.checks.append(f"row counts match in all {len(counts)} tables ({sum(counts.values())} rows)")
+            report.checks.append(_found("ops.verify_row_counts_ok", tables=len(counts), rows=sum(counts.values())))
         revision = sqlite_revision(conn)
         if revision != manifest.get("schema_revision"):
-            report.problems.append(f"The database schema is {revision}, the manifest says "
-                                   f"{manifest.get('schema_revision')}.")
+            report.problems.append(_found("ops.verify_schema_mismatch", revision=str(revision),
+                                          expected=str(manifest.get("schema_revision"))))
         elif revision is not None and not _known_revision(MIGRATIONS_DIR, revision):
-            report.problems.append(f"The backup was made by a newer version (schema {revision}); "
-                                   "update Intranet Messenger before restoring it.")
+            report.problems.append(_found("ops.verify_schema_newer", revision=revision))
         else:
-            report.checks.append(f"schema revision {revision} can be restored by this version")
+            report.checks.append(_found("ops.verify_schema_ok", revision=str(revision)))
         _check_referenced_uploads(conn, scratch / UPLOADS, report)
     except sqlite3.DatabaseError as exc:
-        report.problems.append(f"The database snapshot is damaged ({exc}).")
+        report.problems.append(_found("ops.verify_database_damaged", reason=str(exc)))
     finally:
         conn.close()
 
@@ -255,7 +289,6 @@ def _check_referenced_uploads(conn: sqlite3.Connection, uploads: Path, report: V
         return
     missing = [p for row in rows for p in row if p and not (uploads / p).is_file()]
     if missing:
-        report.warnings.append(f"{len(missing)} uploaded files the database refers to were already missing "
-                               f"when the backup was made (for example {missing[0]}).")
+        report.warnings.append(_found("ops.verify_uploads_missing", count=len(missing), example=missing[0]))
     else:
-        report.checks.append(f"all {len(rows)} uploaded files the database refers to are present")
+        report.checks.append(_found("ops.verify_uploads_ok", count=len(rows)))

@@ -195,7 +195,8 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
         damaged[len(damaged) // 2] ^= 0xFF
         db_file.write_bytes(bytes(damaged))
         state = tray.click(KO["verify_latest"])  # the safety backup is the newest now
-        assert state["status"].startswith("백업 검사 실패: messenger.db is damaged"), state["status"]
+        # the problem in the tray's language too (it used to be the English sentence in a Korean tray)
+        assert state["status"] == "백업 검사 실패: messenger.db이(가) 손상되었습니다: SHA-256이 목록과 다릅니다.", state["status"]
 
         state = tray.click(KO["stop"])
         assert state["state"] == "stopped" and not _health(port) and state["status"] == KO["stopped"]

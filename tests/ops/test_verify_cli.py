@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -87,13 +88,13 @@ def test_unlisted_files_are_named_and_file_manager_clutter_is_only_a_note(sqlite
     shutil.copytree(good, copy)
     (copy / "notes.txt").write_text("x")
     report = verify_backup(copy)
-    assert not report.ok and "notes.txt" in report.problems[0], report.text()
+    assert not report.ok and "notes.txt" in str(report.problems[0]), report.text()
     (copy / "notes.txt").unlink()
     for name in (".DS_Store", "Thumbs.db", "uploads/desktop.ini", "._messenger.db"):
         (copy / name).write_bytes(b"clutter")
     report = verify_backup(copy)
     assert report.ok, report.text()
-    assert any("Thumbs.db" in w for w in report.warnings), report.text()
+    assert any("Thumbs.db" in str(w) for w in report.warnings), report.text()
 
 
 def test_cli_backup_verify_and_restore(sqlite_data: Any, tmp_path: Path) -> None:
@@ -174,3 +175,47 @@ def test_start_at_login_writes_an_xdg_autostart_entry(tmp_path: Path, monkeypatc
     assert "[Desktop Entry]" in text and "launcher.py" in text and "'" + str(tmp_path / "my data") + "'" in text
     autostart.disable()
     assert not autostart.is_enabled()
+
+
+def test_the_verify_report_speaks_the_system_language_and_stores_codes(sqlite_data: Any) -> None:
+    """The same damaged backup verified from a Korean and an English terminal: every line of the report
+    and the progress in that language, from the operator catalogs; the exit code and the backup path
+    (standard output of ``backup``) are the same in both, and the audit entry keeps codes, not words."""
+    from messenger.audit import store as audit_store
+    from messenger.storage import Database
+
+    def run(lang: str, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPLAY", "WAYLAND", "LC_", "LANG"))}
+        env["LANG"] = lang
+        return subprocess.run([sys.executable, str(ROOT / "launcher.py"), *args, "--data-dir",
+                               str(sqlite_data.data_dir)], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    made = {lang: run(lang, "backup") for lang in ("ko_KR.UTF-8", "en_US.UTF-8")}
+    assert [m.returncode for m in made.values()] == [0, 0]
+    assert all(Path(m.stdout.strip()).is_dir() for m in made.values())  # the path alone, in any language
+    assert "백업을 만들었습니다" in made["ko_KR.UTF-8"].stderr and "데이터베이스 백업 중" in made["ko_KR.UTF-8"].stderr
+    assert "Backup written" in made["en_US.UTF-8"].stderr and "Backing up the database" in made["en_US.UTF-8"].stderr
+    backup = Path(made["en_US.UTF-8"].stdout.strip())
+    _flip(backup / "messenger.db", 5000)
+
+    ko, en = run("ko_KR.UTF-8", "verify", str(backup)), run("en_US.UTF-8", "verify", str(backup))
+    assert ko.returncode == en.returncode == 1
+    assert "messenger.db이(가) 손상되었습니다: SHA-256이 목록과 다릅니다." in ko.stdout
+    assert "결과: 백업 검사에 실패했습니다 (문제 1개)." in ko.stdout and "  문제  " in ko.stdout
+    assert "PROBLEM" not in ko.stdout and "Result:" not in ko.stdout and "Backup:" not in ko.stdout
+    assert "messenger.db is damaged: its SHA-256 does not match the manifest." in en.stdout
+    assert "Result: the backup FAILED verification (1 problems)." in en.stdout
+    assert "검사 중: 백업을 꺼내며 모든 파일 확인" in ko.stderr and "Verifying: checking the database" in en.stderr
+
+    db = Database(sqlite_data.database_url)
+    try:
+        with db.read() as conn:
+            rows, _ = audit_store.query(conn, "server", limit=20)
+    finally:
+        db.dispose()
+    verified = [r for r in rows if r.action == "backup_verified"]
+    assert len(verified) == 2
+    details = json.loads(verified[0].details)  # stored as JSON text
+    assert details["ok"] is False
+    assert details["problems"] == [{"code": "file_damaged", "params": {"path": "messenger.db"}}]
