@@ -5,6 +5,7 @@ panel), and the phone layout of the new panels. The server's idle time is 3 s he
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.browser.ui import (
     message,
     new_page,
     open_direct,
+    open_room,
     register,
     send,
     sign_up,
@@ -220,5 +222,33 @@ def test_availability_message_is_saved_and_seen_live_by_another_person(browser: 
     b.get_by_test_id("availability-message").press("Enter")
     expect(card.get_by_test_id("profile-status")).to_have_count(0)
     expect(online).not_to_contain_text("외근 중")
+    assert people.errors == []
+    people.close()
+
+
+def test_online_now_counts_people_who_come_to_share_a_room_while_online(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    """The report: "지금 온라인" showed 0 while three people were online in a shared group room. They had
+    signed in before the room existed: nobody's presence changed when it was made, so nothing refreshed
+    the panel. Three real sessions, each with its own socket, on a server with the default idle time (the
+    people server's 3 s would send an away change that hides the fault)."""
+    people = sign_up(browser, server.url, ("kim", "김민지"), ("lee", "이서준"), ("park", "박지훈"))
+    (a, b, c), (_alice, bob, carol) = people.pages, people.names
+    for page in (a, b, c):  # strangers so far: nobody to show
+        expect(page.locator("#online-count")).to_have_text("0")
+    room = create_group(a, "셋이서", [bob, carol])
+    for page, others in ((a, ["박지훈", "이서준"]), (b, ["김민지", "박지훈"]), (c, ["김민지", "이서준"])):
+        expect(page.locator("#online-count")).to_have_text("2")
+        expect(page.get_by_test_id("online-panel").get_by_test_id("online-person")).to_have_text(
+            [re.compile(name) for name in others])
+    # B leaves the only room B shares with them: B and they drop out of each other's panel.
+    open_room(b, room)
+    b.locator("#details-open").click()
+    b.get_by_role("button", name="대화방 나가기").click()  # the confirm() is accepted by new_page
+    expect(b.locator("#online-count")).to_have_text("0")
+    for page in (a, c):
+        expect(page.locator("#online-count")).to_have_text("1")
+    # C closes the page (offline): out of A's panel.
+    c.close()
+    expect(a.locator("#online-count")).to_have_text("0")
     assert people.errors == []
     people.close()

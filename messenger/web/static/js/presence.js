@@ -106,8 +106,26 @@ function onPresence(ev) {
   emit('presence-shown', userId);
 }
 
+// Who shares a room with me changes without anybody's presence changing: a room made or joined with
+// people already online (the report of "지금 온라인" at 0 with three people online in a group room they
+// shared), someone leaving or being removed. room_updated carries the members with their presence.
+const roomMembers = new Map(); // room_id -> member ids last seen in its room_updated
+function onRoomUpdated({ room } = {}) {
+  if (!room || !Array.isArray(room.members)) return;
+  const ids = new Set(room.members.map((mb) => mb.user.id));
+  const before = roomMembers.get(room.id);
+  roomMembers.set(room.id, ids);
+  const me = state.me ? state.me.id : null;
+  const newcomer = room.members.some((mb) => mb.user.id !== me && mb.user.presence && mb.user.presence !== 'offline' && !online.has(mb.user.id));
+  const gone = before && [...before].some((id) => !ids.has(id) && online.has(id));
+  if (newcomer || gone) reloadOnline();
+}
+
 export function init() {
   if (!state.availability) state.availability = new Map();
+  on('sio:room_updated', onRoomUpdated);
+  on('room-joined', (room) => onRoomUpdated({ room }));
+  on('room-removed', (roomId) => { roomMembers.delete(roomId); reloadOnline(); });
   for (const type of ['pointerdown', 'pointermove', 'keydown', 'wheel', 'touchstart']) {
     window.addEventListener(type, activity, { passive: true, capture: true });
   }

@@ -26,6 +26,7 @@ async function openDirect(userId) {
   const body = await post('/api/rooms', { type: 'direct', user_id: userId });
   $('#profile-dialog').close();
   document.querySelectorAll('dialog[open]').forEach((d) => d.close());
+  emit('room-joined', body.room);
   emit('open-room', { roomId: body.room.id, room: body.room });
 }
 

@@ -131,6 +131,7 @@ async function create() {
     const body = await post('/api/rooms', payload);
     $('#new-room-dialog').close();
     upsert({ unread_count: 0, ...body.room });
+    emit('room-joined', body.room); // the creator gets no room_updated: the answer is theirs
     emit('open-room', { roomId: body.room.id });
   } catch (e) { err.textContent = errorText(e); err.hidden = false; }
 }
