@@ -43,7 +43,7 @@ from messenger.storage.db import parse_iso
 class Body(BaseModel):
     """Base of every request model: strict JSON types, unknown fields refused."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
