@@ -10,8 +10,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from messenger.core.errors import ApiError, is_storage_full, storage_full
 
@@ -19,6 +18,9 @@ IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "
 MAX_PIXELS = 50_000_000  # about 7000 x 7000; larger images are refused as possible decompression bombs
 THUMB_SIZE = (320, 320)
 _ORIENTATION_SWAPS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,10 @@ def _too_large() -> ApiError:
                     f"Image has too many pixels (at most {MAX_PIXELS:,}); it may be a decompression bomb", {"max_pixels": MAX_PIXELS})
 
 
-def _open(path: Path) -> Image.Image:
+def _open(path: Path) -> PILImage:
     """Open ``path`` with the pixel budget enforced (errors for bombs, not warnings)."""
+    from PIL import Image  # Pillow loads with the first upload, not at start-up (~2.6 MB)
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -49,6 +53,8 @@ def _open(path: Path) -> Image.Image:
 
 def inspect(path: Path) -> ImageInfo | None:
     """Image type and displayed size (EXIF orientation applied), or None for non-images."""
+    from PIL import UnidentifiedImageError  # Pillow loads with the first upload, not at start-up
+
     try:
         img = _open(path)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
@@ -72,6 +78,8 @@ def make_thumbnail(source: Path, target_stem: Path) -> Path:
 
     Raises ApiError 400 ``invalid_image`` when the pixels cannot be decoded.
     """
+    from PIL import Image, ImageOps, UnidentifiedImageError  # Pillow loads with the first upload, not at start-up
+
     tmp: Path | None = None
     try:
         with _open(source) as img:
