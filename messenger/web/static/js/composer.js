@@ -3,7 +3,7 @@
 import { $, h, clear, toast, errorText, randomId, presenceDot } from './dom.js';
 import { shownPresence } from './profile.js';
 import { t } from './i18n.js';
-import { state, on } from './state.js';
+import { state, on, conv as conversationOf } from './state.js';
 import { upload, get } from './api.js';
 import { call, send } from './socket.js';
 import * as messages from './messages.js';
@@ -300,4 +300,16 @@ export function init() {
   });
   on('discard-pending', (m) => { if (m.client_msg_id) { outbox.delete(m.client_msg_id); persistOutbox(); } });
   on('connection', ({ connected }) => { if (connected) { restoreOutbox(); retryAll(); } });
+  // After a reload without a connection the queue is still in this browser: its messages show as
+  // pending in their room (sent, once, when the socket is back).
+  on('room-opened', showQueued);
+}
+
+function showQueued(rid) {
+  restoreOutbox();
+  const c = conversationOf(rid);
+  for (const [cmid, e] of outbox) {
+    if (e.roomId !== rid || c.byId.has('p:' + cmid)) continue;
+    messages.addPending(rid, pendingMessage(rid, e.payload, { reply_to: undefined }));
+  }
 }
