@@ -22,6 +22,7 @@ from gui.i18n import Texts
 from gui.icons import state_icon
 from gui.lan_menu import lan_entries, startup_warnings
 from gui.menu import Entry, build_menu
+from gui.system_gi import use_system_gi
 from messenger.server import wait_for_stop_signal
 
 log = logging.getLogger("messenger.tray")
@@ -40,6 +41,7 @@ def tray_available(wait: float = 10.0) -> bool:
     without one the icon would be invisible and the person would see nothing."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return False
+    use_system_gi()  # a venv or binary without PyGObject: the system's, for a tray with a menu
     try:
         import pystray  # noqa: F401
     except Exception:
@@ -235,6 +237,7 @@ class TrayApp:
         except Exception as exc:
             self.submit("start", self._start_server)
             return self._headless(f"The tray icon could not be created ({exc})")
+        _clickable_x11_icon(self.icon)
         self.submit("start", self._start_server)  # after the icon exists, so its end state is drawn
         threading.Thread(target=self._refresh_loop, name="tray-refresh", daemon=True).start()
         control = os.environ.get("MESSENGER_TRAY_CONTROL")
@@ -591,6 +594,21 @@ class TrayApp:
         self.state = "stopped"
         if self.icon is not None:
             self.icon.stop()
+
+
+def _clickable_x11_icon(icon: Any) -> None:
+    """pystray's X11 backend (no PyGObject: no menu) handles a left click as the default action, but its
+    icon window never asks X for button presses (only exposure and structure events), so the click goes
+    to the tray's window instead and nothing happens. Ask for them as well."""
+    if not type(icon).__module__.endswith("_xorg"):
+        return
+    try:
+        from Xlib import X
+
+        icon._window.change_attributes(event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask)
+        icon._display.flush()
+    except Exception:  # another pystray version: the icon still shows, without the click
+        log.warning("could not make the tray icon clickable", exc_info=True)
 
 
 def _backend_safe(text: str) -> str:
