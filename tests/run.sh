@@ -3,7 +3,8 @@
 #   - Debian packages from tests/apt-packages.txt (as root, or through sudo when available)
 #   - a virtual env in .venv with requirements-dev.txt
 #   - the OpenID provider used by the SSO tests (tests/oidc) and axe-core (tests/axe), npm ci, when present
-# Extra arguments go to pytest, e.g. `bash tests/run.sh -k accounts --db=sqlite`.
+# Extra arguments go to pytest, e.g. `bash tests/run.sh -k accounts --db=sqlite`; TEST_WORKERS sets how many
+# processes run the tests (2 by default, 1 for none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,4 +36,10 @@ for dir in tests/oidc tests/axe; do
   fi
 done
 
-exec .venv/bin/python -m pytest --db=both "$@"
+# Two workers (pytest-xdist; TEST_WORKERS=1 runs in this process), each taking whole files so that module
+# fixtures (servers, the binary build) stay one per file. Tests use port 0, temp dirs and their own services,
+# so they run side by side as several developers' runs do on one machine.
+workers=${TEST_WORKERS:-2}
+parallel=()
+if [ "$workers" != "1" ]; then parallel=(-n "$workers" --dist loadfile); fi
+exec .venv/bin/python -m pytest --db=both "${parallel[@]}" "$@"
