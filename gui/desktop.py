@@ -10,6 +10,7 @@ import sys
 import threading
 import webbrowser
 from pathlib import Path
+from typing import Any
 
 from messenger.proc import original_os
 
@@ -106,3 +107,114 @@ def _gtk_copy(text: str) -> None:
     GLib.idle_add(copy)
     if not done.wait(5):
         raise DesktopError("the clipboard did not answer")
+
+
+class NoDialog(DesktopError):
+    """No native file dialog could be shown (no desktop, no zenity/kdialog)."""
+
+
+DIALOG_TIMEOUT = 3600  # a person may take a while to choose
+
+
+def ask_save_path(title: str, suggested: Path) -> Path | None:
+    """A native "save as" dialog starting at ``suggested`` (folder and file name): the chosen path, or
+    None when the person cancelled. Raises :class:`NoDialog` when none can be shown. Linux: zenity or
+    kdialog; macOS: ``choose file name`` through osascript; Windows: ``GetSaveFileNameW``."""
+    if sys.platform == "win32":
+        return _windows_save(title, suggested)
+    if sys.platform == "darwin":
+        script = (f'POSIX path of (choose file name with prompt {_applescript(title)} default name '
+                  f'{_applescript(suggested.name)} default location (POSIX file {_applescript(str(suggested.parent))}))')
+        return _save_answer(["osascript", "-e", script], cancelled=(1,), env=None)
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise NoDialog("no desktop")
+    from gui.failure import dialog_env
+
+    if shutil.which("zenity"):
+        return _save_answer(["zenity", "--file-selection", "--save", "--confirm-overwrite", f"--title={title}",
+                             f"--filename={suggested}", "--file-filter=*.zip"], cancelled=(1, 5), env=dialog_env())
+    if shutil.which("kdialog"):
+        return _save_answer(["kdialog", "--title", title, "--getsavefilename", str(suggested), "*.zip"],
+                            cancelled=(1,), env=dialog_env())
+    raise NoDialog("neither zenity nor kdialog is installed")
+
+
+def _applescript(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _save_answer(cmd: list[str], cancelled: tuple[int, ...], env: dict[str, str] | None) -> Path | None:
+    from messenger.proc import run_captured
+
+    try:
+        code, out = run_captured(cmd, timeout=DIALOG_TIMEOUT, env=env, with_stderr=False)
+    except (OSError, TimeoutError) as exc:
+        raise NoDialog(f"{cmd[0]}: {exc}") from exc
+    chosen = out.strip().splitlines()[-1].strip() if out.strip() else ""
+    if code == 0 and chosen:
+        return Path(chosen)
+    if code in cancelled:
+        return None
+    raise NoDialog(f"{cmd[0]} exited with {code}")
+
+
+def _windows_save(title: str, suggested: Path) -> Path | None:
+    import ctypes
+    from ctypes import wintypes
+
+    class OPENFILENAMEW(ctypes.Structure):
+        _fields_ = [("lStructSize", wintypes.DWORD), ("hwndOwner", wintypes.HWND),
+                    ("hInstance", wintypes.HINSTANCE), ("lpstrFilter", wintypes.LPCWSTR),
+                    ("lpstrCustomFilter", wintypes.LPWSTR), ("nMaxCustFilter", wintypes.DWORD),
+                    ("nFilterIndex", wintypes.DWORD), ("lpstrFile", wintypes.LPWSTR), ("nMaxFile", wintypes.DWORD),
+                    ("lpstrFileTitle", wintypes.LPWSTR), ("nMaxFileTitle", wintypes.DWORD),
+                    ("lpstrInitialDir", wintypes.LPCWSTR), ("lpstrTitle", wintypes.LPCWSTR),
+                    ("Flags", wintypes.DWORD), ("nFileOffset", wintypes.WORD), ("nFileExtension", wintypes.WORD),
+                    ("lpstrDefExt", wintypes.LPCWSTR), ("lCustData", wintypes.LPARAM), ("lpfnHook", ctypes.c_void_p),
+                    ("lpTemplateName", wintypes.LPCWSTR), ("pvReserved", ctypes.c_void_p),
+                    ("dwReserved", wintypes.DWORD), ("FlagsEx", wintypes.DWORD)]
+
+    try:
+        comdlg32: Any = ctypes.windll.comdlg32  # type: ignore[attr-defined]  # windll exists only on Windows
+    except (AttributeError, OSError) as exc:
+        raise NoDialog(str(exc)) from exc
+    buffer = ctypes.create_unicode_buffer(str(suggested.name), 1024)
+    ofn = OPENFILENAMEW()
+    ofn.lStructSize = ctypes.sizeof(OPENFILENAMEW)
+    ofn.lpstrFilter = "ZIP (*.zip)\0*.zip\0\0"
+    ofn.lpstrFile = ctypes.cast(buffer, wintypes.LPWSTR)
+    ofn.nMaxFile = len(buffer)
+    ofn.lpstrInitialDir = str(suggested.parent)
+    ofn.lpstrTitle = title
+    ofn.lpstrDefExt = "zip"
+    ofn_overwriteprompt, ofn_pathmustexist, ofn_noChangedir = 0x2, 0x800, 0x8
+    ofn.Flags = ofn_overwriteprompt | ofn_pathmustexist | ofn_noChangedir
+    if comdlg32.GetSaveFileNameW(ctypes.byref(ofn)):
+        return Path(buffer.value)
+    if comdlg32.CommDlgExtendedError() == 0:
+        return None  # cancelled
+    raise NoDialog(f"GetSaveFileNameW failed ({comdlg32.CommDlgExtendedError()})")
+
+
+def show_in_folder(path: Path) -> None:
+    """Open the folder holding ``path`` with the file selected where the platform can (Explorer,
+    Finder, a file manager speaking org.freedesktop.FileManager1), else just the folder."""
+    if sys.platform == "win32":
+        subprocess.Popen(["explorer", f"/select,{path}"])
+        return
+    if sys.platform == "darwin":
+        _spawn(["open", "-R", str(path)])
+        return
+    if shutil.which("gdbus") and (os.environ.get("DBUS_SESSION_BUS_ADDRESS") or os.environ.get("DISPLAY")):
+        from messenger.proc import run_captured
+
+        try:
+            code, _ = run_captured(["gdbus", "call", "--session", "--dest", "org.freedesktop.FileManager1",
+                                    "--object-path", "/org/freedesktop/FileManager1",
+                                    "--method", "org.freedesktop.FileManager1.ShowItems",
+                                    f"['{path.resolve().as_uri()}']", ""], timeout=10)
+        except (OSError, TimeoutError):
+            code = 1
+        if code == 0:
+            return
+    open_path(path.parent)

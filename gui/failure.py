@@ -103,7 +103,7 @@ def _dialog(title: str, text: str, question: str | None) -> bool | None:
     return None
 
 
-def _dialog_env() -> dict[str, str]:
+def dialog_env() -> dict[str, str]:
     """The environment for zenity/kdialog. GTK cannot read non-ASCII arguments under a locale the C
     library does not have (zenity then refuses every option): fall back to C.UTF-8 there."""
     import locale
@@ -123,7 +123,7 @@ def _run_dialog(cmd: list[str], question: str | None) -> bool | None:
     try:
         # The dialog runs before the server (and the tray) exist; the main thread waits for the answer.
         result = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=_dialog_env(), check=False)
+                                stderr=subprocess.DEVNULL, env=dialog_env(), check=False)
     except OSError:
         return None
     if result.returncode not in (0, 1, 5):  # 1: No / closed, 5: timeout; anything else: it did not show

@@ -4,10 +4,14 @@ warnings the tray shows after a start (certificate expiring, the PC's address ch
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from gui.menu import Entry
+
+log = logging.getLogger("messenger.tray")
 
 
 class TrayApp(Protocol):
@@ -105,13 +109,28 @@ def open_setup_page(app: TrayApp) -> None:
 
 
 def save_diagnostics(app: TrayApp) -> None:
-    from gui.desktop import open_path
-    from messenger.lan.diagnostics import write_bundle  # loaded when the entry is used, not with the tray
+    """Ask where to save (a native save dialog); without one, save into the data folder and show the
+    file in its folder. Cancelling the dialog saves nothing."""
+    from gui.desktop import NoDialog, ask_save_path, show_in_folder
+    from messenger.lan.diagnostics import bundle_name, write_bundle  # loaded when used, not with the tray
 
-    path = write_bundle(app.runner.settings)
+    settings = app.runner.settings
+    try:
+        target = ask_save_path(app.t("diagnostics_title"), Path.home() / bundle_name())
+    except NoDialog as exc:
+        log.info("no save dialog (%s): the diagnostics go into the data folder", exc)
+        path = write_bundle(settings)
+        app.message = ""
+        app.notify(app.t("diagnostics_saved", path=str(path)))
+        show_in_folder(path)
+        return
     app.message = ""
+    if target is None:
+        return  # cancelled
+    if target.suffix.lower() != ".zip":
+        target = target.with_name(target.name + ".zip")
+    path = write_bundle(settings, target)
     app.notify(app.t("diagnostics_saved", path=str(path)))
-    open_path(path.parent)
 
 
 def startup_warnings(app: TrayApp) -> list[str]:

@@ -25,17 +25,20 @@ def original_os(name: str) -> Any:
         return getattr(os, name)
 
 
-def run_captured(cmd: list[str], timeout: float = 60) -> tuple[int, str]:
-    """Run ``cmd`` and return (exit code, stdout and stderr together). Raises OSError if it cannot start."""
+def run_captured(cmd: list[str], timeout: float = 60, env: dict[str, str] | None = None,
+                 with_stderr: bool = True) -> tuple[int, str]:
+    """Run ``cmd`` and return (exit code, stdout and stderr together, or stdout alone without
+    ``with_stderr``). Raises OSError if it cannot start."""
     if sys.platform == "win32":
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        return done.returncode, (done.stdout or "") + (done.stderr or "")
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        return done.returncode, (done.stdout or "") + (done.stderr or "" if with_stderr else "")
     with tempfile.TemporaryFile() as out:
-        devnull = os.open(os.devnull, os.O_RDONLY)
+        devnull = os.open(os.devnull, os.O_RDWR)
         try:
             actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, out.fileno(), 1),
-                       (os.POSIX_SPAWN_DUP2, out.fileno(), 2)]
-            pid = original_os("posix_spawnp")(cmd[0], cmd, dict(os.environ), file_actions=actions)
+                       (os.POSIX_SPAWN_DUP2, out.fileno() if with_stderr else devnull, 2)]
+            pid = original_os("posix_spawnp")(cmd[0], cmd, dict(os.environ if env is None else env),
+                                              file_actions=actions)
         finally:
             os.close(devnull)
         waitpid = original_os("waitpid")

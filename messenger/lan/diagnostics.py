@@ -141,12 +141,16 @@ def collect(settings: Settings) -> dict[str, Any]:
     }
 
 
+def bundle_name() -> str:
+    """The bundle's file name: ``diagnostics-<local time>.zip``."""
+    return f"diagnostics-{dt.datetime.now():%Y%m%d-%H%M%S}.zip"
+
+
 def write_bundle(settings: Settings, output: Path | None = None) -> Path:
     """Write the zip and return its path (default: ``<data dir>/diagnostics-<time>.zip``)."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    output = Path(output) if output else settings.data_dir / f"diagnostics-{stamp}.zip"
+    output = Path(output) if output else settings.data_dir / bundle_name()
     if output.is_dir():
-        output = output / f"diagnostics-{stamp}.zip"
+        output = output / bundle_name()
     secrets = _secrets(settings)
     report = collect(settings)
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as zf:

@@ -1,5 +1,6 @@
 """The tray's "HTTPS · phones" submenu in the real tray under Xvfb: enable HTTPS (server restarts on
-HTTPS with HTTP redirecting), the set-up page with the QR code opens, diagnostics are saved, the
+HTTPS with HTTP redirecting), the set-up page with the QR code opens, diagnostics are saved where the save dialog
+(real zenity, driven by xdotool) is told, the
 certificate install reports its result in the status line, HTTPS can be turned off again."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 import requests
@@ -15,7 +17,7 @@ from gui.i18n import LABELS
 from messenger.lan import certs
 from messenger.lan.trust import NSS_NICKNAME
 from tests.ops.test_tray import _health, start_tray, xserver  # noqa: F401  (fixture)
-from tests.services import free_port, missing
+from tests.services import free_port, missing, zenity_window
 
 KO = LABELS["ko"]
 
@@ -44,12 +46,24 @@ def test_tray_https_and_phone_setup(xserver: str, tmp_path: Path) -> None:  # no
         assert 'HTTPS_MODE = "local-ca"' in (data / "settings.toml").read_text()
 
         tray.click(KO["lan"], KO["phones"])
-        diag_state = tray.click(KO["lan"], KO["diagnostics"])
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and len(opened.read_text().splitlines()) < 2:
+        while time.monotonic() < deadline and not (opened.exists() and opened.read_text().strip()):
             time.sleep(0.1)
-        assert opened.read_text().splitlines()[0] == f"http://127.0.0.1:{port}/setup/certificate"
-        assert list(data.glob("diagnostics-*.zip")), diag_state["status"]
+        assert opened.read_text().splitlines() == [f"http://127.0.0.1:{port}/setup/certificate"]
+        # "Save diagnostics…" asks where: the real zenity save dialog; a path typed into it, then Enter.
+        tray.ask({"cmd": "click", "path": [KO["lan"], KO["diagnostics"]]})
+        wid, cmdline = zenity_window(xserver, KO["diagnostics_title"])
+        assert "--save" in cmdline.split("\n")
+        target = tmp_path / "for-support" / "bundle.zip"
+        target.parent.mkdir()
+        subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "ctrl+a", "type", "--delay", "30", str(target)],
+                       env={**_env, "DISPLAY": xserver}, check=True, timeout=60)
+        subprocess.run(["xdotool", "key", "Return"], env={**_env, "DISPLAY": xserver}, check=True, timeout=10)
+        diag_state = tray.ask({"cmd": "wait"})
+        assert zipfile.is_zipfile(target), diag_state["status"]
+        assert "diagnostics.json" in zipfile.ZipFile(target).namelist()
+        assert not list(data.glob("diagnostics-*.zip"))  # only where it was asked to go
+        assert opened.read_text().splitlines() == [f"http://127.0.0.1:{port}/setup/certificate"]
         page = requests.get(f"http://127.0.0.1:{port}/setup/certificate", timeout=5)
         assert "QR" in page.text and certs.ca_fingerprint(data) in page.text
 

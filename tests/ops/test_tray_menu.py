@@ -171,3 +171,43 @@ def test_the_tray_shows_a_restore_in_progress(tmp_path: Path) -> None:
     assert any(s["status"] == "Restoring… (the server is briefly stopped)" for s in out["console"]), out["console"]
     assert any("Restoring…" in s["title"] for s in out["console"])
     assert out["state"] == "running"
+
+
+DIAGNOSTICS_SCRIPT = r"""
+import json, sys
+from pathlib import Path
+import pystray
+from gui.menu import build_menu, find
+from gui.tray import TrayApp
+from messenger.server import ServerRunner
+from messenger.settings import load_settings
+
+settings = load_settings(Path(sys.argv[1]), env={}, overrides={"SECRET_KEY": "k" * 40})
+app = TrayApp(ServerRunner(settings, host="127.0.0.1", port=0))
+app.icon = pystray.Icon("t", None, "t", build_menu(app.entries))
+app._worker.start()
+find(app.icon.menu, ["Start server"])(app.icon)
+app.wait_idle()
+find(app.icon.menu, ["HTTPS · phones", "Save diagnostics…"])(app.icon)
+app.wait_idle()
+print(json.dumps({"status": app.status_text()}))
+find(app.icon.menu, ["Stop server"])(app.icon)
+app.wait_idle()
+"""
+
+
+def test_without_a_save_dialog_diagnostics_go_to_the_data_folder_shown_in_a_file_manager(tmp_path: Path) -> None:
+    bin_dir, opened = tmp_path / "bin", tmp_path / "opened.txt"
+    bin_dir.mkdir()
+    (bin_dir / "xdg-open").write_text(f'#!/bin/sh\necho "$@" >> "{opened}"\n')
+    (bin_dir / "xdg-open").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPLAY", "WAYLAND", "LC_", "BROWSER"))}
+    env.update({"PYSTRAY_BACKEND": "dummy", "LANG": "en_US.UTF-8", "PATH": str(bin_dir)})  # no zenity, no kdialog
+    data = tmp_path / "data"
+    run = subprocess.run([sys.executable, "-c", DIAGNOSTICS_SCRIPT, str(data)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    saved = list(data.glob("diagnostics-*.zip"))
+    assert len(saved) == 1
+    assert opened.read_text().split() == [str(data)]  # the folder, for the person to find the file in
+    assert json.loads(run.stdout.strip().splitlines()[-1])["status"].startswith("Running")
