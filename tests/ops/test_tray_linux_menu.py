@@ -7,8 +7,10 @@
 - Without it (``MESSENGER_SYSTEM_GI=0``: pystray's X11 backend, no menu), a real left click on the icon
   opens the operator console in the browser.
 
-The README environment is build/build.py's build venv (exactly requirements.txt, plus PyInstaller),
-made once and reused while the requirements do not change.
+The README environment is a venv made as the README says (``python -m venv`` + ``pip install -r
+requirements.txt``, nothing else) in build/work/readme-venv with build/build.py's helper, reused while
+requirements.txt and the Python version do not change (its own folder: the binary's build venv may be
+rebuilt by another test process meanwhile).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ def readme_python() -> Path:
     assert spec is not None and spec.loader is not None
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    py, _, _ = build.build_venv(fresh=False)
+    requirements = ROOT / "requirements.txt"  # the README's command: python3 -m venv + these, nothing else
+    py, _, _ = build.ensure_venv(build.WORK / "readme-venv", ["-r", str(requirements)],
+                                 build.requirements_stamp((requirements,), "readme"), False)
     no_gi = subprocess.run([str(py), "-c", "import gi"], capture_output=True, text=True, timeout=60)
     assert no_gi.returncode != 0, "the README's venv is not supposed to hold PyGObject"
     return Path(py)
