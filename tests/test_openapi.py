@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,3 +34,68 @@ def test_every_json_route_declares_its_request_model() -> None:
     sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "messenger").rglob("*.py"))
     assert "get_json(" not in sources and "request.json" not in sources
     assert len(re.findall(r"@accepts\((?!query=)", sources)) + sources.count("@form(") == len(bodies)
+
+
+def test_the_main_objects_answer_as_the_document_says(live_server: Any) -> None:
+    """Real answers of a real server (not the fuzzer's random ones) against the response schemas the
+    document declares: user, room (one and the list), message (one and a page), notice, file."""
+    import io
+
+    import schemathesis
+    from PIL import Image
+
+    from tests.helpers import LiveUser
+
+    schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")
+
+    def check(path: str, method: str, response: Any, status: int) -> Any:
+        assert response.status_code == status, response.text
+        schema[path][method].validate_response(response)
+        return response.json()
+
+    boss, kim = LiveUser(live_server.url, "boss"), LiveUser(live_server.url, "kim")
+    check("/api/me", "GET", kim.get("/api/me"), 200)
+    check("/api/me", "PATCH", kim.patch("/api/me", json={"status_message": "회의 중"}), 200)
+    check("/api/users", "GET", kim.get("/api/users", params={"q": "bo"}), 200)
+    room = check("/api/rooms", "POST", kim.post("/api/rooms", json={"type": "group", "name": "기획팀",
+                                                                       "member_ids": [boss.id]}), 201)["room"]
+    check("/api/rooms", "POST", kim.post("/api/rooms", json={"type": "direct", "user_id": boss.id}), 201)
+    rid = room["id"]
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(image, "PNG")
+    upload = check("/api/upload", "POST", kim.post("/api/upload", data={"room_id": str(rid)},
+                                                  files={"file": ("도면.png", image.getvalue(), "image/png")}), 200)
+    sent = check("/api/rooms/{room_id}/messages", "POST", kim.post(
+        f"/api/rooms/{rid}/messages", json={"content": "도면입니다", "type": "file", "client_msg_id": "c1",
+                                            "upload_token": upload["upload_token"]}), 201)["message"]
+    assert sent["file"]["name"] == "도면.png"
+    reply = check("/api/rooms/{room_id}/messages", "POST", boss.post(
+        f"/api/rooms/{rid}/messages", json={"content": "확인", "client_msg_id": "c2", "reply_to_id": sent["id"]}),
+        201)["message"]
+    assert reply["reply_to"]["id"] == sent["id"]
+    check("/api/messages/{message_id}", "PATCH", boss.patch(f"/api/messages/{reply['id']}",
+                                                            json={"content": "확인했습니다"}), 200)
+    page = check("/api/rooms/{room_id}/messages", "GET", kim.get(f"/api/rooms/{rid}/messages"), 200)
+    assert {sent["id"], reply["id"]} <= {m["id"] for m in page["messages"]}
+    notice = check("/api/rooms/{room_id}/notices", "POST", kim.post(
+        f"/api/rooms/{rid}/notices", json={"content": "내일 10시 회의", "require_ack": True}), 201)["notice"]
+    check("/api/notices/{notice_id}/ack", "POST", boss.post(f"/api/notices/{notice['id']}/ack"), 200)
+    check("/api/rooms/{room_id}/notices", "GET", boss.get(f"/api/rooms/{rid}/notices"), 200)
+    check("/api/rooms", "GET", kim.get("/api/rooms"), 200)
+    check("/api/rooms/{room_id}", "GET", boss.get(f"/api/rooms/{rid}"), 200)
+    check("/api/rooms/read-all", "POST", kim.post("/api/rooms/read-all"), 200)
+    check("/api/messages/{message_id}", "DELETE", kim.delete(f"/api/messages/{sent['id']}"), 200)
+    bad = kim.get("/api/rooms/999999")
+    assert bad.status_code in (403, 404)
+    schema["/api/rooms/{room_id}"]["GET"].validate_response(bad)  # the error object
+
+
+def test_the_document_declares_the_main_objects() -> None:
+    import yaml
+
+    document = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
+    assert {"User", "Person", "Room", "RoomListItem", "Message", "Notice", "File", "Error"} <= set(
+        document["components"]["schemas"])
+    sent = document["paths"]["/api/rooms/{room_id}/messages"]["post"]["responses"]
+    assert sent["201"]["content"]["application/json"]["schema"]["properties"]["message"] == {
+        "$ref": "#/components/schemas/Message"}

@@ -10,8 +10,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from messenger.accounts import service
 from messenger.accounts.auth import client_ip, current_auth, login_required
+from messenger.accounts.serialize import Person, User
 from messenger.core.context import Services, services
-from messenger.core.http import accepts
+from messenger.core.http import accepts, returns
 from messenger.core.models import Body, OneOf, Query, Text
 
 Password = Annotated[str, Text(max_len=256, strip=False)]
@@ -64,6 +65,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/register")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_REGISTER)
     @accepts(Register)
+    @returns(201, user=User)
     def register_route(body: dict[str, Any]) -> ResponseReturnValue:
         row = service.register(svc, body["username"], body["password"], body.get("display_name"), client_ip(),
                                body.get("setup_code"))
@@ -72,6 +74,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/login")
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_LOGIN)
     @accepts(Login)
+    @returns(user=User, csrf_token=str)
     def login_route(body: dict[str, Any]) -> ResponseReturnValue:
         row, token, csrf = service.login(svc, body["username"], body["password"], client_ip(),
                                          request.headers.get("User-Agent"))
@@ -81,6 +84,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/logout")
     @login_required
+    @returns(ok=bool)
     def logout_route() -> ResponseReturnValue:
         service.logout(svc, current_auth())
         resp = jsonify({"ok": True})
@@ -89,6 +93,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/me")
     @login_required
+    @returns(user=User, csrf_token=str)
     def me() -> ResponseReturnValue:
         auth = current_auth()
         return jsonify({"user": service.user_dict(svc, auth.user), "csrf_token": auth.csrf_token})
@@ -96,6 +101,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.patch("/api/me")
     @login_required
     @accepts(Profile)
+    @returns(user=User)
     def update_me(body: dict[str, Any]) -> ResponseReturnValue:
         row = service.update_profile(svc, current_auth().user_id, body)
         return jsonify({"user": service.user_dict(svc, row)})
@@ -103,6 +109,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/me/password")
     @login_required
     @accepts(PasswordChange)
+    @returns(ok=bool)
     def change_password(body: dict[str, Any]) -> ResponseReturnValue:
         service.change_password(svc, current_auth(), body["current_password"], body["new_password"], client_ip())
         return jsonify({"ok": True})
@@ -110,6 +117,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/users")
     @login_required
     @accepts(query=UsersQuery)
+    @returns(users=list[Person])
     def directory(query: dict[str, Any]) -> ResponseReturnValue:
         from messenger.search.directory import search_users  # substring, 초성 and keyboard-layout repair
 

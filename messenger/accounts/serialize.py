@@ -6,7 +6,32 @@ from datetime import datetime
 from typing import Any
 
 from messenger.core.context import Services
+from messenger.core.models import Reply
 from messenger.storage.db import iso
+
+
+class Person(Reply):
+    """A colleague as others see them (the directory, room members): ``directory_dict``."""
+
+    id: int
+    username: str
+    display_name: str
+    avatar_url: str | None
+    status_message: str
+    presence: str
+    department: str
+    title: str
+    extension: str
+    email: str
+    availability: str
+    last_seen_at: str | None
+
+
+class User(Person):
+    """The contract's ``user`` object (``user_dict``): a person plus the account's own flags."""
+
+    is_admin: bool
+    must_change_password: bool
 
 
 def avatar_url(row: Any) -> str | None:

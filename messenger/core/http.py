@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
+from pydantic import create_model
 from werkzeug.exceptions import HTTPException
 
 from messenger.core.errors import ApiError, is_storage_full, storage_full
-from messenger.core.models import Body, Query, parse_form, parse_model, parse_query
+from messenger.core.models import Body, Query, Reply, parse_form, parse_model, parse_query
 from messenger.core.validation import check_json_value, loads
 
 log = logging.getLogger("messenger.http")
@@ -91,6 +92,25 @@ def accepts(model: type[Body] | None = None, *, query: type[Query] | None = None
         wrapper.request_model = model  # type: ignore[attr-defined]  # read by build/openapi.py
         wrapper.query_model = query  # type: ignore[attr-defined]  # read by build/openapi.py
         return wrapper  # type: ignore[return-value]  # called like the view; body/query are added inside
+
+    return decorator
+
+
+def returns(*statuses: int, reply: type[Reply] | None = None, **fields: Any) -> Callable[[F], F]:
+    """Document the view's success answer: ``reply`` (a :class:`Reply` model), or an object of ``fields``
+    (each always there; name: a :class:`Reply` model, a ``list[...]`` of one, or a plain type) with one
+    of ``statuses`` (200 when none are given). ``build/openapi.py`` reads ``view.response_model`` and
+    ``view.response_statuses``; nothing runs per request (the schemathesis run checks the answers
+    against the document)."""
+
+    def decorator(view: F) -> F:
+        name = "".join(part.title() for part in view.__name__.split("_")) + "Reply"
+        definitions: dict[str, Any] = {k: (v, ...) for k, v in fields.items()}  # each field required
+        model = reply or create_model(name, __base__=Reply, **definitions)
+        view.response_model = model  # type: ignore[attr-defined]  # read by build/openapi.py
+        view.response_statuses = statuses or (200,)  # type: ignore[attr-defined]
+        view.response_inline = reply is None  # type: ignore[attr-defined]  # made here for this route
+        return view
 
     return decorator
 

@@ -295,3 +295,14 @@ def parse_form(form: Any, files: Any, model: type[Body]) -> dict[str, Any]:
             continue
         raw[name] = _from_text(name, kind, value.strip())
     return parse_model(raw, model)
+
+
+# ---- response models ---------------------------------------------------------------------------------
+class Reply(BaseModel):
+    """Base of the response models: the fields an answer always carries (``X | None`` without a default:
+    present, maybe ``null``) or may carry (with a default: sometimes absent). Only documentation: the
+    services build plain dicts, ``build/openapi.py`` puts these shapes into docs/openapi.yaml and the
+    schemathesis run (tests/reliability/test_fuzz.py) checks the server's answers against them. More
+    fields may come (clients ignore what they do not know), so ``extra`` is allowed."""
+
+    model_config = ConfigDict(extra="allow")

@@ -8,12 +8,14 @@ from flask import Blueprint, Flask, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required, user_key
+from messenger.accounts.serialize import User
 from messenger.accounts.service import user_dict
 from messenger.core.context import Services
 from messenger.core.errors import not_found
-from messenger.core.http import accepts, form
-from messenger.core.models import Body, Id, OneOf, Query, Range, Text
+from messenger.core.http import accepts, form, returns
+from messenger.core.models import Body, Id, OneOf, Query, Range, Reply, Text
 from messenger.files import quarantine, service
+from messenger.files.serialize import File
 
 CACHE_CONTROL = "private, max-age=3600"
 MAX_ID = 2**31 - 1
@@ -42,6 +44,17 @@ class RoomFilesQuery(Query):
     type: Annotated[str, Text(max_len=100)] | None = None
 
 
+class UploadReply(Reply):
+    """``POST /api/upload``: 200 with the token and the file when clean, 202 with the scan job otherwise."""
+
+    scan_status: str
+    job_id: str | None = None
+    upload_token: str | None = None
+    file_path: str | None = None
+    file_name: str | None = None
+    file: File | None = None
+
+
 class AvatarForm(Body):
     """``multipart/form-data`` of ``POST /api/me/avatar``."""
 
@@ -56,6 +69,7 @@ def register(app: Flask, svc: Services) -> None:
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)
     @login_required
     @form(UploadForm)
+    @returns(200, 202, reply=UploadReply)
     def upload(form: dict[str, Any]) -> ResponseReturnValue:
         body, status = service.upload(svc, current_auth().user_id, form["room_id"], request.files.get("file"))
         return jsonify(body), status
@@ -118,6 +132,7 @@ def register(app: Flask, svc: Services) -> None:
     @limiter.limit(lambda: svc.settings.RATE_LIMIT_UPLOAD, key_func=user_key)
     @login_required
     @form(AvatarForm)
+    @returns(user=User)
     def avatar(form: dict[str, Any]) -> ResponseReturnValue:
         file = request.files.get("file")
         row = service.set_avatar(svc, current_auth().user_id, file)
@@ -125,6 +140,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.delete("/api/me/avatar")
     @login_required
+    @returns(user=User)
     def remove_avatar() -> ResponseReturnValue:
         return jsonify({"user": user_dict(svc, service.remove_avatar(svc, current_auth().user_id))})
 

@@ -5,7 +5,22 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from messenger.core.models import Reply
 from messenger.files import store
+
+
+class File(Reply):
+    """The contract's ``file`` object (``file_dict``); a file deleted on its own is ``{id, deleted: true}``."""
+
+    id: int
+    name: str | None = None
+    size: int | None = None
+    mime: str | None = None
+    url: str | None = None
+    thumbnail_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    deleted: bool | None = None
 
 
 def file_url(file_id: int, name: str) -> str:

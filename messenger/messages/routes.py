@@ -9,9 +9,10 @@ from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services
-from messenger.core.http import accepts
+from messenger.core.http import accepts, returns
 from messenger.core.models import Body, Id, OneOf, Query, Range, Text
 from messenger.messages import reactions, service
+from messenger.messages.serialize import Message
 
 Content = Annotated[str, Text(strip=False)]
 
@@ -55,6 +56,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/rooms/<int:room_id>/messages")
     @login_required
     @accepts(query=History)
+    @returns(messages=list[Message], has_more=bool)
     def history(room_id: int, query: dict[str, Any]) -> ResponseReturnValue:
         msgs, has_more = service.history(
             svc, current_auth().user_id, room_id, before_id=query.get("before_id"), after_id=query.get("after_id"),
@@ -65,6 +67,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/rooms/<int:room_id>/messages")
     @login_required
     @accepts(Send)
+    @returns(200, 201, message=Message)
     def send(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         message, created = service.send_from_client(svc, current_auth().user_id, room_id, body)
         return jsonify({"message": message}), 201 if created else 200
@@ -94,11 +97,13 @@ def register(app: Flask, svc: Services) -> None:
     @bp.patch("/api/messages/<int:message_id>")
     @login_required
     @accepts(Edit)
+    @returns(message=Message)
     def edit(message_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify({"message": service.edit(svc, current_auth().user_id, message_id, body["content"])})
 
     @bp.delete("/api/messages/<int:message_id>")
     @login_required
+    @returns(message=Message)
     def delete(message_id: int) -> ResponseReturnValue:
         return jsonify({"message": service.delete(svc, current_auth().user_id, message_id, client_ip())})
 

@@ -12,13 +12,68 @@ from sqlalchemy import Connection
 from messenger.accounts.serialize import avatar_url
 from messenger.core import system_events
 from messenger.core.context import Services
-from messenger.files.serialize import file_dicts
+from messenger.core.models import Reply
+from messenger.files.serialize import File, file_dicts
 from messenger.messages import store
 from messenger.messages.reads import RoomReads, by_room
 from messenger.polls.serialize import poll_dicts
 from messenger.storage.db import iso
 
 EXCERPT_LENGTH = 100
+
+
+class Sender(Reply):
+    """Who sent a message (``null`` for a system message or a deleted account's)."""
+
+    id: int
+    display_name: str
+    username: str | None = None
+    avatar_url: str | None = None
+
+
+class Reaction(Reply):
+    emoji: str
+    count: int
+    user_ids: list[int]
+
+
+class QuotedMessage(Reply):
+    """``reply_to``: the message a reply quotes."""
+
+    id: int
+    sender: Sender | None
+    type: str
+    excerpt: str
+    deleted: bool
+
+
+class Message(Reply):
+    """The contract's ``message`` object (``rows_to_dicts``)."""
+
+    id: int
+    room_id: int
+    sender: Sender | None
+    type: str
+    content: str
+    mentions: list[int]
+    reactions: list[Reaction]
+    edited_at: str | None
+    deleted: bool
+    created_at: str
+    client_msg_id: str | None
+    read_count: int
+    unread_count: int
+    event: dict[str, Any] | None = None
+    reply_to: QuotedMessage | None = None
+    file: File | None = None
+    forwarded_from: dict[str, Any] | None = None
+    poll_id: int | None = None
+    poll: dict[str, Any] | None = None
+    thread_root_id: int | None = None
+    also_to_channel: bool | None = None
+    thread_reply_count: int | None = None
+    thread_last_reply_id: int | None = None
+    thread_last_repliers: list[int] | None = None
 
 
 def _excerpt(row: Any) -> str:

@@ -9,9 +9,34 @@ from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.core.context import Services
-from messenger.core.http import accepts
-from messenger.core.models import Body, Id, Text
+from messenger.core.http import accepts, returns
+from messenger.core.models import Body, Id, Reply, Text
 from messenger.notices import service
+
+
+class NoticeAuthor(Reply):
+    id: int
+    display_name: str
+    avatar_url: str | None
+
+
+class Notice(Reply):
+    """The contract's ``notice`` object (``notice_dicts``); ``acked_by_me``/``hidden_by_me`` for a caller."""
+
+    id: int
+    room_id: int
+    content: str
+    message_id: int | None
+    event_message_id: int | None
+    require_ack: bool
+    author: NoticeAuthor | None
+    created_at: str
+    reminded_at: str | None
+    audience_count: int
+    ack_count: int
+    pending_count: int
+    acked_by_me: bool | None = None
+    hidden_by_me: bool | None = None
 
 
 class PostNotice(Body):
@@ -26,6 +51,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/rooms/<int:room_id>/notices")
     @login_required
     @accepts(PostNotice)
+    @returns(201, notice=Notice)
     def post(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         notice = service.post(svc, current_auth().user_id, room_id, body.get("content"), body.get("message_id"),
                               bool(body.get("require_ack")), client_ip())
@@ -33,16 +59,19 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms/<int:room_id>/notices")
     @login_required
+    @returns(notices=list[Notice])
     def list_notices(room_id: int) -> ResponseReturnValue:
         return jsonify({"notices": service.list_notices(svc, current_auth().user_id, room_id)})
 
     @bp.post("/api/notices/<int:notice_id>/ack")
     @login_required
+    @returns(notice=Notice)
     def ack(notice_id: int) -> ResponseReturnValue:
         return jsonify({"notice": service.ack(svc, current_auth().user_id, notice_id)})
 
     @bp.post("/api/notices/<int:notice_id>/hide")
     @login_required
+    @returns(notice=Notice)
     def hide(notice_id: int) -> ResponseReturnValue:
         return jsonify({"notice": service.hide(svc, current_auth().user_id, notice_id)})
 

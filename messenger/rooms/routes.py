@@ -8,10 +8,11 @@ from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
+from messenger.accounts.serialize import Person
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import accepts
-from messenger.core.models import Body, Id, Items, OneOf, Query, Range, Text
+from messenger.core.http import accepts, returns
+from messenger.core.models import Body, Id, Items, OneOf, Query, Range, Reply, Text
 from messenger.rooms import audit, service
 
 Name = Annotated[str, Text(max_len=100)]
@@ -46,6 +47,68 @@ class RoomAuditQuery(Query):
     limit: Annotated[int, Range(1, 10000)] | None = None
 
 
+class Member(Person):
+    """A member of a room: the person (``is_active`` false for a departed account) and the membership."""
+
+    is_active: bool
+
+
+class Membership(Reply):
+    user: Member
+    role: str
+    joined_at: str
+    last_read_message_id: int
+
+
+class Room(Reply):
+    """The contract's ``room`` object (``room_dict``); the caller's fields when there is a caller."""
+
+    id: int
+    type: str
+    kind: str
+    members_post_notices: bool
+    name: str
+    topic: str
+    created_by: int | None
+    created_at: str
+    last_message_id: int | None
+    last_activity_at: str
+    members_count: int
+    members: list[Membership]
+    my_role: str | None = None
+    notify: str | None = None
+    muted: bool | None = None
+    pinned: bool | None = None
+
+
+class RoomListItem(Reply):
+    """One room of ``GET /api/rooms`` (``list_rooms``)."""
+
+    id: int
+    type: str
+    kind: str
+    name: str
+    topic: str
+    members_count: int
+    unread_count: int
+    mention_count: int
+    last_message: dict[str, Any] | None
+    last_activity_at: str
+    pinned: bool
+    notify: str
+    muted: bool
+    my_role: str
+    last_read_message_id: int
+    peer: dict[str, Any] | None = None
+
+
+class ReadMoved(Reply):
+    """A room whose read marker ``POST /api/rooms/read-all`` moved."""
+
+    room_id: int
+    message_id: int
+
+
 class RoomSettings(Body):
     muted: bool | None = None
     pinned: bool | None = None
@@ -57,12 +120,14 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/rooms")
     @login_required
+    @returns(rooms=list[RoomListItem])
     def list_rooms() -> ResponseReturnValue:
         return jsonify({"rooms": service.list_rooms(svc, current_auth().user_id)})
 
     @bp.post("/api/rooms")
     @login_required
     @accepts(CreateRoom)
+    @returns(200, 201, room=Room)
     def create_room(body: dict[str, Any]) -> ResponseReturnValue:
         me = current_auth().user_id
         if body["type"] == "direct":
@@ -77,17 +142,20 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/rooms/read-all")
     @login_required
+    @returns(rooms=list[ReadMoved])
     def read_all() -> ResponseReturnValue:
         return jsonify({"rooms": service.read_all(svc, current_auth().user_id)})
 
     @bp.get("/api/rooms/<int:room_id>")
     @login_required
+    @returns(room=Room)
     def get_room(room_id: int) -> ResponseReturnValue:
         return jsonify({"room": service.get_room(svc, current_auth().user_id, room_id)})
 
     @bp.patch("/api/rooms/<int:room_id>")
     @login_required
     @accepts(UpdateRoom)
+    @returns(room=Room)
     def update_room(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify({"room": service.update_room(svc, current_auth().user_id, room_id, body, client_ip())})
 
@@ -100,6 +168,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/rooms/<int:room_id>/members")
     @login_required
     @accepts(AddMembers)
+    @returns(room=Room)
     def add_members(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify({"room": service.add_members(svc, current_auth().user_id, room_id, body["user_ids"])})
 

@@ -1,5 +1,7 @@
-"""Schemathesis against docs/openapi.yaml (generated from the request models by build/openapi.py) on a real server: every operation, as an anonymous user and
-as a logged-in user (with CSRF token), never answers 5xx, and every error has the standard shape.
+"""Schemathesis against docs/openapi.yaml (generated from the request and response models by build/openapi.py) on a real server: every operation, as an anonymous user and
+as a logged-in user (with CSRF token), never answers 5xx, every error has the standard shape, and every
+answer matches the response schema the document declares for its status (the main objects: user, room,
+message, notice, file).
 
 Then the hostile input classes of #18 over every route of the app and every Socket.IO event, one field
 at a time: lone surrogates, nesting far beyond any request (and beyond Python's JSON decoder), 2**64
@@ -18,6 +20,7 @@ import requests
 import schemathesis
 import websocket
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import response_schema_conformance
 
 from tests.helpers import LiveUser
 
@@ -60,6 +63,7 @@ def _check(response: requests.Response, case: Any) -> None:
     if response.status_code >= 400 and response.headers.get("Content-Type", "").startswith("application/json"):
         body = response.json()
         assert {"error", "code"} <= set(body) <= {"error", "code", "params"}, (case.method, case.path, body)
+    case.validate_response(response, checks=[response_schema_conformance])
 
 
 FUZZ = settings(max_examples=12, deadline=None, derandomize=True,
