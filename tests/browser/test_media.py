@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.ui import PHONE, message, open_direct, open_room, send, sign_up
+from tests.browser.ui import PHONE, message, open_direct, open_room, send, settle, sign_up
 
 
 def png_bytes(color: str) -> bytes:
@@ -70,6 +70,63 @@ def test_lightbox_navigation_keyboard_and_zoom(pair) -> None:  # type: ignore[no
     assert errors == []
 
 
+def test_lightbox_pans_a_zoomed_image_by_mouse_and_keyboard(pair) -> None:  # type: ignore[no-untyped-def]
+    _a, b, _room, errors = pair
+    thumbs = b.locator('[data-testid="message"] img.thumb')
+    expect(thumbs).to_have_count(3, timeout=15000)
+    thumbs.nth(1).click()
+    image = b.get_by_test_id("lightbox-image")
+    b.wait_for_function("() => { const i = document.querySelector('.lb-img'); return i && i.complete && i.naturalWidth === 320; }")
+    b.keyboard.press("+")
+    b.keyboard.press("+")
+    expect(image).to_have_attribute("style", "transform: scale(2.25);")
+    settle(b)
+
+    def box() -> dict[str, float]:
+        settle(b)
+        got = image.bounding_box()
+        assert got
+        return got
+
+    start = box()
+    # Drag with the mouse: the image follows; letting go is not a click that unzooms it.
+    cx, cy = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    b.mouse.move(cx, cy)
+    b.mouse.down()
+    b.mouse.move(cx + 50, cy + 30, steps=6)
+    b.mouse.up()
+    expect(image).to_have_attribute("style", "transform: translate(50px, 30px) scale(2.25);")
+    dragged = box()
+    assert abs(dragged["x"] - start["x"] - 50) < 2 and abs(dragged["y"] - start["y"] - 30) < 2, (start, dragged)
+    # Keyboard: Shift+arrows pan (the view moves toward the arrow, so the image the other way).
+    b.keyboard.press("Shift+ArrowRight")
+    b.keyboard.press("Shift+ArrowUp")
+    expect(image).to_have_attribute("style", "transform: translate(-10px, 90px) scale(2.25);")
+    keyed = box()
+    assert abs(keyed["x"] - dragged["x"] + 60) < 2 and abs(keyed["y"] - dragged["y"] - 60) < 2, (dragged, keyed)
+    # Panning stops where an edge of the image reaches the middle.
+    for _ in range(20):
+        b.keyboard.press("Shift+ArrowLeft")
+    half = round(image.evaluate("i => i.offsetWidth") * 2.25 / 2)
+    expect(image).to_have_attribute("style", f"transform: translate({half}px, 90px) scale(2.25);")
+    # ← → stay previous/next; the next image starts unzoomed and centred.
+    position = b.get_by_test_id("lightbox-position")
+    b.keyboard.press("ArrowRight")
+    expect(position).to_have_text("3 / 3")
+    expect(image).to_have_attribute("style", "transform: scale(1);")
+    b.keyboard.press("ArrowLeft")
+    expect(position).to_have_text("2 / 3")
+    expect(image).to_have_attribute("style", "transform: scale(1);")
+    # Unzoomed, dragging does nothing and a click zooms in; 0 resets.
+    b.keyboard.press("Shift+ArrowDown")
+    expect(image).to_have_attribute("style", "transform: scale(1);")
+    image.click()
+    expect(image).to_have_attribute("style", "transform: scale(2);")
+    b.keyboard.press("0")
+    expect(image).to_have_attribute("style", "transform: scale(1);")
+    assert errors == []
+
+
 def test_media_panel_tabs_filter_search_and_delete_seen_live(pair) -> None:  # type: ignore[no-untyped-def]
     a, b, _room, errors = pair
     share(a, "견적서_최종.txt", "견적 금액".encode(), "text/plain")
@@ -126,4 +183,26 @@ def test_phone_layout_of_lightbox_and_media_panel(browser: Browser, server) -> N
     expect(page.get_by_test_id("media-image")).to_have_count(2)
     fits("media-panel")
     fits("media-type")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("media-panel")).to_be_hidden()
+    page.locator('[data-testid="message"] img.thumb').first.tap()
+    expect(page.get_by_test_id("lightbox")).to_be_visible()
+    # A finger drags the zoomed image (real touch input through the DevTools protocol, not synthetic events).
+    page.get_by_test_id("lightbox-zoom").tap()
+    page.get_by_test_id("lightbox-zoom").tap()
+    image = page.get_by_test_id("lightbox-image")
+    expect(image).to_have_attribute("style", "transform: scale(2.25);")
+    settle(page)
+    before = image.bounding_box()
+    assert before
+    x, y = before["x"] + before["width"] / 2, before["y"] + before["height"] / 2
+    touch = page.context.new_cdp_session(page)
+    touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for i in range(1, 6):
+        touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x - 8 * i, "y": y + 4 * i}]})
+    touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    expect(image).to_have_attribute("style", "transform: translate(-40px, 20px) scale(2.25);")
+    settle(page)
+    after = image.bounding_box()
+    assert after and abs(after["x"] - (before["x"] - 40)) < 2 and abs(after["y"] - (before["y"] + 20)) < 2, (before, after)
     people.close()
