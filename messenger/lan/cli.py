@@ -7,17 +7,19 @@ from pathlib import Path
 from typing import Any
 
 from messenger.datadir import load_cli_settings
+from messenger.i18n import Texts
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("diagnostics", parents=[common], help="write a diagnostics zip (secrets redacted)")
-    p.add_argument("--output", default=None, help="file or folder for the zip")
+    t = Texts()
+    p = sub.add_parser("diagnostics", parents=[common], help=t("cli.help_diagnostics"))
+    p.add_argument("--output", default=None, help=t("cli.help_diagnostics_output"))
     p.set_defaults(func=cmd_diagnostics)
-    p = sub.add_parser("https", parents=[common], help="HTTPS with a local certificate authority")
+    p = sub.add_parser("https", parents=[common], help=t("cli.help_https"))
     p.add_argument("action", choices=("enable", "disable", "status", "install-ca"))
     # SUPPRESS: ``launcher.py --port N https enable`` (the server's own option) works as well.
     p.add_argument("--port", type=_port, default=argparse.SUPPRESS,
-                   help="the port the server runs on (default: DEFAULT_PORT from settings.toml)")
+                   help=t("cli.help_https_port"))
     p.set_defaults(func=cmd_https)
 
 
@@ -27,7 +29,7 @@ def _port(text: str) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"not a port (1-65535): {text!r}")
+        raise argparse.ArgumentTypeError(Texts()("cli.not_a_port", value=repr(text)))
     return value
 
 
@@ -36,21 +38,20 @@ def cmd_diagnostics(args: argparse.Namespace) -> int:
 
     settings = load_cli_settings(args.data_dir)
     path = write_bundle(settings, Path(args.output) if args.output else None)
-    print(path)
+    print(path)  # the zip's path alone: scripts read it
     return 0
 
 
 def cmd_https(args: argparse.Namespace) -> int:
-    from messenger.i18n import Texts
     from messenger.lan import certs
     from messenger.lan.trust import install_ca
     from messenger.settings import write_settings_file
 
+    t = Texts()
     settings = load_cli_settings(args.data_dir)
     if args.action == "enable":
         paths = certs.ensure_server_cert(settings.data_dir)
         write_settings_file(settings.data_dir, {"HTTPS_MODE": "local-ca"})
-        t = Texts()
         port = getattr(args, "port", None) or settings.DEFAULT_PORT
         print(t("cli.https_enabled", path=paths.ca_cert))
         print(t("cli.https_fingerprint", fingerprint=certs.ca_fingerprint(settings.data_dir)))
@@ -60,18 +61,18 @@ def cmd_https(args: argparse.Namespace) -> int:
         return 0
     if args.action == "disable":
         write_settings_file(settings.data_dir, {"HTTPS_MODE": None})
-        print("HTTPS disabled (restart the server).")
+        print(t("cli.https_disabled"))
         return 0
     if args.action == "install-ca":
         certs.ensure_ca(certs.cert_paths(settings.data_dir))
         ok, key, params = install_ca(certs.cert_paths(settings.data_dir).ca_cert)
-        print(Texts()(key, **params))
+        print(t(key, **params))
         return 0 if ok else 1
     st = certs.status(settings.data_dir)
-    print(f"mode: {settings.HTTPS_MODE}")
+    print(t("cli.https_mode", mode=settings.HTTPS_MODE))  # the setting's value itself: off / local-ca
     if st.exists:
-        print(f"certificate valid until {st.not_after:%Y-%m-%d} ({st.days_left} days)"
-              f"{' - renew soon' if st.warn else ''}; names: {', '.join(st.names)}")
+        print(t("cli.https_cert_renew_soon" if st.warn else "cli.https_cert_valid", until=f"{st.not_after:%Y-%m-%d}",
+                days=st.days_left, names=", ".join(st.names)))
     else:
-        print("no server certificate yet")
+        print(t("cli.https_no_cert"))
     return 0

@@ -192,7 +192,8 @@ def test_diagnostics_bundle_never_contains_secrets(tmp_path: Path) -> None:
 
 
 def test_https_and_diagnostics_cli(tmp_path: Path) -> None:
-    env = {**os.environ, "MESSENGER_DATA_DIR": str(tmp_path / "data")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    env.update(MESSENGER_DATA_DIR=str(tmp_path / "data"), LANG="en_US.UTF-8")  # the CLI's English words
     run = subprocess.run([sys.executable, str(ROOT / "launcher.py"), "https", "enable"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
