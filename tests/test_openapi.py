@@ -99,3 +99,35 @@ def test_the_document_declares_the_main_objects() -> None:
     sent = document["paths"]["/api/rooms/{room_id}/messages"]["post"]["responses"]
     assert sent["201"]["content"]["application/json"]["schema"]["properties"]["message"] == {
         "$ref": "#/components/schemas/Message"}
+
+
+def test_people_admin_and_forwarding_answer_as_the_document_says(live_server: Any) -> None:
+    import schemathesis
+
+    from tests.helpers import LiveUser
+
+    schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")
+
+    def check(path: str, method: str, response: Any, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        schema[path][method].validate_response(response)
+        return response.json()
+
+    boss, kim, lee = (LiveUser(live_server.url, name) for name in ("boss", "kim", "lee"))
+    users = check("/api/admin/users", "GET", boss.get("/api/admin/users"))["users"]
+    assert {u["username"] for u in users} >= {"boss", "kim", "lee"}
+    check("/api/admin/users/{user_id}", "PATCH", boss.patch(f"/api/admin/users/{kim.id}", json={"title": "과장"}))
+    check("/api/users/{user_id}", "GET", lee.get(f"/api/users/{kim.id}"))
+    check("/api/people/online", "GET", lee.get("/api/people/online"))
+    room = kim.post("/api/rooms", json={"type": "group", "name": "영업팀", "member_ids": [boss.id, lee.id]}).json()["room"]
+    other = kim.post("/api/rooms", json={"type": "direct", "user_id": boss.id}).json()["room"]
+    sent = kim.post(f"/api/rooms/{room['id']}/messages", json={"content": "견적서 보냅니다"}).json()["message"]
+    copies = check("/api/messages/{message_id}/forward", "POST", kim.post(
+        f"/api/messages/{sent['id']}/forward", json={"room_ids": [other["id"]]}), 201)["messages"]
+    assert copies[0]["room_id"] == other["id"]
+    check("/api/rooms/{room_id}/members/{user_id}", "PATCH",
+          kim.patch(f"/api/rooms/{room['id']}/members/{lee.id}", json={"role": "admin"}))
+    check("/api/rooms/{room_id}/members/{user_id}", "DELETE", kim.delete(f"/api/rooms/{room['id']}/members/{lee.id}"))
+    check("/api/admin/users/{user_id}/reset-password", "POST", boss.post(f"/api/admin/users/{lee.id}/reset-password"))
+    check("/api/logout-all", "POST", kim.post("/api/logout-all"))
+    check("/api/admin/users/{user_id}", "DELETE", boss.delete(f"/api/admin/users/{kim.id}"))

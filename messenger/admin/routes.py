@@ -10,11 +10,12 @@ from flask.typing import ResponseReturnValue
 from pydantic import create_model
 
 from messenger.accounts.auth import admin_required, client_ip, current_auth
+from messenger.accounts.serialize import User
 from messenger.admin import service
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import accepts
+from messenger.core.http import accepts, returns
 from messenger.core.models import Body, Date, Id, OneOf, Query, Range, Text
 from messenger.settings import (
     SPECS,
@@ -25,6 +26,16 @@ from messenger.settings import (
     spec_of,
     write_settings_file,
 )
+
+
+class AdminUser(User):
+    """A user as a server admin sees it (``admin_user_dict``)."""
+
+    is_active: bool
+    last_seen: str | None
+    created_at: str
+    deleted: bool
+    sso: bool
 
 
 class UserPatch(service.ProfileFields):
@@ -85,6 +96,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/admin/users")
     @admin_required
     @accepts(query=UsersQuery)
+    @returns(users=list[AdminUser])
     def users(query: dict[str, Any]) -> ResponseReturnValue:
         include_deleted = bool(query.get("include_deleted"))
         return jsonify({"users": service.list_users(svc, include_deleted)})
@@ -92,18 +104,21 @@ def register(app: Flask, svc: Services) -> None:
     @bp.patch("/api/admin/users/<int:user_id>")
     @admin_required
     @accepts(UserPatch)
+    @returns(user=AdminUser)
     def update_user(user_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         row = service.update_user(svc, current_auth().user_id, user_id, body, client_ip())
         return jsonify({"user": service.admin_user_dict(svc, row)})
 
     @bp.post("/api/admin/users/<int:user_id>/reset-password")
     @admin_required
+    @returns(user=AdminUser, temporary_password=str)
     def reset_password(user_id: int) -> ResponseReturnValue:
         row, temporary = service.reset_password(svc, current_auth().user_id, user_id, client_ip())
         return jsonify({"user": service.admin_user_dict(svc, row), "temporary_password": temporary})
 
     @bp.delete("/api/admin/users/<int:user_id>")
     @admin_required
+    @returns(ok=bool)
     def delete_user(user_id: int) -> ResponseReturnValue:
         service.delete_user(svc, current_auth().user_id, user_id, client_ip())
         return jsonify({"ok": True})

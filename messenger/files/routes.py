@@ -124,6 +124,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.delete("/api/files/<int:file_id>")
     @login_required
+    @returns(ok=bool, message_ids=list[int])
     def delete_file(file_id: int) -> ResponseReturnValue:
         message_ids = service.delete_file(svc, current_auth().user_id, file_id, client_ip())
         return jsonify({"ok": True, "message_ids": message_ids})

@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 
 from messenger.accounts import service as accounts
 from messenger.accounts.auth import admin_required, client_ip, current_auth, login_required
+from messenger.accounts.serialize import Person
 from messenger.core.context import Services
-from messenger.core.http import accepts, form
+from messenger.core.http import accepts, form, returns
 from messenger.core.models import Body, Query, Text
 from messenger.people import service
 
@@ -45,6 +46,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.delete("/api/me")
     @login_required
     @accepts(DeleteMe)
+    @returns(ok=bool)
     def delete_me(body: dict[str, Any]) -> ResponseReturnValue:
         service.delete_own_account(svc, current_auth(), body["password"], client_ip())
         resp = jsonify({"ok": True})
@@ -53,6 +55,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/logout-all")
     @login_required
+    @returns(ok=bool, sessions_ended=int)
     def logout_all() -> ResponseReturnValue:
         ended = service.logout_everywhere(svc, current_auth(), client_ip())
         resp = jsonify({"ok": True, "sessions_ended": ended})
@@ -61,11 +64,13 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/people/online")
     @login_required
+    @returns(users=list[Person])
     def online() -> ResponseReturnValue:
         return jsonify({"users": service.online_now(svc, current_auth().user_id)})
 
     @bp.get("/api/users/<int:user_id>")
     @login_required
+    @returns(user=Person)
     def user(user_id: int) -> ResponseReturnValue:
         return jsonify({"user": service.profile(svc, user_id)})
 

@@ -174,6 +174,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.delete("/api/rooms/<int:room_id>/members/<int:user_id>")
     @login_required
+    @returns(ok=bool)
     def remove_member(room_id: int, user_id: int) -> ResponseReturnValue:
         service.remove_member(svc, current_auth().user_id, room_id, user_id, client_ip())
         return jsonify({"ok": True})
@@ -181,6 +182,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.patch("/api/rooms/<int:room_id>/members/<int:user_id>")
     @login_required
     @accepts(SetRole)
+    @returns(room=Room)
     def set_role(room_id: int, user_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         room = service.set_role(svc, current_auth().user_id, room_id, user_id, body["role"], client_ip())
         return jsonify({"room": room})
