@@ -1,7 +1,12 @@
 """The database handle: engine set-up (SQLite WAL or PostgreSQL), transactions and time helpers.
 
 Rule for the gevent server thread: a connection is never held across network I/O (no emit, no HTTP
-call inside ``with db.begin()``), so no greenlet ever waits natively on the pool.
+call inside ``with db.begin()``), so no greenlet ever waits natively on the pool. On PostgreSQL the
+driver's own waits are cooperative (psycopg sees gevent's patched ``select``), so a greenlet does yield
+while its query runs; the pool therefore never blocks (``pool_timeout`` 0) and a checkout that finds it
+full retries with a short ``time.sleep``, which gevent makes cooperative. A native wait on the pool's
+lock would stop the whole hub, and with it the greenlets that would give a connection back (every
+request then waited the full pool timeout and failed: 100 sockets connecting at once to one node).
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from messenger.storage.hot import statement_counters
@@ -117,6 +124,9 @@ def _sqlite_begin(conn: Connection) -> None:
     driver.execute("BEGIN IMMEDIATE")
 
 
+POOL_WAIT_SECONDS = 15  # PostgreSQL: how long a checkout waits for a full pool before it fails
+
+
 class Database:
     """One engine per app. ``begin()`` for a write transaction, ``read()`` for reads."""
 
@@ -144,7 +154,7 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin)
             self._configure_sqlite_autocommit()
         else:
-            self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=15, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=0, pool_pre_ping=True)
         self._statement_counters: list[list[str]] = []
         statement_counters[self.engine] = self._statement_counters  # hot statements report here too
 
@@ -186,7 +196,7 @@ class Database:
         One that raises is logged and the others still run: the data is stored either way.
         """
         callbacks: list[Callable[[], None]] = []
-        with self.engine.begin() as conn:
+        with self._connect() as conn, conn.begin():
             _after_commit[conn] = callbacks
             try:
                 yield conn
@@ -198,10 +208,25 @@ class Database:
             except Exception:
                 log.exception("after-commit callback failed")
 
+    def _connect(self) -> Connection:
+        """A pooled connection; on PostgreSQL a full pool is waited for by sleeping (see the module doc)."""
+        if self.is_sqlite:
+            return self.engine.connect()
+        deadline = time.monotonic() + POOL_WAIT_SECONDS
+        delay = 0.001
+        while True:
+            try:
+                return self.engine.connect()
+            except sa_exc.TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reads (no write lock taken on SQLite)."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             if self.is_sqlite:
                 # A plain connect() would BEGIN IMMEDIATE on first statement; reads need no lock.
                 with conn.execution_options(isolation_level="AUTOCOMMIT") as ro:
