@@ -11,6 +11,7 @@ product and, in the same invocation, against the bare stack (bench/bare_server.p
     python bench/load.py --scenario storm     # 1,000 connect (200 in flight) into one room, 100 chat meanwhile
     python bench/load.py --scenario storm --storm-room-size 20      # the same storm into rooms of 20
     python bench/load.py --scenario restart --users 1000 --rate 50  # server restart under traffic
+    python bench/load.py --scenario scaleout --rates 200,400,800    # 1 node and 2 behind nginx, Redis, PostgreSQL
 
 Reports connections, messages sent/acked, deliveries expected/received, lost and duplicated
 deliveries, deliveries/s, end-to-end latency p50/p95/p99 (sender's clock to receiver's clock, same
@@ -68,6 +69,8 @@ class Target:
     users: list[dict[str, Any]] = field(default_factory=list)  # {id, room_id, cookie?, auth?}
     room_members: dict[int, list[int]] = field(default_factory=dict)
     port: int = 0
+    nodes: list[subprocess.Popen[bytes]] = field(default_factory=list)  # more server processes (scaleout)
+    infra: list[int] = field(default_factory=list)  # pids of nginx, Redis, PostgreSQL (scaleout)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -110,7 +113,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
     raise RuntimeError("server did not start")
 
 
-def _seed_product(data_dir: str, groups: list[int], out: str) -> None:
+def _seed_product(data_dir: str, groups: list[int], out: str, db_url: str = "") -> None:
     """Child process: users, sessions and group rooms straight through the product's stores (no HTTP
     registration: 1,000 Argon2 hashes and logins would take minutes of a shared CPU). ``groups`` are
     room sizes; every user is in exactly one room."""
@@ -130,7 +133,10 @@ def _seed_product(data_dir: str, groups: list[int], out: str) -> None:
     prepare_data_dir(path)
     from messenger.settings import load_settings
 
-    settings = load_settings(path, overrides={"SECRET_KEY": load_or_create_secret(path)})
+    overrides = {"SECRET_KEY": load_or_create_secret(path)}
+    if db_url:
+        overrides["DATABASE_URL"] = db_url
+    settings = load_settings(path, overrides=overrides)
     svc = get_services(create_app(settings))
     pw_hash = hash_password(PASSWORD)
     users: list[dict[str, Any]] = []
@@ -158,16 +164,18 @@ def _seed_product(data_dir: str, groups: list[int], out: str) -> None:
     Path(out).write_text(json.dumps({"users": users, "rooms": rooms}), encoding="utf-8")
 
 
-def _launch_product(tmp: str, port: int) -> subprocess.Popen[bytes]:
+def _launch_product(tmp: str, port: int, extra_env: dict[str, str] | None = None,
+                    data: str = "data") -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update({
         "RATE_LIMIT_REGISTER": "1000000/minute", "RATE_LIMIT_LOGIN": "1000000/minute",
-        "SOCKET_SEND_MESSAGE_PER_MINUTE": "1000000", "MESSENGER_DATA_DIR": f"{tmp}/data",
+        "SOCKET_SEND_MESSAGE_PER_MINUTE": "1000000", "MESSENGER_DATA_DIR": f"{tmp}/{data}",
     })
+    env.update(extra_env or {})
     env.pop("DISPLAY", None)
-    return subprocess.Popen([sys.executable, str(ROOT / "launcher.py"), "--headless", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(f"{tmp}/{data}.log", "ab") as log:  # the server's output, beside its data dir
+        return subprocess.Popen([sys.executable, str(ROOT / "launcher.py"), "--headless", "--host", "127.0.0.1",
+                                 "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def start_product(n_users: int, room_size: int, groups: list[int] | None = None) -> Target:
@@ -231,10 +239,18 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
 
     received: list[tuple[str, int, float]] = []
     clients: list[Any] = []
+    sessions: list[Any] = []
     failed = 0
 
     async def connect(u: dict[str, Any]) -> Any:
-        c = socketio.AsyncClient(reconnection=False)
+        if "local_addr" in u:  # scaleout: one loopback source address per user (nginx is sticky by address)
+            import aiohttp
+
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(u["local_addr"], 0)))
+            sessions.append(session)
+            c = socketio.AsyncClient(reconnection=False, http_session=session)
+        else:
+            c = socketio.AsyncClient(reconnection=False)
 
         async def on_new(data: dict[str, Any]) -> None:
             msg = data.get("message", {})
@@ -249,16 +265,18 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
         await c.connect(url, **kwargs)
         return c
 
+    first_error = ""
     for start in range(0, len(users), 50):
         batch = users[start:start + 50]
         results = await asyncio.gather(*(connect(u) for u in batch), return_exceptions=True)
         for r in results:
             if isinstance(r, Exception):
                 failed += 1
+                first_error = first_error or f"{type(r).__name__}: {r}"
                 clients.append(None)
             else:
                 clients.append(r)
-    conn.send(("connected", len(clients) - failed, failed))
+    conn.send(("connected", len(clients) - failed, failed, first_error))
     await asyncio.get_running_loop().run_in_executor(None, go.wait)
 
     sent: list[tuple[str, int, int]] = []  # client_msg_id, sender id, room id
@@ -305,12 +323,14 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
     await asyncio.sleep(3.0)  # drain late deliveries
     conn.send(("received", received))
     await asyncio.gather(*(c.disconnect() for c in clients if c is not None), return_exceptions=True)
+    await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
     conn.send(("cpu", psutil.Process().cpu_times()))
 
 
 def run_load(target: Target, rate: float, duration: float, procs: int, idle: bool = False) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
-    server = psutil.Process(target.proc.pid)
+    server = _Procs([target.proc.pid, *(p.pid for p in target.nodes)])
+    infra = _Procs(target.infra)
     cpu0 = sum(server.cpu_times()[:2])
     shares = [target.users[i::procs] for i in range(procs)]
     go = ctx.Event()
@@ -324,9 +344,11 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         workers.append(p)
     connected = failed = 0
     for pipe in pipes:
-        _, ok, bad = pipe.recv()
+        _, ok, bad, error = pipe.recv()
         connected += ok
         failed += bad
+        if error:
+            print(f"  {target.name}: {bad} connects failed, e.g. {error}", flush=True)
     peak_rss = [server.memory_info().rss]
     sampling = threading.Event()
 
@@ -342,6 +364,7 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
     idle_rss = server.memory_info().rss
     load0 = server.cpu_times()
     cpu_load0 = load0.user + load0.system
+    infra0 = sum(infra.cpu_times()[:2])
     go.set()
     sent: list[tuple[str, int, int]] = []
     acked: dict[str, float] = {}
@@ -353,6 +376,7 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         ack_fail += f
     load1 = server.cpu_times()
     cpu_load1 = load1.user + load1.system
+    infra1 = sum(infra.cpu_times()[:2])
     received: list[tuple[str, int, float]] = []
     for pipe in pipes:
         _, r = pipe.recv()
@@ -411,9 +435,54 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         "server_user_s_during_load": round(load1.user - load0.user, 2),
         "server_system_s_during_load": round(load1.system - load0.system, 2),
         "server_peak_rss_mb": round(peak_rss[0] / 1e6, 1), "server_idle_rss_mb": round(idle_rss / 1e6, 1),
-        "client_cpu_s": round(client_cpu, 2),
+        "client_cpu_s": round(client_cpu, 2), "infra_cpu_s_during_load": round(infra1 - infra0, 2),
         "max_latency_ms_by_second": [round(max(v) * 1000, 1) for _k, v in sorted(by_second.items())],
     }
+
+
+class _Procs:
+    """CPU times and RSS summed over some processes (one server, or the nodes of a scale-out)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.procs = []
+        for pid in pids:
+            try:
+                self.procs.append(psutil.Process(pid))
+            except psutil.Error:
+                pass
+
+    def cpu_times(self) -> Any:
+        user = system = 0.0
+        for p in self.procs:
+            try:
+                t = p.cpu_times()
+            except psutil.Error:
+                continue
+            user, system = user + t.user, system + t.system
+        return _CpuTimes(user, system)
+
+    def memory_info(self) -> Any:
+        rss = 0
+        for p in self.procs:
+            try:
+                rss += p.memory_info().rss
+            except psutil.Error:
+                continue
+        return _Rss(rss)
+
+
+@dataclass
+class _CpuTimes:
+    user: float
+    system: float
+
+    def __getitem__(self, index: slice) -> tuple[float, ...]:
+        return (self.user, self.system)[index]
+
+
+@dataclass
+class _Rss:
+    rss: int
 
 
 def _cpu_ms_per_message(r: dict[str, Any]) -> float:
@@ -478,34 +547,42 @@ def _sustained(r: dict[str, Any], rate: float, duration: float) -> str:
 def sweep(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
     """Rising rates, product and bare interleaved (alternating which goes first), each on one server
     kept up for the whole sweep; a target leaves the sweep at its first rate it does not sustain."""
-    rates = [float(x) for x in args.rates.split(",") if x.strip()]
     servers = {name: (start_product(args.users, args.room_size) if name == "product"
                       else start_bare(args.users, args.room_size)) for name in names}
+    try:
+        return sweep_targets(args, servers)
+    finally:
+        for t in servers.values():
+            t.close()
+
+
+def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[dict[str, Any]]:
+    """The sweep over servers that are up (closed by the caller); prints the highest rates of each."""
+    rates = [float(x) for x in args.rates.split(",") if x.strip()]
+    names = list(servers)
     rows: list[dict[str, Any]] = []
     alive = list(names)
     print("rate | target | sent | acked | lost | dup | deliv/s | p50 | p99 ms | srv CPU s | client CPU s | sustained",
           flush=True)
-    try:
-        for step, rate in enumerate(rates):
-            order = alive if step % 2 == 0 else list(reversed(alive))
-            for name in order:
-                r = run_load(servers[name], rate, args.duration, args.procs)
-                r["rate"] = rate
-                r["sustained"] = _sustained(r, rate, args.duration)
-                rows.append(r)
-                lat = r["latency_ms"]
-                print(f"{rate:.0f} | {name} | {r['sent']} | {r['acked']} | {r['lost']} | {r['duplicated']} | "
-                      f"{r['deliveries_per_s']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} | "
-                      f"{r['server_cpu_s_during_load']} | {r['client_cpu_s']} | {r['sustained']}", flush=True)
-            for name in list(alive):
-                last = next(r for r in reversed(rows) if r["target"] == name)
-                if last["sustained"] != "yes":
-                    alive.remove(name)
-            if not alive:
-                break
-    finally:
-        for t in servers.values():
-            t.close()
+    for step, rate in enumerate(rates):
+        order = alive if step % 2 == 0 else list(reversed(alive))
+        for name in order:
+            r = run_load(servers[name], rate, args.duration, args.procs)
+            r["rate"] = rate
+            r["sustained"] = _sustained(r, rate, args.duration)
+            r["target"] = name
+            rows.append(r)
+            lat = r["latency_ms"]
+            infra = f" (+ nginx/Redis/PostgreSQL {r['infra_cpu_s_during_load']})" if servers[name].infra else ""
+            print(f"{rate:.0f} | {name} | {r['sent']} | {r['acked']} | {r['lost']} | {r['duplicated']} | "
+                  f"{r['deliveries_per_s']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} | "
+                  f"{r['server_cpu_s_during_load']}{infra} | {r['client_cpu_s']} | {r['sustained']}", flush=True)
+        for name in list(alive):
+            last = next(r for r in reversed(rows) if r["target"] == name)
+            if last["sustained"] != "yes":
+                alive.remove(name)
+        if not alive:
+            break
     print()
     best: dict[str, tuple[float, float, float]] = {}
     for name in names:
@@ -518,7 +595,7 @@ def sweep(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
         stopped = next((r["sustained"] for r in rows if r["target"] == name and r["sustained"] != "yes"), "not reached")
         print(f"{name}: highest sustained {top_rate:.0f} msg/s ({top:.0f} deliveries/s); highest with p99 < 100 ms: "
               f"{fast_rate:.0f} msg/s; next step: {stopped}")
-    if len(best) == 2 and best["bare"][0]:
+    if "product" in best and "bare" in best and best["bare"][0]:
         print(f"product / bare, highest sustained delivery rate: {best['product'][0] / best['bare'][0]:.0%}")
     return rows
 
@@ -975,6 +1052,84 @@ def scenario_restart(target: Target, args: argparse.Namespace) -> dict[str, Any]
     return out
 
 
+def scenario_scaleout(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One product node and two, behind nginx (sticky by client address), on one PostgreSQL database,
+    swept through --rates interleaved: "1 node" (no Redis), "1 node + Redis" (the Socket.IO queue,
+    shared state and rate limits in Redis, as a scale-out node runs), "2 nodes + Redis". Every service
+    is started here on loopback (PostgreSQL and Redis with the tests' helpers) and stopped after."""
+    sys.path.insert(0, str(ROOT))
+    from bench.nginx import Nginx
+    from tests.admin.redis_server import redis_server
+    from tests.services import postgres_cluster
+
+    rows: list[dict[str, Any]] = []
+    with postgres_cluster() as pg, redis_server() as redis:
+        db_url = pg.url(pg.create_database())
+        tmp = tempfile.mkdtemp(prefix="im-scale-")
+        groups = [min(args.room_size, args.users - s) for s in range(0, args.users, args.room_size)]
+        t0 = time.monotonic()
+        seeder = mp.get_context("spawn").Process(target=_seed_product,
+                                                 args=(f"{tmp}/data", groups, f"{tmp}/seed.json", db_url))
+        seeder.start()
+        seeder.join()
+        if seeder.exitcode != 0:
+            raise RuntimeError("seeding the product's database failed")
+        seed = json.loads(Path(f"{tmp}/seed.json").read_text(encoding="utf-8"))
+        print(f"  {sum(groups)} users and {len(groups)} rooms set up in PostgreSQL in {time.monotonic() - t0:.1f} s",
+              flush=True)
+        secret = Path(f"{tmp}/data/secret_key").read_text(encoding="utf-8")
+        redis_env = {"SOCKETIO_MESSAGE_QUEUE": redis.url, "STATE_STORE_REDIS_URL": redis.url,
+                     "RATE_LIMIT_STORAGE_URI": redis.url}
+        configs = {"1 node": (1, {}), "1 node + Redis": (1, redis_env), "2 nodes + Redis": (2, redis_env)}
+        servers: dict[str, Target] = {}
+        proxies: list[Any] = []
+        n_dir = 0
+        try:
+            for name, (n_nodes, extra) in configs.items():
+                env = {"DATABASE_URL": db_url, "TRUSTED_PROXIES": "1", **extra}
+                procs, ports = [], []
+                for _ in range(n_nodes):
+                    n_dir += 1
+                    data = f"node{n_dir}"
+                    Path(f"{tmp}/{data}").mkdir()
+                    Path(f"{tmp}/{data}/secret_key").write_text(secret, encoding="utf-8")  # one signing key
+                    port = free_port()
+                    procs.append(_launch_product(tmp, port, env, data))
+                    ports.append(port)
+                for proc, port in zip(procs, ports, strict=True):
+                    _wait_http(f"http://127.0.0.1:{port}/api/health", proc)
+                proxy = Nginx(free_port(), ports)
+                proxies.append(proxy)
+                infra = proxy.pids()
+                if extra and redis.proc is not None:
+                    infra.append(redis.proc.pid)
+                target = Target(name, f"http://127.0.0.1:{proxy.port}", procs[0], tmp, nodes=procs[1:], infra=infra)
+                target.users = [{**u, "local_addr": f"127.1.{i // 250}.{i % 250 + 1}"}
+                                for i, u in enumerate(seed["users"])]
+                target.room_members = {int(k): v for k, v in seed["rooms"].items()}
+                servers[name] = target
+            print(f"  PostgreSQL {db_url.rsplit('@', 1)[-1]}, Redis {redis.url}, nginx (hash $remote_addr) "
+                  f"on {', '.join(t.url for t in servers.values())}", flush=True)
+            rows = sweep_targets(args, servers)
+        finally:
+            for t in servers.values():
+                for proc in [t.proc, *t.nodes]:
+                    if proc.poll() is None:
+                        proc.send_signal(signal.SIGTERM)
+                for proc in [t.proc, *t.nodes]:
+                    try:
+                        proc.wait(20)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+            for proxy in proxies:
+                proxy.stop()
+            if os.environ.get("BENCH_KEEP"):
+                print(f"  kept {tmp}")
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
 def scenarios(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
     rows = []
     for _run in range(max(1, args.repeat)):
@@ -1013,7 +1168,8 @@ def main() -> int:
     parser.add_argument("--json", help="write the results to this file too")
     parser.add_argument("--sweep", action="store_true", help="rising --rates, product and bare interleaved")
     parser.add_argument("--rates", default="200,400,600,800,1000,1200,1600,2000", help="msg/s steps of --sweep")
-    parser.add_argument("--scenario", choices=("bigroom", "storm", "restart"))
+    parser.add_argument("--scenario", choices=("bigroom", "storm", "restart", "scaleout"),
+                        help="scaleout: one node and two behind nginx, with Redis and PostgreSQL, over --rates")
     parser.add_argument("--big", type=int, default=1000, help="bigroom/storm: clients in the big room(s)")
     parser.add_argument("--big-rates", default="1,10,25", help="bigroom: msg/s steps into the room")
     parser.add_argument("--storm-room-size", type=int, default=1000, help="storm: room size of the storm clients")
@@ -1025,7 +1181,9 @@ def main() -> int:
     args = parser.parse_args()
     names = [t.strip() for t in args.targets.split(",") if t.strip()]
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cores", flush=True)
-    if args.sweep:
+    if args.scenario == "scaleout":
+        rows = scenario_scaleout(args)
+    elif args.sweep:
         rows = sweep(args, names)
     elif args.scenario:
         rows = scenarios(args, names)

@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.search_store import bulk_insert, database_size, index_size, optimize  # noqa: E402
+from bench.search_store import bulk_insert, clear_rooms, database_size, index_size, optimize  # noqa: E402
 from messenger.app import create_app, get_services  # noqa: E402
 from messenger.search import index, service  # noqa: E402
 from messenger.search.text import normalize  # noqa: E402
@@ -154,6 +154,7 @@ def build(svc: Any, n_messages: int, n_rooms: int, n_users: int, seed: int, inse
     t0 = time.perf_counter()
     if insert:
         with svc.db.begin() as conn:
+            clear_rooms(conn)
             bulk_insert(conn, "users", users)
             bulk_insert(conn, "rooms", rooms)
             bulk_insert(conn, "room_members", members)

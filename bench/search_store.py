@@ -19,12 +19,19 @@ def bulk_insert(conn: Connection, table_name: str, rows: Sequence[dict[str, Any]
         conn.execute(metadata.tables[table_name].insert(), list(rows))
 
 
+def clear_rooms(conn: Connection) -> None:
+    """Remove the rooms the migrations made (the announcement room): the corpus brings its own, from id 1."""
+    conn.execute(text("DELETE FROM room_members"))
+    conn.execute(text("DELETE FROM rooms"))
+
+
 def optimize(conn: Connection) -> None:
-    """Merge the FTS5 index segments (after a bulk load); ANALYZE on PostgreSQL."""
+    """Merge the FTS5 index segments (after a bulk load); ANALYZE on PostgreSQL (every table, as
+    autovacuum would after a load: the planner needs the statistics of room_members and messages too)."""
     if is_sqlite(conn):
         conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
     else:
-        conn.execute(text("ANALYZE search_docs"))
+        conn.execute(text("ANALYZE"))
 
 
 def database_size(conn: Connection) -> int:
