@@ -161,6 +161,12 @@ def test_thread_reply_alerts_follow_the_room_level(browser: Browser, server) -> 
     expect(toast).to_have_count(1)
     expect(toast).to_contain_text("확인 부탁해요")
     assert _alerts(a)["toasts"] == before["toasts"] + 1
+    # The unread thread counts in the title and the threads badge until "mark everything read".
+    expect(a).to_have_title("(1) 사내 메신저")
+    expect(a.locator("#threads-badge")).to_have_text("1")
+    a.get_by_test_id("read-all").click()
+    expect(a).to_have_title("사내 메신저")
+    expect(a.locator("#threads-badge")).to_be_hidden()
     assert errors == []
     people.close()
 

@@ -154,6 +154,7 @@ async function readAll() {
     for (const r of state.rooms.values()) { r.unread_count = 0; r.mention_count = 0; }
     render();
     emit('unread');
+    emit('read-all'); // threads.js marks my unread threads read too
   } catch (err) { toast(errorText(err)); }
 }
 

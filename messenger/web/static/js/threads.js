@@ -173,6 +173,12 @@ export function init() {
   on('sio:thread_reply', () => refreshBadge()); // notify.js alerts (toast, sound, OS notification)
   on('open-thread-at', ({ rootId, focusId }) => openThread({ id: rootId }, { focusId }));
   on('connection', ({ connected }) => { if (connected) refreshBadge(); });
+  // "Mark everything read" covers the threads I take part in as well.
+  on('read-all', async () => {
+    const roots = [...state.unreadThreads.keys()];
+    await Promise.all(roots.map((id) => post(`/api/messages/${id}/thread/read`).catch(() => {})));
+    refreshBadge();
+  });
   // Another room in front: the panel belongs to the room it was opened from.
   on('open-room', ({ roomId }) => { if (roomId !== panel.roomId) closeThread(); });
   on('room-removed', (roomId) => { if (roomId === panel.roomId) closeThread(); });
