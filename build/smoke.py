@@ -215,10 +215,11 @@ class Smoke:
         check(not left, f"temporary folders left behind: {left}")
 
     def measure_rss(self, server: Server) -> None:
-        """Resident memory once idle: the process that runs Python (the one-file bootloader's child)."""
+        """Resident memory once idle: the process that runs Python (the one-file bootloader's child; the
+        largest of the family, so a short-lived helper such as ldconfig is never taken for it)."""
         family = [psutil.Process(server.proc.pid), *(psutil.Process(p) for p in server.children if _alive(p))]
         rss = [p.memory_info().rss for p in family]
-        server.rss_bytes = rss[-1] if server.children else rss[0]
+        server.rss_bytes = max(rss)
         server.family_rss_bytes = sum(rss)
 
     def _kill(self, proc: subprocess.Popen[bytes]) -> None:
