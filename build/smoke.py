@@ -187,7 +187,8 @@ class Smoke:
         # installed only after the start-up lines are printed (mDNS announce, LAN addresses). Stop it
         # when it says it can be stopped, as a person would; a SIGTERM before that kills it outright.
         deadline = time.monotonic() + 30
-        while "Press Ctrl+C to stop." not in server.output() and time.monotonic() < deadline:
+        ready = catalog_words("cli.press_ctrl_c")  # printed in the system language (Korean first)
+        while not any(w in server.output() for w in ready) and time.monotonic() < deadline:
             check(server.proc.poll() is None, f"the binary exited early:\n{server.output()}")
             time.sleep(0.02)
         time.sleep(0.2)
@@ -202,8 +203,7 @@ class Smoke:
             self._kill(server.proc)
             raise SmokeFailure("the binary did not stop within 30 s of SIGTERM:\n" + server.output()) from None
         check(code == 0, f"exit code {code} after SIGTERM:\n{server.output()}")
-        stopped = [json.loads((ROOT / "messenger" / "i18n" / "catalogs" / f"{lang}.json").read_text(encoding="utf-8"))
-                   ["cli.stopped"] for lang in ("ko", "en")]  # the word of the system language
+        stopped = catalog_words("cli.stopped")  # the word of the system language
         check(any(w in server.output() for w in stopped), f"no {' / '.join(stopped)} in the output:\n{server.output()}")
         deadline = time.monotonic() + 5
         alive = [p for p in server.children if _alive(p)]
@@ -406,6 +406,12 @@ class Smoke:
                 client.disconnect()
             except Exception:
                 pass
+
+
+def catalog_words(key: str) -> list[str]:
+    """The CLI's text for ``key`` in every language (the binary prints the system language's)."""
+    return [json.loads((ROOT / "messenger" / "i18n" / "catalogs" / f"{lang}.json").read_text(encoding="utf-8"))[key]
+            for lang in ("ko", "en")]
 
 
 def wait_for(events: list[tuple[str, Any]], name: str, predicate: Any, timeout: float = 10) -> Any:
