@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +33,7 @@ class ServerProcess:
                  host: str = "127.0.0.1") -> None:
         self.data_dir = data_dir
         self.host = host
+        self._fixed_port = port is not None
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_env = env or {}
@@ -45,7 +47,7 @@ class ServerProcess:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
-    def start(self, timeout: float = 30.0) -> None:
+    def _launch(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "launcher.py"), "--headless", "--host", self.host,
@@ -53,18 +55,34 @@ class ServerProcess:
             cwd=ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
+
+    def start(self, timeout: float = 180.0) -> None:
+        """Launch and wait until ``/api/health`` answers. ``timeout`` only bounds a server that never comes up
+        (under CPU stress a start takes far longer than the usual second or two). A first start whose free port
+        another process took before the launcher bound it starts again on another port; a restart keeps its
+        port (clients reconnect to the same address)."""
+        self._launch()
+        relaunches = 0
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            assert self.proc is not None
             if self.proc.poll() is not None:
+                if not self._fixed_port and relaunches < 3 and _taken(self.port):
+                    relaunches += 1
+                    self.port = free_port()
+                    self.url = f"http://127.0.0.1:{self.port}"
+                    self._launch()
+                    continue
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
                 if requests.get(self.url + "/api/health", timeout=1).status_code == 200:
+                    self._fixed_port = True  # from now on the same address (clients reconnect to it)
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"server did not come up:\n{self.log()}")
+        raise RuntimeError(f"server did not come up in {timeout:.0f} s:\n{self.log()}")
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -85,3 +103,14 @@ class ServerProcess:
             return self.log_path.read_text(errors="replace")[-4000:]
         except OSError:
             return ""
+
+
+def _taken(port: int) -> bool:
+    """Whether something else listens on ``port`` now (the launcher lost the race for it)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False

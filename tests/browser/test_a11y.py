@@ -160,7 +160,10 @@ def test_keyboard_reaches_attach_pickers_rooms_and_names_with_visible_focus(brow
     me.keyboard.press("Enter")
     search = me.get_by_role("searchbox", name="이름이나 아이디로 사람 찾기")
     expect(search).to_be_focused()
-    search.fill(theirs)
+    # The list is drawn again when the (debounced) search for what was typed answers: Tab only after that,
+    # or the focused result is replaced under it.
+    with me.expect_response(lambda r: "/api/users?" in r.url and theirs in r.url):
+        search.fill(theirs)
     result = me.locator(f'[data-testid="user-result"]:has-text("@{theirs}")')
     expect(result).to_be_visible()
     me.keyboard.press("Tab")
