@@ -59,6 +59,7 @@ def use_system_gi() -> Path | None:
     try:
         spec.loader.exec_module(module)
         module.require_version("Gtk", "3.0")  # raises ValueError without gir1.2-gtk-3.0
+        importlib.import_module("gi.repository.GLib")  # its overrides need modules a binary may lack
     except Exception as exc:
         for name in [n for n in sys.modules if n == "gi" or n.startswith("gi.")]:
             del sys.modules[name]

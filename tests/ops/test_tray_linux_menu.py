@@ -60,7 +60,7 @@ def display() -> Iterator[str]:
 
 def _x(display: str, *args: str) -> str:
     return subprocess.run(args, env={**os.environ, "DISPLAY": display}, capture_output=True, text=True,
-                          timeout=30).stdout
+                          errors="replace", timeout=30).stdout  # window names may be latin-1
 
 
 def _running_icon(display: str) -> tuple[int, int] | None:

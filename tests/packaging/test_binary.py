@@ -106,8 +106,10 @@ def test_linux_install_script_installs_and_removes_the_binary(build_report: dict
 
 
 def test_the_binary_shows_its_tray_icon_on_an_x_desktop(build_report: dict[str, Any], tmp_path: Path) -> None:
-    """Default mode (no --headless) with a display and a tray manager: the binary's own pystray backend
-    (xorg: the build venv holds only requirements.txt) docks the icon, the server answers, SIGTERM ends it."""
+    """Default mode (no --headless) with a display and a tray manager: the binary docks its icon and the
+    server answers. The build venv holds only requirements.txt (no PyGObject), so with the system's
+    ``python3-gi`` (Debian 12: the same Python 3.11 ABI) the binary loads that one and has the GTK menu:
+    a real right click opens it and "Back up now", chosen in it, makes a backup. SIGTERM ends it."""
     import os
     import shutil
     import signal
@@ -115,26 +117,31 @@ def test_the_binary_shows_its_tray_icon_on_an_x_desktop(build_report: dict[str, 
 
     import requests
 
+    from tests.ops.test_tray_linux_menu import _menu_windows, _open_menu, _quit, _wait
     from tests.services import free_port, missing, x_display_with_tray_panel
 
     if not sys.platform.startswith("linux"):
         pytest.skip("X11 tray check")
-    for tool in ("Xvfb", "trayer"):
+    for tool in ("Xvfb", "trayer", "xdotool", "xwininfo", "dbus-run-session"):
         if shutil.which(tool) is None:
             missing(tool)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSENGER_", "WAYLAND", "XDG_"))}
-    env.update({"MDNS_ENABLED": "false", "TMPDIR": str(tmp_path),
+    system_gi = Path("/usr/lib/python3/dist-packages/gi").is_dir()
+    if not system_gi:
+        missing("python3-gi (Debian)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSENGER_", "WAYLAND", "XDG_", "PYSTRAY"))}
+    env.update({"MDNS_ENABLED": "false", "TMPDIR": str(tmp_path), "NO_AT_BRIDGE": "1",
                 "XDG_DATA_HOME": str(tmp_path / "xdg-data"), "XDG_CONFIG_HOME": str(tmp_path / "xdg-config")})
     with x_display_with_tray_panel(env) as display:
         env["DISPLAY"] = display
         app = None
         port = free_port()
         log = tmp_path / "tray.log"
+        data = tmp_path / "data"
         try:
             with open(log, "wb") as out:
-                app = subprocess.Popen([str(ROOT / build_report["artifact"]), "--host", "127.0.0.1", "--port", str(port),
-                                        "--data-dir", str(tmp_path / "data")], env=env, stdout=out,
-                                       stderr=subprocess.STDOUT)
+                app = subprocess.Popen(["dbus-run-session", "--", str(ROOT / build_report["artifact"]), "--host",
+                                        "127.0.0.1", "--port", str(port), "--data-dir", str(data)], env=env,
+                                       stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
             deadline = time.monotonic() + 60
             docked = healthy = False
             while time.monotonic() < deadline and not (docked and healthy) and app.poll() is None:
@@ -147,12 +154,19 @@ def test_the_binary_shows_its_tray_icon_on_an_x_desktop(build_report: dict[str, 
             output = log.read_text(errors="replace")
             assert healthy, output
             assert docked and "headless" not in output, f"no tray icon docked; the binary said:\n{output}"
-            app.send_signal(signal.SIGTERM)
-            assert app.wait(30) == 0, log.read_text(errors="replace")
+            assert "using the system's PyGObject" in (data / "logs" / "messenger.log").read_text()
+            _open_menu(display, app, log)
+            for key in ("Down", "Down", "Down", "Down", "Return"):  # past the disabled lines: Back up now
+                subprocess.run(["xdotool", "key", key], env=env, check=True, timeout=10)
+            _wait(lambda: [p for p in (data / "backups").glob("*") if (p / "manifest.json").exists()], 60,
+                  "a backup from the binary's menu", app, log)
+            _wait(lambda: not _menu_windows(display), 10, "the menu closing", app, log)
+            _quit(app)
+            assert app.returncode == 0, log.read_text(errors="replace")
             assert not list(tmp_path.glob("_MEI*"))
         finally:
             if app is not None and app.poll() is None:
-                app.kill()
+                os.killpg(app.pid, signal.SIGKILL)
                 app.wait(10)
 
 
