@@ -126,9 +126,8 @@ def _carry_audit_trail(settings: Settings, restored_db: Path, backup_time: str |
     then they are only in the safety backup."""
     if not database_exists(settings):
         return 0
-    from messenger.audit import (
-        store as audit_store,  # SQLAlchemy and the tables load only when used (the tray imports ops.restore)
-    )
+    # SQLAlchemy and the tables load only when used (the tray imports ops.restore)
+    from messenger.audit import store as audit_store
     from messenger.storage import Database
 
     restored, current = Database(f"sqlite:///{restored_db}"), Database(settings.database_url)
