@@ -309,7 +309,8 @@ function showQueued(rid) {
   restoreOutbox();
   const c = conversationOf(rid);
   for (const [cmid, e] of outbox) {
-    if (e.roomId !== rid || c.byId.has('p:' + cmid)) continue;
+    // Not one on its way (its bubble is there, or its stored copy already replaced it).
+    if (e.roomId !== rid || e.inflight || c.byId.has('p:' + cmid) || c.list.some((m) => m.client_msg_id === cmid)) continue;
     messages.addPending(rid, pendingMessage(rid, e.payload, { reply_to: undefined }));
   }
 }
