@@ -12,7 +12,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from messenger.proc import original_os
+from messenger.proc import original_os, run_captured
 
 
 class DesktopError(RuntimeError):
@@ -144,8 +144,6 @@ def _applescript(value: str) -> str:
 
 
 def _save_answer(cmd: list[str], cancelled: tuple[int, ...], env: dict[str, str] | None) -> Path | None:
-    from messenger.proc import run_captured
-
     try:
         code, out = run_captured(cmd, timeout=DIALOG_TIMEOUT, env=env, with_stderr=False)
     except (OSError, TimeoutError) as exc:
@@ -205,9 +203,7 @@ def show_in_folder(path: Path) -> None:
     if sys.platform == "darwin":
         _spawn(["open", "-R", str(path)])
         return
-    if shutil.which("gdbus") and (os.environ.get("DBUS_SESSION_BUS_ADDRESS") or os.environ.get("DISPLAY")):
-        from messenger.proc import run_captured
-
+    if shutil.which("gdbus") and os.environ.get("DBUS_SESSION_BUS_ADDRESS"):  # never autolaunch a bus
         try:
             code, _ = run_captured(["gdbus", "call", "--session", "--dest", "org.freedesktop.FileManager1",
                                     "--object-path", "/org/freedesktop/FileManager1",
