@@ -129,5 +129,14 @@ def test_people_admin_and_forwarding_answer_as_the_document_says(live_server: An
           kim.patch(f"/api/rooms/{room['id']}/members/{lee.id}", json={"role": "admin"}))
     check("/api/rooms/{room_id}/members/{user_id}", "DELETE", kim.delete(f"/api/rooms/{room['id']}/members/{lee.id}"))
     check("/api/admin/users/{user_id}/reset-password", "POST", boss.post(f"/api/admin/users/{lee.id}/reset-password"))
+    made = check("/api/rooms/{room_id}/polls", "POST", kim.post(
+        f"/api/rooms/{room['id']}/polls", json={"question": "점심 메뉴?", "options": ["국밥", "김밥"]}), 201)
+    poll_id = made["poll"]["id"]
+    option = made["poll"]["options"][0]["id"]
+    check("/api/polls/{poll_id}/vote", "POST", boss.post(f"/api/polls/{poll_id}/vote", json={"option_id": option}))
+    check("/api/polls/{poll_id}", "GET", kim.get(f"/api/polls/{poll_id}"))
+    check("/api/polls/{poll_id}/close", "POST", kim.post(f"/api/polls/{poll_id}/close"))
+    check("/api/me/preferences", "GET", kim.get("/api/me/preferences"))
+    check("/api/me/preferences", "PATCH", kim.patch("/api/me/preferences", json={"language": "en", "sound": False}))
     check("/api/logout-all", "POST", kim.post("/api/logout-all"))
     check("/api/admin/users/{user_id}", "DELETE", boss.delete(f"/api/admin/users/{kim.id}"))

@@ -16,7 +16,7 @@ from messenger.core.models import Reply
 from messenger.files.serialize import File, file_dicts
 from messenger.messages import store
 from messenger.messages.reads import RoomReads, by_room
-from messenger.polls.serialize import poll_dicts
+from messenger.polls.serialize import Poll, poll_dicts
 from messenger.storage.db import iso
 
 EXCERPT_LENGTH = 100
@@ -68,7 +68,7 @@ class Message(Reply):
     file: File | None = None
     forwarded_from: dict[str, Any] | None = None
     poll_id: int | None = None
-    poll: dict[str, Any] | None = None
+    poll: Poll | None = None
     thread_root_id: int | None = None
     also_to_channel: bool | None = None
     thread_reply_count: int | None = None

@@ -10,9 +10,11 @@ from flask.typing import ResponseReturnValue
 from messenger.accounts.auth import current_auth, login_required
 from messenger.core.context import Services
 from messenger.core.errors import not_found
-from messenger.core.http import accepts
+from messenger.core.http import accepts, returns
 from messenger.core.models import Body, DateTime, Id, Items, Text
+from messenger.messages.serialize import Message
 from messenger.polls import service
+from messenger.polls.serialize import Poll
 
 
 class CreatePoll(Body):
@@ -43,6 +45,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/rooms/<int:room_id>/polls")
     @login_required
     @accepts(CreatePoll)
+    @returns(201, poll=Poll, message=Message)
     def create_poll(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         poll, message = service.create_poll(
             svc, current_auth().user_id, room_id, body["question"], body["options"],
@@ -53,17 +56,20 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/polls/<int:poll_id>")
     @login_required
+    @returns(poll=Poll)
     def get_poll(poll_id: int) -> ResponseReturnValue:
         return jsonify({"poll": service.get_poll(svc, current_auth().user_id, poll_id)})
 
     @bp.post("/api/polls/<int:poll_id>/vote")
     @login_required
     @accepts(Vote)
+    @returns(poll=Poll)
     def vote(poll_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify({"poll": service.vote(svc, current_auth().user_id, poll_id, body["option_id"])})
 
     @bp.post("/api/polls/<int:poll_id>/close")
     @login_required
+    @returns(poll=Poll)
     def close(poll_id: int) -> ResponseReturnValue:
         return jsonify({"poll": service.close_poll(svc, current_auth().user_id, poll_id)})
 

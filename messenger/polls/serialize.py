@@ -9,12 +9,38 @@ from typing import Any
 from sqlalchemy import Connection
 
 from messenger.core.context import Services
+from messenger.core.models import Reply
 from messenger.polls import store
 from messenger.storage.db import iso, utcnow
 
 
 def is_closed(row: Any, now: dt.datetime) -> bool:
     return row.closed_at is not None or (row.ends_at is not None and row.ends_at <= now)
+
+
+class PollOption(Reply):
+    id: int
+    text: str
+    votes: int
+    voters: list[int] | None = None  # not in an anonymous poll
+
+
+class Poll(Reply):
+    """The contract's ``poll`` object (``poll_dicts``)."""
+
+    id: int
+    room_id: int
+    creator_id: int | None
+    question: str
+    options: list[PollOption]
+    multiple_choice: bool
+    anonymous: bool
+    closed: bool
+    closed_at: str | None
+    ends_at: str | None
+    created_at: str
+    total_voters: int
+    my_votes: list[int] | None
 
 
 def poll_dicts(svc: Services, conn: Connection, poll_ids: list[int], viewer_id: int | None) -> dict[int, dict[str, Any]]:
