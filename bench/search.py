@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.search_store import bulk_insert, clear_rooms, database_size, index_size, optimize  # noqa: E402
 from messenger.app import create_app, get_services  # noqa: E402
-from messenger.search import index, service  # noqa: E402
+from messenger.search import index, service, store  # noqa: E402
 from messenger.search.text import normalize  # noqa: E402
 from messenger.settings import load_settings  # noqa: E402
 
@@ -258,6 +258,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         latencies.setdefault(label, []).append(ms)
         totals.setdefault(label, []).append(total)
 
+    short_path = store._pg_short
+    turn = [0]
+
+    def measure_both(label: str, q: str, viewer: int) -> None:
+        """PostgreSQL: the query through the one/two-character path and through the exact statement it
+        replaced (the same query and viewer, order alternating), so both come from the same minutes."""
+        if report["backend"] != "postgresql":
+            measure(label, q, service.build_filters(), viewer)
+            return
+        turn[0] += 1
+        for exact in ((False, True) if turn[0] % 2 else (True, False)):
+            store._pg_short = (lambda *_a, **_k: None) if exact else short_path  # type: ignore[assignment]
+            try:
+                measure(label + (" (exact, before)" if exact else ""), q, service.build_filters(), viewer)
+            finally:
+                store._pg_short = short_path  # type: ignore[assignment]
+
     for _ in range(5):  # warm the cache
         measure("warmup", rng.choice(COMMON_2), service.build_filters())
     full: list[float] = []
@@ -269,9 +286,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for n in (2, 3, 5):
             q = sample_query(rng, docs, n)
             viewer = rng.choice(viewers)
-            measure(f"{n}-char substring", q, service.build_filters(), viewer)
+            if n == 2:
+                measure_both("2-char substring", q, viewer)
+            else:
+                measure(f"{n}-char substring", q, service.build_filters(), viewer)
         q = sample_query(rng, docs, 1)
-        measure("1-char", q, service.build_filters(), rng.choice(viewers))
+        measure_both("1-char", q, rng.choice(viewers))
         viewer = rng.choice(viewers)
         room = rng.choice(sorted(user_rooms[viewer]))
         sender = rng.choice(info["rooms"][room])
@@ -316,7 +336,8 @@ def recall(svc: Any, rng: random.Random, docs: list[tuple[int, int, str]], user_
         checked += len(truth)
         missing += len(truth - got)
         extra += len(got - truth)
-        assert total == len(got), (q, total, len(got))
+        # PostgreSQL reports more than TOTAL_CAP matches of a one- or two-character query as TOTAL_CAP + 1.
+        assert total == len(got) or (total == store.TOTAL_CAP + 1 < len(got)), (q, total, len(got))
     return {"queries": n, "expected_hits": checked, "missing": missing, "unexpected": extra,
             "recall": 1.0 if not checked else round((checked - missing) / checked, 6)}
 

@@ -227,13 +227,59 @@ def _pg_search(conn: Connection, norm_q: str, grams: list[str], filters: dict[st
 
 TOTAL_CAP = 1000  # on PostgreSQL a text search reports at most this total ("1,000+", total_capped)
 
+# PostgreSQL, queries of one or two characters (the common, slow ones): the room-prefixed token is exact
+# (the character, or the one bigram), so the GIN index alone finds the matches, without the text.
+# 1. At most TOTAL_CAP + 1 matches from the GIN bitmap: the heap is read for those rows only, and with
+#    the total below the cap they are every match, so the page comes from the same statement. Sequential
+#    and plain index scans are switched off for it: with a LIMIT the planner may otherwise think a scan of
+#    the whole table that stops early is cheaper, which it is not when the matches are rare.
+_PG_SHORT_CAPPED = text(
+    "SELECT s.message_id, count(*) OVER () FROM (SELECT d.message_id FROM search_docs d "
+    "WHERE d.grams && CAST(:tokens AS text[]) LIMIT :cap) s ORDER BY s.message_id DESC LIMIT :limit OFFSET :offset")
+_PG_SHORT_COUNT = text(
+    "SELECT count(*) FROM (SELECT 1 FROM search_docs d WHERE d.grams && CAST(:tokens AS text[]) LIMIT :cap) s")
+# 2. More than the cap: the matches are common, so the page is found by walking the newest messages
+#    backwards along the primary key (cheap checks: room and substring; never the token array, which is
+#    slow to compare row by row), within a window of the newest ``:floor``..max ids, widened once;
+#    the exact bitmap statement is the fallback.
+_PG_NEWEST = text(
+    "SELECT d.message_id FROM search_docs d WHERE d.message_id > :floor AND d.room_id = ANY(:rooms) "
+    "AND strpos(d.norm, :q) > 0 ORDER BY d.message_id DESC LIMIT :limit OFFSET :offset")
+_PG_WINDOWS = (20_000, 200_000)
+
+
+def _pg_short(conn: Connection, norm_q: str, token: str, rooms: list[int], limit: int,
+              offset: int) -> tuple[list[int], int] | None:
+    """Page and total (TOTAL_CAP + 1 standing for "more") of a one- or two-character query; None when
+    the newest windows hold too few matches for the page (the caller then runs the exact statement)."""
+    params: dict[str, Any] = {"tokens": [room_prefix(r) + token for r in rooms], "cap": TOTAL_CAP + 1,
+                              "limit": limit, "offset": offset}
+    conn.execute(text("SET LOCAL enable_seqscan = off"))
+    conn.execute(text("SET LOCAL enable_indexscan = off"))
+    try:
+        rows = conn.execute(_PG_SHORT_CAPPED, params).all()
+        total = int(rows[0][1]) if rows else int(conn.execute(_PG_SHORT_COUNT, params).scalar_one())
+    finally:
+        conn.execute(text("RESET enable_seqscan"))
+        conn.execute(text("RESET enable_indexscan"))
+    if total <= TOTAL_CAP:
+        return [int(r[0]) for r in rows], total
+    top = int(conn.execute(text("SELECT max(message_id) FROM search_docs")).scalar_one())
+    for window in _PG_WINDOWS:
+        ids = [int(r[0]) for r in conn.execute(_PG_NEWEST, {"floor": top - window, "rooms": rooms, "q": norm_q,
+                                                             "limit": limit, "offset": offset})]
+        if len(ids) == limit:
+            return ids, total
+    return None
+
 
 def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[str] | None, filters: dict[str, Any],
                limit: int, offset: int) -> tuple[list[int], int]:
     """Message ids (newest first) matching the normalised query in the viewer's rooms, and the total.
 
     ``match`` is :func:`messenger.search.text.fts_template` on SQLite, the query's bigrams on PostgreSQL.
-    The total is exact; the search service reports at most TOTAL_CAP of it on PostgreSQL.
+    The total is exact, except on PostgreSQL for queries of one or two characters, where more than
+    TOTAL_CAP matches come back as TOTAL_CAP + 1 (the search service reports at most TOTAL_CAP there).
     The index is partitioned by room, so the query is built for the viewer's rooms, read from
     ``room_members`` by the query itself (SQLite) or in the same transaction (PostgreSQL)."""
     params: dict[str, Any] = {"uid": viewer_id, "q": norm_q, "limit": limit, "offset": offset}
@@ -242,14 +288,21 @@ def search_ids(conn: Connection, viewer_id: int, norm_q: str, match: str | list[
         member_sql += " AND rm.room_id = :room_id"
         params["room_id"] = filters["room_id"]
     if not is_sqlite(conn):
+        if len(norm_q) <= 2 and not _needs_messages(filters):
+            rooms = [int(r[0]) for r in conn.execute(text(member_sql), params)]
+            if not rooms:
+                return [], 0
+            token = char_token(norm_q) if len(norm_q) == 1 else list(match or [])[0]
+            short = _pg_short(conn, norm_q, token, rooms, limit, offset)
+            if short is not None:
+                return short
         pg_base = _pg_search(conn, norm_q, list(match or []), filters, params, member_sql)
         if pg_base is None:
             return [], 0
         # "+ 0": PostgreSQL would otherwise walk the primary key backwards and filter every row
         # (slow when the caller's matches are rare); the GIN bitmap plus a top-N sort is not.
         # The total comes with the page (a window count): one pass over the matches instead of two.
-        # (Counting only up to TOTAL_CAP + 1 in a separate statement, or walking the primary key when
-        # there are more, was slower in the tail: docs/PERFORMANCE.md, "PostgreSQL: the capped total".)
+        # (Longer queries need the text to confirm a match: docs/PERFORMANCE.md, "PostgreSQL: the capped total".)
         rows = conn.execute(text(f"SELECT d.message_id, count(*) OVER () {pg_base} "
                                  "ORDER BY d.message_id + 0 DESC LIMIT :limit OFFSET :offset"), params).all()
         if rows or offset == 0:

@@ -151,8 +151,12 @@ def test_total_is_exact_up_to_the_cap_and_capped_beyond_on_postgres(svc: Any, co
     body = service.search(svc, ALICE, "예산", {}, limit=5)
     assert (body["total"], body["total_capped"]) == (len(shared), False)  # 900: exact, PRIVATE not counted
     assert [r["message"]["id"] for r in body["results"]] == shared[::-1][:5]
+    body = service.search(svc, ALICE, "분", {}, limit=5, offset=3)  # one character: its own path on PostgreSQL
+    assert (body["total"], body["total_capped"]) == (len(shared), False)
+    assert [r["message"]["id"] for r in body["results"]] == shared[::-1][3:8]
     body = service.search(svc, BOB, "예산", {}, limit=5)
     assert (body["total"], body["total_capped"]) == (cap, False)  # exactly the cap is still exact
+    assert service.search(svc, BOB, "분", {}, limit=5)["total"] == cap
     beyond = first + cap + 1  # a shared one: Bob now sees cap + 1
     add_many(range(beyond, beyond + 1))
     body = service.search(svc, BOB, "예산", {}, limit=5, offset=1)
@@ -164,3 +168,8 @@ def test_total_is_exact_up_to_the_cap_and_capped_beyond_on_postgres(svc: Any, co
         assert (body["total"], body["total_capped"]) == (cap, True)
     newest = [beyond, *range(first + cap - 1, first - 1, -1)]
     assert [r["message"]["id"] for r in body["results"]] == newest[1:6]  # paging still newest first
+    one = service.search(svc, BOB, "분", {}, limit=5, offset=1)
+    assert (one["total"], one["total_capped"]) == (body["total"], body["total_capped"])
+    assert [r["message"]["id"] for r in one["results"]] == newest[1:6]
+    deep = service.search(svc, BOB, "분", {}, limit=5, offset=cap - 3)  # past the newest windows' matches
+    assert [r["message"]["id"] for r in deep["results"]] == newest[cap - 3:cap + 1]
