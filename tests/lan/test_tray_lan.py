@@ -64,6 +64,13 @@ def test_tray_https_and_phone_setup(xserver: str, tmp_path: Path) -> None:  # no
         assert "diagnostics.json" in zipfile.ZipFile(target).namelist()
         assert not list(data.glob("diagnostics-*.zip"))  # only where it was asked to go
         assert opened.read_text().splitlines() == [f"http://127.0.0.1:{port}/setup/certificate"]
+        tray.ask({"cmd": "click", "path": [KO["lan"], KO["diagnostics"]]})  # again, and cancelled: nothing saved
+        wid, _ = zenity_window(xserver, KO["diagnostics_title"])
+        subprocess.run(["xdotool", "windowfocus", "--sync", wid, "key", "Escape"], env={**_env, "DISPLAY": xserver},
+                       check=True, timeout=10)
+        cancelled = tray.ask({"cmd": "wait"})
+        assert not cancelled["status"].startswith(KO["failed"].split("{")[0]), cancelled["status"]
+        assert list(target.parent.iterdir()) == [target] and not list(data.glob("diagnostics-*.zip"))
         page = requests.get(f"http://127.0.0.1:{port}/setup/certificate", timeout=5)
         assert "QR" in page.text and certs.ca_fingerprint(data) in page.text
 
