@@ -169,3 +169,37 @@ def test_phone_layout_of_emoji_picker_room_switcher_and_threads_view(browser: Br
     expect(page.get_by_test_id("threads-view")).to_be_visible()
     fits("threads-view")
     people.close()
+
+
+def test_an_edit_in_progress_survives_the_message_changing_under_it(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    """↑ opens the edit box; a reaction from the other person arriving meanwhile (or a late second copy
+    of the message) redrew the message and took the edit box away. The edit stays; the reaction shows
+    once the edit is saved."""
+    people = sign_up(browser, server.url, ("ed", "김민지"), ("re", "이서준"))
+    (a, b), (_, bob) = people.pages, people.names
+    room = open_direct(a, bob)
+    send(a, "오타가 있는 메시지")
+    sent = message(a, "오타가 있는 메시지")
+    expect(sent).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    msg_id = int(sent.get_attribute("data-message-id") or 0)
+    open_room(b, room)
+    a.get_by_test_id("composer-input").press("ArrowUp")
+    edit_box = a.locator(".edit-box")
+    expect(edit_box).to_be_focused()
+    edit_box.fill("오타를 고친 메시지")
+    b.evaluate("""async (id) => {
+      const { csrf_token: token } = await (await fetch('/api/me')).json();
+      const r = await fetch(`/api/messages/${id}/reactions`, { method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': token }, body: JSON.stringify({ emoji: '👍' }) });
+      if (!r.ok) throw new Error('reaction ' + r.status);
+    }""", msg_id)
+    a.wait_for_function("([room, id]) => (window.__im.conv(room).byId.get(id).reactions || []).length === 1", arg=[room, msg_id])
+    expect(edit_box).to_have_value("오타를 고친 메시지")
+    expect(edit_box).to_be_focused()
+    edit_box.press("Enter")
+    fixed = message(a, "오타를 고친 메시지")
+    expect(fixed).to_have_count(1)
+    expect(fixed.locator(".reaction")).to_contain_text("👍")
+    expect(message(b, "오타를 고친 메시지")).to_have_count(1)
+    assert people.errors == []
+    people.close()

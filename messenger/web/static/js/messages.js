@@ -255,6 +255,9 @@ export function replaceNode(m) {
   const node = find(m.id) || (m._replaced !== undefined ? find(m._replaced) : null);
   if (!node) return;
   const c = conv(view.roomId);
+  // Being edited: a late copy of the same message (the ack and new_message both bring it), a reaction
+  // or a read count must not take the edit box away; the store has the data, the edit redraws it.
+  if (node.dataset.editing && !(c.byId.get(m.id) || m).deleted) return;
   const i = store.indexOf(view.roomId, m.id);
   const prev = i > 0 ? c.list[i - 1] : null;
   const fresh = messageNode(c.byId.get(m.id) || m, { header: startsGroup(prev, m) });
@@ -350,18 +353,21 @@ function editInline(node, m) {
   const bubble = node.querySelector('.bubble');
   const box = h('textarea', { class: 'edit-box', rows: '2' });
   box.value = m.content;
+  const done = () => { delete node.dataset.editing; };
   const save = async () => {
     const content = box.value.trim();
-    if (!content || content === m.content) { replaceNode(m); return; }
+    if (!content || content === m.content) { done(); replaceNode(m); return; }
     try {
       const ack = await call('edit_message', { message_id: m.id, content });
+      done();
       update(m.room_id, ack.message);
-    } catch (err) { toast(errorText(err)); replaceNode(m); }
+    } catch (err) { toast(errorText(err)); done(); replaceNode(m); }
   };
   box.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); save(); }
-    if (e.key === 'Escape') replaceNode(m);
+    if (e.key === 'Escape') { done(); replaceNode(m); }
   });
+  node.dataset.editing = 'true';
   clear(bubble).append(box, h('p', { class: 'hint', text: t('messages.editHint') }));
   box.focus();
 }
