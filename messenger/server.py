@@ -347,6 +347,7 @@ class ServerRunner:
                 svc.socketio.server.disconnect(sid, namespace="/")
         except Exception:
             log.exception("closing sockets failed")
+        svc.realtime.stopped()  # e.g. the last-seen writes of those sockets, in one statement
         server.stop(timeout=3)
 
     def _cleanup(self, server: Any, svc: Any, redirect: Any = None) -> None:

@@ -154,3 +154,9 @@ def revoke_session(conn: Connection, session_id: int, reason: str) -> None:
 
 def touch_last_seen(conn: Connection, user_id: int) -> None:
     conn.execute(update(users).where(users.c.id == user_id).values(last_seen_at=utcnow()))
+
+
+def touch_last_seen_many(conn: Connection, user_ids: list[int]) -> None:
+    """One statement for many users (the disconnects of a second, or of a server shutting down)."""
+    for start in range(0, len(user_ids), 500):
+        conn.execute(update(users).where(users.c.id.in_(user_ids[start:start + 500])).values(last_seen_at=utcnow()))

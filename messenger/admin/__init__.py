@@ -14,6 +14,7 @@ def register(app: Flask, svc: Services) -> None:
     routes.register(app, svc)
     # "Last seen" for the user list: the last login, or the moment the last socket went away.
     svc.realtime.disconnect_hooks.append(service.note_last_seen)
+    svc.realtime.stop_hooks.append(service.flush_last_seen)
 
 
 __all__ = ["register"]

@@ -21,6 +21,7 @@ from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
 from messenger.core.models import Body, Text
+from messenger.realtime.coalesce import Coalescer
 from messenger.storage import settings_store
 from messenger.storage.db import iso
 
@@ -67,10 +68,33 @@ def admin_user_dict(svc: Services, row: Any) -> dict[str, Any]:
     }
 
 
-def note_last_seen(svc: Services, user: Any) -> None:
-    """Realtime disconnect hook: remember when the user was last connected."""
+LAST_SEEN_BATCH_SECONDS = 1.0
+
+
+class LastSeenBatches(Coalescer):
+    """Users whose socket went away, waiting for their "last seen" write (one statement per batch)."""
+
+
+def _last_seen_batches(svc: Services) -> LastSeenBatches:
+    return svc.state_of(LastSeenBatches, lambda: LastSeenBatches(svc.socketio, LAST_SEEN_BATCH_SECONDS,
+                                                                 lambda items: _write_last_seen(svc, items)))
+
+
+def _write_last_seen(svc: Services, items: dict[int, bool]) -> None:
     with svc.db.begin() as conn:
-        accounts_store.touch_last_seen(conn, user.user_id)
+        accounts_store.touch_last_seen_many(conn, sorted(items))
+
+
+def note_last_seen(svc: Services, user: Any) -> None:
+    """Realtime disconnect hook: remember when the user was last connected. Coalesced: the first
+    disconnect after a quiet second is written at once, the others of that second together, so a
+    server closing 1,000 sockets on shutdown writes them in one statement instead of 1,000."""
+    _last_seen_batches(svc).add(user.user_id, True)
+
+
+def flush_last_seen(svc: Services) -> None:
+    """Realtime stop hook: write the waiting "last seen" batch now (the server is shutting down)."""
+    _last_seen_batches(svc).drain()
 
 
 def list_users(svc: Services, include_deleted: bool = False) -> list[dict[str, Any]]:

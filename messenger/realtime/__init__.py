@@ -136,6 +136,7 @@ class Realtime:
         self.disconnect_hooks: list[Callable[[Services, SocketUser], None]] = []
         self.presence_hooks: list[Callable[[Services, int, str], None]] = []
         self.user_changed_hooks: list[Callable[[Services, int], None]] = []
+        self.stop_hooks: list[Callable[[Services], None]] = []  # after every socket closed on shutdown
         self.authenticator: Authenticator | None = None
 
     # ---- wiring ---------------------------------------------------------------------------
@@ -179,6 +180,16 @@ class Realtime:
         active = svc.state.incr(f"presence:active:{user.user_id}", 1, ttl=PRESENCE_TTL)
         if count == 1 or active == 1:  # came online, or back from away on a new tab
             self._presence_changed(user.user_id)
+
+    def stopped(self) -> None:
+        """The server closed every socket and is stopping: run the stop hooks (write what is waiting)."""
+        svc = self.svc
+        assert svc is not None
+        for hook in self.stop_hooks:
+            try:
+                hook(svc)
+            except Exception:
+                log.exception("stop hook failed")
 
     def _on_disconnect(self, *args: Any) -> None:
         svc = self.svc

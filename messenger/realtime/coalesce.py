@@ -31,6 +31,13 @@ class Coalescer:
             self._due = True
             self.socketio.start_background_task(self._run)
 
+    def drain(self) -> None:
+        """Hand over what is waiting now, in the caller (shutting down: no later batch will come)."""
+        items, self.pending = self.pending, {}
+        if items:
+            self._last = time.monotonic()
+            self.flush(items)
+
     def _run(self) -> None:
         wait = self._last + self.interval - time.monotonic()
         if wait > 0:

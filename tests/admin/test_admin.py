@@ -77,6 +77,27 @@ def test_last_seen_follows_the_last_connection(live_server: Any) -> None:
     assert last_seen() > at_login
 
 
+def test_shutdown_writes_every_last_seen_in_one_statement(live_server: Any) -> None:
+    """A server closing its sockets on shutdown records "last seen" for each user (restart, update), as one
+    statement for all of them instead of one per socket."""
+    from sqlalchemy import text
+
+    users = [LiveUser(live_server.url, f"user{i}") for i in range(4)]
+    socks = [u.socket() for u in users]
+    with live_server.svc.db.read() as conn:
+        before = dict(conn.execute(text("SELECT id, last_seen_at FROM users")).all())
+    with live_server.svc.db.count_statements() as statements:
+        live_server.runner.stop()
+    with live_server.svc.db.read() as conn:  # the engine reconnects after the server's dispose
+        after = dict(conn.execute(text("SELECT id, last_seen_at FROM users")).all())
+    for u in users:
+        assert after[u.id] is not None and (before[u.id] is None or after[u.id] > before[u.id]), u.username
+    writes = [s for s in statements if s.lstrip().upper().startswith("UPDATE USERS SET LAST_SEEN_AT")]
+    assert len(writes) == 1, writes
+    for sock in socks:
+        sock.disconnect()
+
+
 def test_last_admin_is_protected(app: Any) -> None:
     boss, kim = _pair(app)
     for body in ({"is_admin": False}, {"is_active": False}):
