@@ -81,6 +81,15 @@ def test_the_main_objects_answer_as_the_document_says(live_server: Any) -> None:
         f"/api/rooms/{rid}/notices", json={"content": "내일 10시 회의", "require_ack": True}), 201)["notice"]
     check("/api/notices/{notice_id}/ack", "POST", boss.post(f"/api/notices/{notice['id']}/ack"), 200)
     check("/api/rooms/{room_id}/notices", "GET", boss.get(f"/api/rooms/{rid}/notices"), 200)
+    acks = check("/api/notices/{notice_id}/acks", "GET", kim.get(f"/api/notices/{notice['id']}/acks"), 200)
+    assert [p["id"] for p in acks["acked"]] == [boss.id]
+    check("/api/notices/{notice_id}/remind", "POST", kim.post(f"/api/notices/{notice['id']}/remind"), 200)
+    pins = check("/api/rooms/{room_id}/pins", "POST", kim.post(f"/api/rooms/{rid}/pins",
+                                                              json={"message_id": reply["id"]}), 201)["pins"]
+    assert pins[0]["pinned_by"]["id"] == kim.id
+    check("/api/rooms/{room_id}/pins", "GET", boss.get(f"/api/rooms/{rid}/pins"), 200)
+    check("/api/rooms/{room_id}/pins/{message_id}", "DELETE", kim.delete(f"/api/rooms/{rid}/pins/{reply['id']}"), 200)
+    check("/api/notices/{notice_id}", "DELETE", kim.delete(f"/api/notices/{notice['id']}"), 200)
     check("/api/rooms", "GET", kim.get("/api/rooms"), 200)
     check("/api/rooms/{room_id}", "GET", boss.get(f"/api/rooms/{rid}"), 200)
     check("/api/rooms/read-all", "POST", kim.post("/api/rooms/read-all"), 200)

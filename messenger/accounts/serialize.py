@@ -10,6 +10,14 @@ from messenger.core.models import Reply
 from messenger.storage.db import iso
 
 
+class PersonRef(Reply):
+    """Who did something (a notice's author, who pinned a message): ``null`` for a deleted account."""
+
+    id: int
+    display_name: str
+    avatar_url: str | None
+
+
 class Person(Reply):
     """A colleague as others see them (the directory, room members): ``directory_dict``."""
 

@@ -8,16 +8,11 @@ from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
+from messenger.accounts.serialize import Person, PersonRef
 from messenger.core.context import Services
 from messenger.core.http import accepts, returns
 from messenger.core.models import Body, Id, Reply, Text
 from messenger.notices import service
-
-
-class NoticeAuthor(Reply):
-    id: int
-    display_name: str
-    avatar_url: str | None
 
 
 class Notice(Reply):
@@ -29,7 +24,7 @@ class Notice(Reply):
     message_id: int | None
     event_message_id: int | None
     require_ack: bool
-    author: NoticeAuthor | None
+    author: PersonRef | None
     created_at: str
     reminded_at: str | None
     audience_count: int
@@ -37,6 +32,18 @@ class Notice(Reply):
     pending_count: int
     acked_by_me: bool | None = None
     hidden_by_me: bool | None = None
+
+
+class AckedPerson(Person):
+    acked_at: str
+
+
+class Acks(Reply):
+    """``GET /api/notices/<id>/acks``: who acknowledged and who has not yet."""
+
+    notice_id: int
+    acked: list[AckedPerson]
+    pending: list[Person]
 
 
 class PostNotice(Body):
@@ -77,16 +84,19 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/notices/<int:notice_id>/acks")
     @login_required
+    @returns(reply=Acks)
     def acks(notice_id: int) -> ResponseReturnValue:
         return jsonify(service.acks(svc, current_auth().user_id, notice_id))
 
     @bp.post("/api/notices/<int:notice_id>/remind")
     @login_required
+    @returns(notice_id=int, reminded=int)
     def remind(notice_id: int) -> ResponseReturnValue:
         return jsonify(service.remind(svc, current_auth().user_id, notice_id, client_ip()))
 
     @bp.delete("/api/notices/<int:notice_id>")
     @login_required
+    @returns(ok=bool)
     def delete(notice_id: int) -> ResponseReturnValue:
         return jsonify(service.delete(svc, current_auth().user_id, notice_id, client_ip()))
 
