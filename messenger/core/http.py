@@ -108,7 +108,7 @@ def returns(*statuses: int, reply: type[Reply] | None = None, **fields: Any) -> 
         definitions: dict[str, Any] = {k: (v, ...) for k, v in fields.items()}  # each field required
         model = reply or create_model(name, __base__=Reply, **definitions)
         view.response_model = model  # type: ignore[attr-defined]  # read by build/openapi.py
-        view.response_statuses = statuses or (200,)  # type: ignore[attr-defined]
+        view.response_statuses = statuses or (200,)  # type: ignore[attr-defined]  # read by build/openapi.py
         view.response_inline = reply is None  # type: ignore[attr-defined]  # made here for this route
         return view
 
