@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from messenger.storage.db import utcnow
@@ -13,8 +13,11 @@ from messenger.storage.tables import user_preferences
 COLUMNS = ("language", "sound", "quiet_enabled", "quiet_start", "quiet_end", "quiet_weekends", "time_zone")
 
 
+_GET = select(user_preferences).where(user_preferences.c.user_id == bindparam("user_id"))  # every socket connect
+
+
 def get(conn: Connection, user_id: int) -> Any:
-    return conn.execute(select(user_preferences).where(user_preferences.c.user_id == user_id)).first()
+    return conn.execute(_GET, {"user_id": user_id}).first()
 
 
 def get_many(conn: Connection, user_ids: list[int]) -> dict[int, Any]:
