@@ -8,6 +8,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.ui import (
     PASSWORD,
+    create_group,
     edit,
     login,
     message,
@@ -18,6 +19,7 @@ from tests.browser.ui import (
     send,
     sign_up,
     unique,
+    wait_connected,
 )
 
 
@@ -109,4 +111,32 @@ def test_message_sent_while_a_room_is_opening_is_not_lost(browser: Browser, serv
     b.unroute(f"**/api/rooms/{room_id}/messages?*")
     expect(message(b, "고친 첫 메시지")).to_have_count(1)
     expect(message(b, "열리는 중에 보낸 메시지")).to_have_count(1)
+    people.close()
+
+
+def test_a_room_made_while_the_room_list_loads_stays_in_the_list(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    """Bob's room list answer is read before Alice adds him to a new group but reaches his browser after
+    the live room_updated (as under load, right after a log-in): the room must stay in his list."""
+    people = sign_up(browser, server.url, ("alice", "앨리스"), ("bob", "밥"))
+    (a, b), (_, bob) = people.pages, people.names
+    held: list = []
+
+    def hold_list(route):  # type: ignore[no-untyped-def]
+        held.append((route, route.fetch()))  # the list as the server has it now, delivered later
+
+    b.route("**/api/rooms", hold_list)
+    b.reload()
+    wait_connected(b)
+    while not held:
+        b.wait_for_timeout(50)
+    room_id = create_group(a, "늦게 온 목록", [bob])
+    item = b.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]')
+    expect(item).to_have_count(1)  # drawn from the live event
+    route, response = held[0]
+    route.fulfill(response=response)
+    b.unroute("**/api/rooms")
+    b.wait_for_function("() => window.__im.interactiveAt")  # the list answer has been applied
+    expect(item).to_have_count(1)
+    item.click()
+    expect(b.locator("#room-name")).to_have_text("늦게 온 목록")
     people.close()

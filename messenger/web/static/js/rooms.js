@@ -64,9 +64,18 @@ export function render() {
   $('#rooms-empty').hidden = state.rooms.size > 0;
 }
 
+// Ids of the rooms that live events added or changed while a room list request was in flight: its answer
+// may have been read before them (a room made right after log-in must not vanish when the list lands).
+const inFlight = new Set();
+
 export async function load() {
-  const body = await get('/api/rooms');
-  state.rooms = new Map(body.rooms.map((r) => [r.id, r]));
+  const arrived = new Set();
+  inFlight.add(arrived);
+  let body;
+  try { body = await get('/api/rooms'); } finally { inFlight.delete(arrived); }
+  const fresh = new Map(body.rooms.map((r) => [r.id, r]));
+  for (const id of arrived) if (!fresh.has(id) && state.rooms.has(id)) fresh.set(id, state.rooms.get(id));
+  state.rooms = fresh;
   render();
   emit('unread');
 }
@@ -74,6 +83,7 @@ export async function load() {
 export function setFilter(q) { filter = q; render(); }
 
 export function upsert(room) {
+  for (const arrived of inFlight) arrived.add(room.id);
   const old = state.rooms.get(room.id) || {};
   const merged = { ...old, ...room };
   if (room.members) {
