@@ -200,9 +200,10 @@ def register(app: Flask, svc: Services) -> None:
         info = _find(svc, name)
         report = _blocking(verify_backup, info.path)
         _audit(svc, "backup_verified", {"path": str(info.path), "ok": report.ok, "problems": report.problem_data()})
-        # English sentences, as an error's "error" (the console shows the first one); codes: the audit entry
-        return jsonify({"backup": name, "ok": report.ok, "problems": [str(p) for p in report.problems],
-                        "checks": [str(c) for c in report.checks]})
+        # each finding as {code, params} (the console words it from its catalog); "text": English, for scripts
+        return jsonify({"backup": name, "ok": report.ok,
+                        "problems": [{**p.as_data(), "text": p.text()} for p in report.problems],
+                        "checks": [{**c.as_data(), "text": c.text()} for c in report.checks]})
 
     @bp.get("/api/admin/backups/<name>/download")
     @admin_required

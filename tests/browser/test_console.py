@@ -34,6 +34,16 @@ def test_console_backup_verify_restore_round_trip(browser: Browser, own_server) 
     assert name
     row.first.get_by_test_id("console-verify").click()
     expect(boss.get_by_test_id("console-last-verification")).to_contain_text("검사 통과")
+    # A damaged backup: the problem in Korean words from the catalog (the answer carries codes)
+    boss.get_by_test_id("console-backup").click()
+    expect(row).to_have_count(2)
+    damaged = next(n for n in (r.get_attribute("data-backup") for r in row.all()) if n != name)
+    snapshot = own_server.data_dir / "backups" / damaged / "messenger.db"
+    data = bytearray(snapshot.read_bytes())
+    data[-1] ^= 0xFF
+    snapshot.write_bytes(bytes(data))
+    boss.locator(f'[data-testid="console-backups"] tr[data-backup="{damaged}"]').get_by_test_id("console-verify").click()
+    expect(boss.locator("#toast")).to_have_text("검사 실패: messenger.db이(가) 손상되었습니다: SHA-256이 목록과 다릅니다.")
 
     boss.locator("#admin-dialog").evaluate("d => d.close()")
     create_group(boss, "백업 후 방", [kim_name])

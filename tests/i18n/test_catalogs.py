@@ -148,3 +148,25 @@ def test_every_sso_failure_code_has_words_in_both_catalogs() -> None:
     for lang in ("ko", "en"):
         catalog = json.loads((CATALOGS / f"{lang}.json").read_text(encoding="utf-8"))
         assert [c for c in (*CODES, "failed", "back") if not catalog.get(f"sso.{c}")] == [], lang
+
+
+def verify_codes() -> set[str]:
+    """Every finding the console's verify answer can carry: the ``_found("ops.verify_<code>", …)`` calls."""
+    tree = ast.parse((ROOT / "messenger" / "ops" / "verify.py").read_text(encoding="utf-8"))
+    return {key.removeprefix("ops.verify_") for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_found"
+            and (key := _literal(node.args[0])) and key.startswith("ops.verify_")}
+
+
+def test_every_verify_code_is_in_both_catalogs_with_its_parameters() -> None:
+    """The console words verify's checks and problems from ``console.check.<code>``, with the same placeholders
+    as the operator catalogs (tray, CLI) that word the same findings."""
+    codes = verify_codes()
+    assert {"file_damaged", "files_ok", "manifest_missing", "schema_newer"} <= codes, codes  # the scan works
+    holes = re.compile(r"\{(\w+)\}")
+    operator = json.loads((ROOT / "messenger" / "i18n" / "catalogs" / "en.json").read_text(encoding="utf-8"))
+    for lang in ("ko", "en"):
+        catalog = json.loads((CATALOGS / f"{lang}.json").read_text(encoding="utf-8"))
+        assert sorted(c for c in codes if not catalog.get(f"console.check.{c}")) == [], lang
+        assert [c for c in codes if set(holes.findall(catalog[f"console.check.{c}"]))
+                != set(holes.findall(operator[f"ops.verify_{c}"]))] == [], lang

@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from messenger.ops.common import DB_FILE
 from tests.helpers import LiveUser
 
 
@@ -48,6 +49,9 @@ def test_console_backup_verify_download_restore_round_trip(start_server: Any) ->
     assert [b["name"] for b in boss.get("/api/admin/backups").json()["backups"]] == [name]
     verified = boss.post(f"/api/admin/backups/{name}/verify").json()
     assert verified["ok"] is True and verified["problems"] == []
+    checks = {c["code"]: c["params"] for c in verified["checks"]}  # codes and parameters, worded by the console
+    assert {"manifest_ok", "files_ok", "integrity_ok", "row_counts_ok", "schema_ok"} <= set(checks), checks
+    assert checks["files_ok"]["count"] >= 1 and checks["manifest_ok"] == {"manifest": "manifest.json"}
     status = boss.get("/api/admin/status").json()["status"]
     assert status["last_backup"]["name"] == name and status["last_verification"]["ok"] is True
     assert status["last_verification"]["backup"] == name
@@ -94,6 +98,17 @@ def test_console_backup_verify_download_restore_round_trip(start_server: Any) ->
     assert [e["id"] for e in entries] == sorted((e["id"] for e in entries), reverse=True)
     times = [e["created_at"] for e in entries]
     assert times == sorted(times, reverse=True)  # carried entries keep their times, in order
+    r = boss.post("/api/admin/backups", json={"label": "damaged"})  # a damaged copy: the problem as a code
+    assert r.status_code == 201, r.text
+    damaged = r.json()["backup"]["name"]
+    snapshot = server.runner.settings.backup_dir / damaged / DB_FILE
+    data = bytearray(snapshot.read_bytes())
+    data[-1] ^= 0xFF
+    snapshot.write_bytes(bytes(data))
+    verified = boss.post(f"/api/admin/backups/{damaged}/verify").json()
+    assert verified["ok"] is False
+    assert verified["problems"][0] == {"code": "file_damaged", "params": {"path": DB_FILE},
+                                       "text": f"{DB_FILE} is damaged: its SHA-256 does not match the manifest."}
     log_file = server.runner.settings.log_dir / "messenger.log"  # (tests do not configure logging)
     log_file.write_text("".join(f"line {i}\n" for i in range(300)), encoding="utf-8")
     assert boss.get("/api/admin/logs?lines=3").json()["lines"] == ["line 297", "line 298", "line 299"]

@@ -2,13 +2,17 @@
 // backup's name typed as confirmation), the settings form built from the server's settings table,
 // a live log tail and the diagnostics download.
 import { h, clear, toast, errorText } from './dom.js';
-import { t, fmtDateTime } from './i18n.js';
+import { t, has, fmtDateTime } from './i18n.js';
 import { get, post, patch, query } from './api.js';
 
 const size = (n) => (n === null || n === undefined ? '—' : n < 1024 * 1024 ? `${Math.ceil(n / 1024)} KB`
   : n < 1024 ** 3 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024 ** 3).toFixed(2)} GB`);
 
 let logTimer = null;
+
+// A verify check or problem {code, params} in the catalog's words (the answer's English "text" is for scripts);
+// null for a code this client does not know.
+const finding = (f) => (f && has('console.check.' + f.code) ? t('console.check.' + f.code, f.params) : null);
 
 function row(label, value, testid) {
   return h('tr', {}, h('th', { text: t(label) }), h('td', { text: value, dataset: testid ? { testid } : undefined }));
@@ -53,7 +57,8 @@ async function backupsBlock(box, refreshStatus) {
         verify.disabled = true;
         try {
           const res = await post(`/api/admin/backups/${encodeURIComponent(b.name)}/verify`, {});
-          toast(res.ok ? t('console.verifyOk') : `${t('console.verifyBad')}: ${res.problems[0] || ''}`);
+          const problem = res.ok ? null : finding(res.problems[0]);
+          toast(res.ok ? t('console.verifyOk') : problem ? `${t('console.verifyBad')}: ${problem}` : t('console.verifyBad'));
         } catch (err) { toast(errorText(err)); }
         verify.disabled = false;
         refreshStatus();
