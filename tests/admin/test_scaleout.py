@@ -55,7 +55,12 @@ class Node:
             )
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+        """The launcher's output and the end of the server's own log (the cause of a failed start is there)."""
+        out = self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
+        server_log = self.data_dir / "logs" / "messenger.log"
+        if server_log.exists():
+            out += "\n--- " + str(server_log) + "\n" + server_log.read_text(errors="replace")[-5000:]
+        return out
 
     def wait_ready(self, timeout: float = 120) -> None:
         """Until ``/api/health`` answers 200 with Redis ``ok`` (a condition, not a time: the deadline is only a
