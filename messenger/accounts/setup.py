@@ -15,6 +15,8 @@ import ipaddress
 import logging
 import secrets
 
+from sqlalchemy.exc import IntegrityError
+
 from messenger.accounts import store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
@@ -47,6 +49,15 @@ def setup_pending(svc: Services) -> bool:
 def ensure_setup_code(svc: Services) -> str | None:
     """The setup code while no admin exists (made and logged the first time), else None (and any
     old code removed)."""
+    try:
+        return _ensure_setup_code(svc)
+    except IntegrityError:
+        # Another server on the same database (scale-out nodes starting at once) made it in the same
+        # moment: read theirs.
+        return _ensure_setup_code(svc)
+
+
+def _ensure_setup_code(svc: Services) -> str | None:
     with svc.db.begin() as conn:
         if store.count_admins(conn) > 0:
             if settings_store.get(conn, SETUP_KEY) is not None:
