@@ -148,21 +148,28 @@ def test_the_announcement_room(live_server: Any) -> None:
 
 
 def test_presence_does_not_fan_out_through_the_announcement_room(live_server: Any) -> None:
-    kim, lee = LiveUser(live_server.url, "kim"), LiveUser(live_server.url, "lee")
+    kim, lee, park = (LiveUser(live_server.url, name) for name in ("kim", "lee", "park"))
+    group(park, "짝", lee)  # park shares a chat room with lee; kim shares only the announcement room
     watcher = lee.socket()
-    a = kim.socket()  # kim comes online: lee shares only the announcement room with kim
+    a = kim.socket()  # kim comes online
+    b = park.socket()  # then park: a barrier, since presence changes go out in order, batched
     try:
-        watcher.wait_for("presence_batch", lambda d: lee.id in [u["user_id"] for u in d["updates"]])
+        watcher.wait_for("presence_batch", lambda d: (park.id, "online")
+                         in [(u["user_id"], u["presence"]) for u in d["updates"]], timeout=10)
+        def about_kim() -> list[str]:
+            return [u["presence"] for d in watcher.of("presence_batch") for u in d["updates"] if u["user_id"] == kim.id]
+        # kim's coming online (before park's) went nowhere: the announcement room carries no presence
+        assert about_kim() == []
         room = group(kim, "팀", lee)  # now they share a chat room
         watcher.wait_for("room_updated", lambda d: d["room"]["id"] == room["id"])
         a.disconnect()
         watcher.wait_for("presence_batch", lambda d: (kim.id, "offline")
                          in [(u["user_id"], u["presence"]) for u in d["updates"]], timeout=10)
-        about_kim = [u["presence"] for d in watcher.of("presence_batch") for u in d["updates"] if u["user_id"] == kim.id]
-        assert about_kim == ["offline"]  # kim's coming online went nowhere: only the chat room carries it
+        assert about_kim()[-1] == "offline"  # through the chat room they share now
     finally:
         watcher.disconnect()
         a.disconnect()
+        b.disconnect()
 
 
 def test_accounts_from_a_directory_import_join_the_announcement_room(app: Any) -> None:
