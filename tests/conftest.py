@@ -37,6 +37,21 @@ def pytest_generate_tests(metafunc: Any) -> None:
         metafunc.parametrize("db_backend", backends, scope="session")
 
 
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """schemathesis (tests/reliability/test_fuzz.py) makes one item per API operation, named
+    ``test_x[GET /api/...]``, but gives them all the node id ``...::test_x``. pytest-xdist schedules by node
+    id (tests/run.sh runs two workers), so it ran one item of each and dropped the other ~170 operations
+    without a word. Each item gets the node id its name says, and a collection with two items under one id
+    is refused, so no later upgrade can drop tests silently again."""
+    for item in items:
+        if item.parent is not None and item.nodeid.rsplit("::", 1)[-1] != item.name:
+            item._id = item.parent.id.child(item.name)  # pytest 9 keeps a node's id there; no public setter
+    seen: set[str] = set()
+    twice = sorted({item.nodeid for item in items if item.nodeid in seen or seen.add(item.nodeid)})
+    if twice:
+        raise pytest.UsageError(f"tests collected twice under one node id (pytest-xdist would drop them): {twice[:5]}")
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Any]:
     with postgres_cluster() as cluster:
