@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.ui import PHONE, message, new_page, open_direct, open_room, register, send, sign_up, unique
+from tests.browser.ui import PHONE, message, new_page, open_direct, open_room, register, reload, send, sign_up, unique
 
 
 def test_emoji_picker_search_and_recent_first(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
@@ -57,13 +57,12 @@ def test_drafts_survive_room_switches_and_reload(browser: Browser, server) -> No
     expect(box).to_have_value("")
     open_room(page, first)
     expect(box).to_have_value("아직 보내지 않은 초안")
-    page.reload()
-    expect(page.get_by_test_id("room-list")).to_be_visible()
+    reload(page)
     open_room(page, first)
     expect(box).to_have_value("아직 보내지 않은 초안")
     box.press("Enter")  # sending clears it for good
     expect(message(page, "아직 보내지 않은 초안")).to_have_count(1)
-    page.reload()
+    reload(page)
     open_room(page, first)
     expect(box).to_have_value("")
 
