@@ -103,3 +103,40 @@ def test_read_only_database_degrades_health(make_settings: Any, pg_cluster: Any)
             conn.execute(sqlalchemy.text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = off'))
         admin.dispose()
         svc.db.dispose()
+
+
+def test_overlapping_write_probes_do_not_report_a_writable_database_as_not_writable(
+        make_settings: Any, pg_cluster: Any) -> None:
+    """Two health checks at once on PostgreSQL: the second probe's delete waits on the first's row, finds
+    nothing once the first commits, and its insert meets the row the first one wrote. That is a database
+    taking writes; it used to report ``db_not_writable`` (seen in CI after a restart of the binary)."""
+    import threading
+
+    import sqlalchemy
+
+    from messenger.app import create_app, get_services
+
+    database_url = pg_cluster.url(pg_cluster.create_database(template=pg_cluster.template))
+    app = create_app(make_settings(HEALTH_MIN_FREE_MB=0, DATABASE_URL=database_url))
+    svc = get_services(app)
+    assert app.test_client().get("/api/health").get_json()["status"] == "ok"  # the probe row exists now
+    other = sqlalchemy.create_engine(database_url)
+    answers: list[dict[str, Any]] = []
+    try:
+        with other.begin() as conn:  # the first probe, held open: it has deleted the row and not yet committed
+            conn.execute(sqlalchemy.text("DELETE FROM server_settings WHERE key = 'health_probe'"))
+            svc.state_of(HealthState).write_probe.clear()
+            probe = threading.Thread(target=lambda: answers.append(app.test_client().get("/api/health").get_json()))
+            probe.start()
+            with other.connect() as watch:  # wait until the second probe's delete is waiting on our lock
+                while not watch.execute(sqlalchemy.text(
+                        "SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                    probe.join(0.02)
+                    assert probe.is_alive(), answers
+            conn.execute(sqlalchemy.text("INSERT INTO server_settings (key, value, updated_at) "
+                                         "VALUES ('health_probe', 'first', now())"))
+        probe.join(30)
+        assert answers and answers[0]["status"] == "ok", answers
+    finally:
+        other.dispose()
+        svc.db.dispose()
