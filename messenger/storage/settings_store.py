@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, select
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from messenger.storage.db import utcnow
 from messenger.storage.tables import server_settings
@@ -14,8 +17,21 @@ def get(conn: Connection, key: str) -> str | None:
 
 
 def put(conn: Connection, key: str, value: str) -> None:
-    conn.execute(delete(server_settings).where(server_settings.c.key == key))
-    conn.execute(insert(server_settings).values(key=key, value=value, updated_at=utcnow()))
+    """Set ``key`` to ``value`` in one statement (an upsert): two writers of one key at once both succeed,
+    the later commit wins. A delete followed by an insert let the second writer's insert meet the row
+    the first had just committed (a unique violation on PostgreSQL)."""
+    now = utcnow()
+    stmt: Any
+    if conn.dialect.name == "postgresql":
+        # the PostgreSQL dialect's module only on PostgreSQL (as in preferences/store.py: start-up cost)
+        from sqlalchemy.dialects.postgresql import insert
+
+        stmt = insert(server_settings)
+    else:
+        stmt = sqlite_insert(server_settings)
+    stmt = stmt.values(key=key, value=value, updated_at=now)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[server_settings.c.key],
+                                            set_={"value": value, "updated_at": now}))
 
 
 def all_values(conn: Connection) -> dict[str, str]:
