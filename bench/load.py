@@ -364,6 +364,7 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
     idle_rss = server.memory_info().rss
     load0 = server.cpu_times()
     cpu_load0 = load0.user + load0.system
+    wall_load0 = time.monotonic()
     infra0 = sum(infra.cpu_times()[:2])
     go.set()
     sent: list[tuple[str, int, int]] = []
@@ -376,6 +377,7 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         ack_fail += f
     load1 = server.cpu_times()
     cpu_load1 = load1.user + load1.system
+    wall_load1 = time.monotonic()
     infra1 = sum(infra.cpu_times()[:2])
     received: list[tuple[str, int, float]] = []
     for pipe in pipes:
@@ -432,6 +434,7 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         "latency_ms": {"p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99)},
         "ack_ms_p99": (sorted(acked.values())[int(0.99 * (len(acked) - 1))] * 1000) if acked else float("nan"),
         "server_cpu_s": round(cpu1 - cpu0, 2), "server_cpu_s_during_load": round(cpu_load1 - cpu_load0, 2),
+        "load_s": round(wall_load1 - wall_load0, 2),  # from go to the last ack (longer than --duration when behind)
         "server_user_s_during_load": round(load1.user - load0.user, 2),
         "server_system_s_during_load": round(load1.system - load0.system, 2),
         "server_peak_rss_mb": round(peak_rss[0] / 1e6, 1), "server_idle_rss_mb": round(idle_rss / 1e6, 1),
@@ -544,11 +547,44 @@ def _sustained(r: dict[str, Any], rate: float, duration: float) -> str:
     return "yes"
 
 
+def _cpus(spec: str) -> set[int]:
+    return {int(x) for x in spec.split(",") if x.strip()}
+
+
+def _pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of process ``pid`` onto ``cpus`` (sched_setaffinity binds one thread; threads started
+    later inherit it from the thread that starts them)."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(task), cpus)
+        except ProcessLookupError:
+            pass
+
+
 def sweep(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
     """Rising rates, product and bare interleaved (alternating which goes first), each on one server
-    kept up for the whole sweep; a target leaves the sweep at its first rate it does not sustain."""
+    kept up for the whole sweep; a target leaves the sweep at its first rate it does not sustain.
+
+    With two or more cores the servers are pinned to --server-cpus, and this process and its load
+    generator run on --client-cpus (default: every core) at nice --client-nice, so they take from the
+    server's core only what the server leaves idle: a server runs out of its core before the generator
+    runs out of the rest (unpinned, both shared every core and the generator saturated first)."""
+    server_cpus = _cpus(args.server_cpus)
+    client_cpus = _cpus(args.client_cpus) or set(os.sched_getaffinity(0))
+    pinned = bool(server_cpus) and hasattr(os, "sched_setaffinity")
+    if pinned:
+        os.sched_setaffinity(0, server_cpus)  # the servers (and their seeding) start from here: they inherit it
     servers = {name: (start_product(args.users, args.room_size) if name == "product"
                       else start_bare(args.users, args.room_size)) for name in names}
+    if pinned:
+        for t in servers.values():
+            _pin(t.proc.pid, server_cpus)
+        os.sched_setaffinity(0, client_cpus)  # the client processes run_load spawns inherit both
+        os.nice(args.client_nice)
+        print(f"pinned: servers on CPU {args.server_cpus}; load generator on CPU "
+              f"{','.join(map(str, sorted(client_cpus)))} at nice {os.nice(0)}", flush=True)
+    else:
+        print("not pinned: servers and load generator share every core", flush=True)
     try:
         return sweep_targets(args, servers)
     finally:
@@ -562,8 +598,8 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
     names = list(servers)
     rows: list[dict[str, Any]] = []
     alive = list(names)
-    print("rate | target | sent | acked | lost | dup | deliv/s | p50 | p99 ms | srv CPU s | client CPU s | sustained",
-          flush=True)
+    print("rate | target | sent | acked | lost | dup | deliv/s | p50 | p99 ms | srv CPU s | srv busy | client CPU s | "
+          "sustained", flush=True)
     for step, rate in enumerate(rates):
         order = alive if step % 2 == 0 else list(reversed(alive))
         for name in order:
@@ -576,7 +612,8 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
             infra = f" (+ nginx/Redis/PostgreSQL {r['infra_cpu_s_during_load']})" if servers[name].infra else ""
             print(f"{rate:.0f} | {name} | {r['sent']} | {r['acked']} | {r['lost']} | {r['duplicated']} | "
                   f"{r['deliveries_per_s']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} | "
-                  f"{r['server_cpu_s_during_load']}{infra} | {r['client_cpu_s']} | {r['sustained']}", flush=True)
+                  f"{r['server_cpu_s_during_load']}{infra} | {r['server_cpu_s_during_load'] / r['load_s']:.0%} | "
+                  f"{r['client_cpu_s']} | {r['sustained']}", flush=True)
         for name in list(alive):
             last = next(r for r in reversed(rows) if r["target"] == name)
             if last["sustained"] != "yes":
@@ -597,6 +634,12 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
               f"{fast_rate:.0f} msg/s; next step: {stopped}")
     if "product" in best and "bare" in best and best["bare"][0]:
         print(f"product / bare, highest sustained delivery rate: {best['product'][0] / best['bare'][0]:.0%}")
+        both = [rate for rate in rates if {r["target"] for r in rows if r["rate"] == rate} >= {"product", "bare"}]
+        for rate in both:  # CPU per message where both ran: the ratio the limit follows once the server is the limit
+            cpu = {r["target"]: r["server_cpu_s_during_load"] / max(1, r["acked"]) * 1000
+                   for r in rows if r["rate"] == rate}
+            print(f"server CPU per message at {rate:.0f} msg/s: product {cpu['product']:.3f} ms, bare {cpu['bare']:.3f} ms "
+                  f"(bare / product {cpu['bare'] / cpu['product']:.0%})")
     return rows
 
 
@@ -1168,6 +1211,14 @@ def main() -> int:
     parser.add_argument("--json", help="write the results to this file too")
     parser.add_argument("--sweep", action="store_true", help="rising --rates, product and bare interleaved")
     parser.add_argument("--rates", default="200,400,600,800,1000,1200,1600,2000", help="msg/s steps of --sweep")
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    two = len(cpus) >= 2
+    parser.add_argument("--server-cpus", default=str(cpus[0]) if two else "",
+                        help="sweep: pin the servers to these CPUs (default: the first, with >= 2 cores; empty: not pinned)")
+    parser.add_argument("--client-cpus", default="",
+                        help="sweep: the load generator's CPUs (default: every core; e.g. 1 for the other one only)")
+    parser.add_argument("--client-nice", type=int, default=19,
+                        help="sweep with pinned servers: the load generator's niceness (it yields the servers' core)")
     parser.add_argument("--scenario", choices=("bigroom", "storm", "restart", "scaleout"),
                         help="scaleout: one node and two behind nginx, with Redis and PostgreSQL, over --rates")
     parser.add_argument("--big", type=int, default=1000, help="bigroom/storm: clients in the big room(s)")
