@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from messenger.storage.db import Database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-HEAD = "0012_member_defaults"  # the newest revision in migrations/versions
+HEAD = "0013_server_defaults"  # the newest revision in migrations/versions
 
 
 def _config(db: Database) -> Any:

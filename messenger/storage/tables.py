@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy import (
     false as sa_false,
@@ -36,10 +37,10 @@ users = Table(
     Column("username", String(64), nullable=False, unique=True),
     Column("display_name", String(100), nullable=False),
     Column("password_hash", String(255), nullable=True),  # NULL for SSO-only accounts
-    Column("is_admin", Boolean, nullable=False, default=False),
-    Column("is_active", Boolean, nullable=False, default=True),
-    Column("must_change_password", Boolean, nullable=False, default=False),
-    Column("status_message", String(200), nullable=False, default=""),
+    Column("is_admin", Boolean, nullable=False, default=False, server_default=false()),
+    Column("is_active", Boolean, nullable=False, default=True, server_default=true()),
+    Column("must_change_password", Boolean, nullable=False, default=False, server_default=false()),
+    Column("status_message", String(200), nullable=False, default="", server_default=""),
     Column("avatar_file_id", Integer, nullable=True),
     Column("oidc_issuer", String(255), nullable=True),
     Column("oidc_subject", String(255), nullable=True),
@@ -76,8 +77,8 @@ rooms = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("type", String(16), nullable=False),  # direct | group
-    Column("name", String(100), nullable=False, default=""),
-    Column("topic", String(500), nullable=False, default=""),
+    Column("name", String(100), nullable=False, default="", server_default=""),
+    Column("topic", String(500), nullable=False, default="", server_default=""),
     Column("direct_key", String(64), nullable=True, unique=True),  # "<min_user_id>:<max_user_id>"
     Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("created_at", DateTime, nullable=False),
@@ -111,7 +112,7 @@ messages = Table(
     Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
     Column("sender_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("type", String(16), nullable=False),  # text | file | system | poll
-    Column("content", Text, nullable=False, default=""),
+    Column("content", Text, nullable=False, default="", server_default=""),
     Column("reply_to_id", Integer, nullable=True),
     Column("file_id", Integer, nullable=True),
     Column("poll_id", Integer, nullable=True),
@@ -174,8 +175,8 @@ polls = Table(
     Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("creator_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("question", String(500), nullable=False),
-    Column("multiple_choice", Boolean, nullable=False, default=False),
-    Column("anonymous", Boolean, nullable=False, default=False),
+    Column("multiple_choice", Boolean, nullable=False, default=False, server_default=false()),
+    Column("anonymous", Boolean, nullable=False, default=False, server_default=false()),
     Column("ends_at", DateTime, nullable=True),
     Column("closed_at", DateTime, nullable=True),
     Column("created_at", DateTime, nullable=False),
@@ -207,7 +208,7 @@ files = Table(
     Column("id", Integer, primary_key=True),
     Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=True, index=True),
     Column("uploader_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
-    Column("purpose", String(16), nullable=False, default="message"),  # message | avatar
+    Column("purpose", String(16), nullable=False, default="message", server_default="message"),  # message | avatar
     Column("original_name", String(255), nullable=False),
     Column("stored_path", String(255), nullable=False),  # relative to the upload dir
     Column("size", Integer, nullable=False),
@@ -216,7 +217,7 @@ files = Table(
     Column("width", Integer, nullable=True),
     Column("height", Integer, nullable=True),
     Column("thumbnail_path", String(255), nullable=True),
-    Column("scan_status", String(16), nullable=False, default="clean"),  # pending|clean|infected|error
+    Column("scan_status", String(16), nullable=False, default="clean", server_default="clean"),  # pending|clean|infected|error
     Column("created_at", DateTime, nullable=False),
     Column("deleted_at", DateTime, nullable=True),
 )
@@ -229,8 +230,8 @@ upload_jobs = Table(
     Column("uploader_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
     Column("status", String(16), nullable=False),  # pending|clean|infected|error
-    Column("detail", String(255), nullable=False, default=""),
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("detail", String(255), nullable=False, default="", server_default=""),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Index("ix_upload_jobs_status", "status", "created_at"),
@@ -246,7 +247,7 @@ audit_logs = Table(
     Column("action", String(64), nullable=False),
     Column("target_user_id", Integer, nullable=True),
     Column("target_id", String(64), nullable=True),
-    Column("details", Text, nullable=False, default="{}"),  # JSON
+    Column("details", Text, nullable=False, default="{}", server_default="{}"),  # JSON
     Column("client_ip", String(64), nullable=True),
     Column("created_at", DateTime, nullable=False),
     Index("ix_audit_logs_scope_room_id", "scope", "room_id", "id"),
@@ -279,7 +280,7 @@ notices = Table(
     Column("message_id", Integer, nullable=True),  # the promoted message, if any
     Column("event_message_id", Integer, nullable=True),  # the room's system event for it
     Column("content", Text, nullable=False),
-    Column("require_ack", Boolean, nullable=False, default=False),
+    Column("require_ack", Boolean, nullable=False, default=False, server_default=false()),
     Column("created_at", DateTime, nullable=False),
     Column("reminded_at", DateTime, nullable=True),
     Column("deleted_at", DateTime, nullable=True),
@@ -320,6 +321,6 @@ search_docs = Table(
     Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
     Column("room_id", Integer, nullable=False),
     Column("sender_id", Integer, nullable=True),
-    Column("has_file", Boolean, nullable=False, default=False),
+    Column("has_file", Boolean, nullable=False, default=False, server_default=false()),
     Column("norm", Text, nullable=False),
 )
