@@ -1,5 +1,5 @@
-"""Showing a start-up failure to the person at the PC, in one language: the words for a
-:class:`messenger.startup.StartupFailure`, and where there is no tray a native dialog (Windows
+"""Showing a start-up failure to the person at the PC, in one language (the words come from
+:func:`messenger.startup.failure_lines`): where there is no tray a native dialog (Windows
 ``MessageBoxW``, macOS ``osascript``, Linux ``zenity``/``kdialog`` when present) or else the terminal.
 """
 
@@ -13,47 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gui.i18n import Texts
-from messenger.startup import StartupFailure
-
-
-def failure_lines(failure: StartupFailure, t: Texts, can_ask: bool = True) -> tuple[str, str]:
-    """(what happened, what to do) for ``failure``; ``can_ask``: the free port can be offered."""
-    p = {k: ("" if v is None else v) for k, v in failure.params.items()}
-    code = failure.code
-    if code == "settings_invalid" and not p.get("setting"):
-        what = t("fail_settings_invalid_file", **p)
-    elif code == "settings_invalid" and p.get("source") == "environment":
-        what = t("fail_settings_invalid_env", **p)
-    elif code == "port_forbidden":
-        what = t("fail_port_forbidden", **p)
-    else:
-        what = t(f"fail_{code}", **p) if f"fail_{code}" in t.keys() else t("fail_start_failed")
-    if code in ("port_in_use", "port_forbidden"):
-        if not p.get("next_port"):
-            fix = t("fix_port_in_use_none")
-        else:
-            fix = t("fix_port_in_use" if can_ask else "fix_port_in_use_cli", **p)
-    elif code == "settings_invalid" and p.get("source") == "environment":
-        fix = t("fix_settings_invalid_env", **p)
-    else:
-        fix = t(f"fix_{code}", **p) if f"fix_{code}" in t.keys() else t("fix_start_failed")
-    return what, fix
-
-
-def failure_text(failure: StartupFailure, t: Texts, log_path: Path | None, can_ask: bool = True) -> str:
-    what, fix = failure_lines(failure, t, can_ask)
-    lines = [what, fix]
-    if log_path is not None:
-        lines.append(t("log_at", log=str(log_path)))
-    return "\n".join(lines)
-
-
-def port_offer(failure: StartupFailure) -> int | None:
-    """The free port to offer, for a port that cannot be used."""
-    if failure.code in ("port_in_use", "port_forbidden"):
-        value = failure.params.get("next_port")
-        return int(value) if value else None
-    return None
+from messenger.startup import StartupFailure, failure_text, port_offer
 
 
 def show_failure(failure: StartupFailure, log_path: Path | None, lang: str | None = None,
@@ -66,8 +26,8 @@ def show_failure(failure: StartupFailure, log_path: Path | None, lang: str | Non
     question = t("port_offer", port=failure.params.get("port"), next_port=offer) + "?" if offer else None
     if sys.stderr is not None:
         terminal = failure_text(failure, t, log_path, can_ask=_interactive())
-        print(f"{t('failure_title')}\n{terminal}", file=sys.stderr, flush=True)
-    answer = _dialog(t("app"), f"{t('failure_title')}\n\n{text}", question)
+        print(f"{t('startup.failure_title')}\n{terminal}", file=sys.stderr, flush=True)
+    answer = _dialog(t("app"), f"{t('startup.failure_title')}\n\n{text}", question)
     if answer is None and question and _interactive():
         try:
             reply = input(f"{question} [Y/n] ").strip().lower()

@@ -207,7 +207,7 @@ class TrayApp:
 
     def error_entries(self) -> list[Entry | None]:
         """The error state: what happened, the fix, and the actions (another port, retry, log, data)."""
-        from gui.failure import failure_lines, port_offer
+        from messenger.startup import failure_lines, port_offer
 
         t = self.t
         what, fix = failure_lines(self.failure, t)
@@ -439,8 +439,7 @@ class TrayApp:
 
     def _failed(self, exc: BaseException) -> None:
         """The error state: the failure in one language in the menu, the status line and a notification."""
-        from gui.failure import failure_lines
-        from messenger.startup import StartupFailure, describe_failure
+        from messenger.startup import StartupFailure, describe_failure, failure_lines
 
         runner = self.runner
         failure = describe_failure(exc, self.data_dir, runner.host if runner else "0.0.0.0",

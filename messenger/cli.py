@@ -43,8 +43,13 @@ def _no_tray() -> TrayRunner | None:
 
 
 def _print_failure(failure: StartupFailure, log_path: Path | None) -> bool:
-    """A start-up failure on the terminal, in English (no desktop part to show it in a dialog)."""
-    print(f"error: {failure.english()} (log: {log_path})", file=sys.stderr)
+    """A start-up failure on the terminal (no desktop part to show it in a dialog), in the system language
+    and in the words the tray uses (messenger/i18n ``startup.*``); the fix names ``--port``, never asks."""
+    from messenger.startup import failure_text  # with the server only, as in cmd_serve
+
+    t = Texts()
+    print(f"{t('startup.failure_title')}\n{failure_text(failure, t, log_path, can_ask=False)}",
+          file=sys.stderr, flush=True)
     return False
 
 

@@ -2,8 +2,10 @@
 
 The launcher opens the log first (:func:`open_log`), then builds the settings and starts the server
 through :func:`describe_failure`, which turns whatever went wrong into a :class:`StartupFailure`
-(a ``code`` and ``params``). The tray, a native dialog or the terminal shows it in one language
-(``gui/i18n.py`` holds the words); the log gets the English line and the exception.
+(a ``code`` and ``params``). The tray, a native dialog or the terminal shows it in one language:
+:func:`failure_lines` words it from the operator catalogs (``startup.*`` keys of messenger/i18n), so the
+command line of a build without gui/ says it in the same words as the tray; the log gets the English
+line and the exception.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from messenger.datadir import DataDirBusy
+from messenger.i18n import Texts, catalog
 from messenger.settings import SettingsError
 
 log = logging.getLogger("messenger.startup")
@@ -52,6 +55,50 @@ class StartupFailure(Exception):
             "data_dir_elsewhere": f"the data is in {p.get('path')} (owner {p.get('owner')}), not this user's "
                                   f"({p.get('user')}); run as its owner or pass --data-dir",
         }.get(self.code, f"the server did not start: {p.get('detail')}")
+
+
+def failure_lines(failure: StartupFailure, t: Texts, can_ask: bool = True) -> tuple[str, str]:
+    """(what happened, what to do) for ``failure`` in ``t``'s language; ``can_ask``: the free port can be
+    offered (a dialog or the tray), else the fix names ``--port`` and ``DEFAULT_PORT``."""
+    p = {k: ("" if v is None else v) for k, v in failure.params.items()}
+    code = failure.code
+    words = catalog("ko")  # every key is in both catalogs (a test checks); Korean is the reference
+
+    def known(key: str) -> bool:
+        return f"startup.{key}" in words
+
+    if code == "settings_invalid" and not p.get("setting"):
+        what = t("startup.fail_settings_invalid_file", **p)
+    elif code == "settings_invalid" and p.get("source") == "environment":
+        what = t("startup.fail_settings_invalid_env", **p)
+    else:
+        what = t(f"startup.fail_{code}", **p) if known(f"fail_{code}") else t("startup.fail_start_failed")
+    if code in ("port_in_use", "port_forbidden"):
+        if not p.get("next_port"):
+            fix = t("startup.fix_port_in_use_none")
+        else:
+            fix = t("startup.fix_port_in_use" if can_ask else "startup.fix_port_in_use_cli", **p)
+    elif code == "settings_invalid" and p.get("source") == "environment":
+        fix = t("startup.fix_settings_invalid_env", **p)
+    else:
+        fix = t(f"startup.fix_{code}", **p) if known(f"fix_{code}") else t("startup.fix_start_failed")
+    return what, fix
+
+
+def failure_text(failure: StartupFailure, t: Texts, log_path: Path | None, can_ask: bool = True) -> str:
+    """What happened, what to do and where the log is, one per line."""
+    lines = list(failure_lines(failure, t, can_ask))
+    if log_path is not None:
+        lines.append(t("startup.log_at", log=str(log_path)))
+    return "\n".join(lines)
+
+
+def port_offer(failure: StartupFailure) -> int | None:
+    """The free port to offer, for a port that cannot be used."""
+    if failure.code in ("port_in_use", "port_forbidden"):
+        value = failure.params.get("next_port")
+        return int(value) if value else None
+    return None
 
 
 def current_user() -> str:

@@ -2,8 +2,9 @@
 
 ``catalogs/<lang>.json`` maps dotted keys to sentences with ``{name}`` placeholders (Python
 ``str.format``, so ``{hour:02d}`` works too): ``tray.*`` for the tray menu and its notices, ``cli.*``
-for the command line, ``ops.*`` for results both show (an operation returns a key and parameters,
-never a sentence). The web client's catalogs (messenger/web/static/i18n) are the same format for the
+for the command line, ``startup.*`` for a start-up failure (the tray, a dialog, or the terminal of a
+build without gui/ word it the same way: messenger.startup.failure_lines), ``ops.*`` for results both
+show (an operation returns a key and parameters, never a sentence). The web client's catalogs (messenger/web/static/i18n) are the same format for the
 users' audience (``web_catalog`` reads them for the pages the server renders). Korean first: a key
 missing in English falls back to Korean.
 """

@@ -25,21 +25,21 @@ def test_both_operator_catalogs_have_the_same_keys_and_placeholders() -> None:
     assert sorted(set(ko) ^ set(en)) == []
     for key in ko:
         assert set(HOLES.findall(ko[key])) == set(HOLES.findall(en[key])), key
-        assert key.split(".")[0] in ("tray", "cli", "ops"), key
+        assert key.split(".")[0] in ("tray", "cli", "ops", "startup"), key
     assert [k for k, v in en.items() if HANGUL.search(v)] == []
     assert [k for k, v in ko.items() if not HANGUL.search(v)] == []  # a Korean tray says everything in Korean
 
 
 def _used_keys() -> set[str]:
     """Literal keys passed to ``t(...)``/``app.t(...)``/``self.t(...)``/``Texts()(...)`` in gui/ (tray
-    keys without a dot get the ``tray.`` prefix) and the ``ops.*`` keys operations return."""
+    keys without a dot get the ``tray.`` prefix), the ``ops.*`` keys operations return and the ``cli.*``/``startup.*`` keys (an f-string prefix such as ``startup.fail_`` is not a key)."""
     keys: set[str] = set()
     for path in [*(ROOT / "gui").rglob("*.py"), *(ROOT / "messenger").rglob("*.py")]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         in_gui = path.is_relative_to(ROOT / "gui")
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
-                    re.fullmatch(r"(ops|cli)\.[a-z_]+", node.value) and node.value != "ops.json":  # a file name
+                    re.fullmatch(r"(ops|cli|startup)\.[a-z_]*[a-z]", node.value) and node.value != "ops.json":  # a file name
                 keys.add(node.value)
             if in_gui and isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
                 func = node.func

@@ -5,6 +5,7 @@ and the fix, never a raw errno or a traceback."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,10 +18,12 @@ import pytest
 import requests
 
 from gui.i18n import LABELS
+from messenger.i18n import catalog
 from tests.ops.test_tray import ROOT, Tray, _health, _require
 from tests.services import close_window, free_port, missing, x_display, x_display_with_tray_panel, zenity_window
 
 KO = LABELS["ko"]
+STARTUP_KO = {k.removeprefix("startup."): v for k, v in catalog("ko").items() if k.startswith("startup.")}
 
 
 def _tray(display: str, tmp_path: Path, *args: str) -> Tray:
@@ -59,11 +62,11 @@ def test_tray_error_state_for_a_bad_setting_then_retry(xserver: str, tmp_path: P
     port = free_port()
     tray = _tray(xserver, tmp_path, "--port", str(port))
     try:
-        what = KO["fail_settings_invalid"].format(setting="SESSION_TIMEOUT_HOURS", path=settings_file)
+        what = STARTUP_KO["fail_settings_invalid"].format(setting="SESSION_TIMEOUT_HOURS", path=settings_file)
         state = tray.until(lambda s: s["state"] == "error" and what in s["title"], timeout=60)
         assert state["state"] == "error"
         labels = [i.get("text") for i in state["menu"]]
-        assert state["status"] == what and labels[0] == what and labels[1] == KO["fix_settings_invalid"]
+        assert state["status"] == what and labels[0] == what and labels[1] == STARTUP_KO["fix_settings_invalid"]
         assert what in state["title"]  # the tooltip says it too
         assert KO["retry"] in labels and KO["open_logs"] in labels and KO["open_data"] in labels
         assert KO["open"] not in labels  # nothing to open in a browser
@@ -96,7 +99,7 @@ def test_tray_offers_the_next_port_when_the_port_is_in_use(xserver: str, tmp_pat
         tray = _tray(xserver, tmp_path)
         try:
             state = tray.until(lambda s: s["state"] == "error", timeout=60)
-            assert state["status"] == KO["fail_port_in_use"].format(port=port)
+            assert state["status"] == STARTUP_KO["fail_port_in_use"].format(port=port)
             offer = next(i for i in state["menu"] if i.get("text", "").startswith(f"{port} 사용 중 → "))
             new_port = int(offer["text"].rsplit("→ ", 1)[1].removesuffix("로 시작"))
             assert new_port > port and offer["default"] is True
@@ -135,8 +138,8 @@ def test_without_a_tray_a_zenity_dialog_shows_the_failure(tmp_path: Path) -> Non
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
             wid, cmdline = zenity_window(display, KO["app"])
-            what = KO["fail_settings_invalid"].format(setting="REGISTRATION", path=settings_file)
-            assert "--error" in cmdline and what in cmdline and KO["fix_settings_invalid"] in cmdline
+            what = STARTUP_KO["fail_settings_invalid"].format(setting="REGISTRATION", path=settings_file)
+            assert "--error" in cmdline and what in cmdline and STARTUP_KO["fix_settings_invalid"] in cmdline
             assert str(data / "logs" / "messenger.log") in cmdline
             close_window(display, wid)
             out, err = proc.communicate(timeout=30)
@@ -171,28 +174,87 @@ def test_terminal_names_the_port_and_the_fix_headless(tmp_path: Path) -> None:
     assert "port" in (tmp_path / "data" / "logs" / "messenger.log").read_text(encoding="utf-8")
 
 
-def test_the_cli_without_the_desktop_part_runs_headless_and_prints_the_failure(tmp_path: Path) -> None:
-    """``messenger.cli.main`` with no frontend (a build without gui/): even with a display it never
-    tries the tray, the failure is printed in English, and nothing from gui/ is imported."""
-    display = os.environ.get("DISPLAY") or ":0"
-    script = ("import sys\n"
-              "from messenger.cli import main\n"
-              "code = main(sys.argv[1:])\n"
-              "print('gui loaded:', sorted(m for m in sys.modules if m == 'gui' or m.startswith('gui.')))\n"
-              "sys.exit(code)\n")
+# launcher.py as a build without gui/ runs it: the desktop part cannot be imported, so the launcher falls back
+# to messenger.cli.main; the script reports whether anything from gui/ got loaded all the same.
+NO_GUI = ("import runpy, sys\n"
+          "sys.modules['gui'] = None  # import gui... raises ImportError, as in a build without gui/\n"
+          "sys.argv = ['launcher.py', *sys.argv[1:]]\n"
+          "try:\n"
+          "    runpy.run_path('launcher.py', run_name='__main__')\n"
+          "finally:\n"
+          "    print('gui loaded:', sorted(m for m in sys.modules if m.startswith('gui.')))\n")
+
+
+def _run_without_gui(tmp_path: Path, lang: str, *args: str) -> subprocess.CompletedProcess[str]:
+    display = os.environ.get("DISPLAY") or ":0"  # a display is there: still no tray and no dialog without gui/
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    env.update(DISPLAY=display, LANG=lang, PYTHONUNBUFFERED="1")
+    return subprocess.run([sys.executable, "-c", NO_GUI, *args, "--data-dir", str(tmp_path / "data")], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_cli_without_the_desktop_part_words_a_port_in_use_in_the_system_language(
+        tmp_path: Path, lang: str) -> None:
+    """A build without gui/ (launcher.py falls back to messenger.cli): even with a display it never tries the
+    tray, and the failure is printed in the words the tray uses, from the operator catalog, in the system's
+    language (it used to be one English line whatever the language)."""
+    words = catalog(lang)
     with socket.socket() as busy:
         busy.bind(("0.0.0.0", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, "DISPLAY": display, "LANG": "en_US.UTF-8", "PYTHONUNBUFFERED": "1"}
-        env.pop("LC_ALL", None)
-        done = subprocess.run([sys.executable, "-c", script, "--port", str(port), "--data-dir", str(tmp_path / "data")],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL)
+        done = _run_without_gui(tmp_path, "ko_KR.UTF-8" if lang == "ko" else "en_US.UTF-8", "--port", str(port))
     assert done.returncode == 2, done.stderr
     assert "gui loaded: []" in done.stdout
-    assert done.stderr.startswith("error: ") and f"port {port} is already in use" in done.stderr
-    assert "(log: " in done.stderr and "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] == words["startup.failure_title"], done.stderr
+    assert lines[1] == words["startup.fail_port_in_use"].format(port=port)
+    found = re.search(r"--port (\d+)", lines[2])  # the fix names a free port the server found
+    assert found, done.stderr
+    next_port = int(found.group(1))
+    assert lines[2] == words["startup.fix_port_in_use_cli"].format(next_port=next_port) and next_port != port
+    log = tmp_path / "data" / "logs" / "messenger.log"
+    assert lines[3] == words["startup.log_at"].format(log=log)
+    assert "Traceback" not in done.stderr and "Errno" not in done.stderr
+    assert f"port {port} is already in use" in log.read_text(encoding="utf-8")  # the log keeps the English line
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_cli_without_the_desktop_part_words_a_bad_setting_in_the_system_language(
+        tmp_path: Path, lang: str) -> None:
+    words = catalog(lang)
+    data = tmp_path / "data"
+    data.mkdir()
+    settings_file = data / "settings.toml"
+    settings_file.write_text('SESSION_TIMEOUT_HOURS = "forever"\n', encoding="utf-8")
+    done = _run_without_gui(tmp_path, "ko_KR.UTF-8" if lang == "ko" else "en_US.UTF-8", "--port", str(free_port()))
+    assert done.returncode == 2, done.stderr
+    assert "gui loaded: []" in done.stdout
+    assert done.stderr.splitlines()[:3] == [
+        words["startup.failure_title"],
+        words["startup.fail_settings_invalid"].format(setting="SESSION_TIMEOUT_HOURS", path=settings_file),
+        words["startup.fix_settings_invalid"],
+    ], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_every_start_up_failure_code_has_words_in_both_catalogs() -> None:
+    """failure_lines builds its keys from the code (``startup.fail_<code>``): each code the server can report
+    has its own words, never the generic fallback, in Korean and in English."""
+    from messenger.i18n import Texts
+    from messenger.startup import StartupFailure, failure_lines
+
+    codes = ("settings_invalid", "already_running", "port_in_use", "port_forbidden", "data_dir_unwritable",
+             "secret_unreadable", "data_dir_elsewhere")
+    params = {"setting": "X", "path": "/p", "port": 5000, "next_port": 5001, "user": "u", "owner": "o"}
+    for lang in ("ko", "en"):
+        t = Texts(lang)
+        fallback = (t("startup.fail_start_failed"), t("startup.fix_start_failed"))
+        for code in codes:
+            what, fix = failure_lines(StartupFailure(code, params), t)
+            assert what != fallback[0] and fix != fallback[1], (lang, code)
+        assert failure_lines(StartupFailure("start_failed", {"detail": "boom"}), t) == fallback
 
 
 def test_failures_are_classified_with_path_user_and_fix(tmp_path: Path) -> None:

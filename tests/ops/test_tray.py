@@ -24,11 +24,13 @@ import pytest
 import requests
 
 from gui.i18n import LABELS
+from messenger.i18n import catalog
 from tests.helpers import LiveUser
 from tests.services import close_window, free_port, missing, x_display_with_tray_panel, zenity_window
 
 ROOT = Path(__file__).resolve().parents[2]
 KO = LABELS["ko"]
+STARTUP_KO = {k.removeprefix("startup."): v for k, v in catalog("ko").items() if k.startswith("startup.")}
 
 
 def _require() -> None:
@@ -231,13 +233,13 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wid, cmdline = zenity_window(xserver, KO["app"])
-            assert KO["fail_already_running"].format(path=data) in cmdline
+            assert STARTUP_KO["fail_already_running"].format(path=data) in cmdline
             close_window(xserver, wid)
             _, err = second.communicate(timeout=60)
         finally:
             if second.poll() is None:
                 second.kill()
-        assert second.returncode == 2 and KO["fail_already_running"].format(path=data) in err
+        assert second.returncode == 2 and STARTUP_KO["fail_already_running"].format(path=data) in err
 
         sock = kim.socket()  # someone online for the picture
         assert "접속 1명" in tray.until(lambda s: "접속 1명" in s["status"], timeout=15)["status"]
