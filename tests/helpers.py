@@ -131,3 +131,14 @@ class SocketRecorder:
             self.client.disconnect()
         except Exception:
             pass
+
+
+def presence_updates(batch: dict[str, Any]) -> list[dict[str, Any]]:
+    """A ``presence_batch`` as one ``{user_id, presence, availability, status_message}`` per user, as the
+    web client reads it (messenger/web/static/js/socket.js ``presenceUpdates``): users grouped by presence,
+    ``details`` only for those not plainly available without a status message."""
+    details = {d["user_id"]: d for d in batch.get("details", [])}
+    return [{"user_id": uid, "presence": presence,
+             "availability": details[uid]["availability"] if uid in details else "online",
+             "status_message": details[uid]["status_message"] if uid in details else ""}
+            for presence in ("online", "away", "offline") for uid in batch.get(presence, [])]

@@ -128,21 +128,32 @@ def broadcast_presence(svc: Services, user_id: int, presence: str) -> None:
     batches.add(user_id, presence)
 
 
+PRESENCE_EMIT_CHUNK = 200  # watchers per emit; the hub goes to other greenlets (chat) between chunks
+
+
+def presence_batch(changes: dict[int, str], people: dict[int, Any], user_ids: Iterable[int]) -> dict[str, Any]:
+    """The ``presence_batch`` payload for ``user_ids`` (docs/API.md, "Coalesced events"): ids grouped
+    by presence, and ``details`` only for users whose availability is not ``online`` or who have a
+    status message (everyone else: ``online`` and ``""``)."""
+    out: dict[str, Any] = {"online": [], "away": [], "offline": [], "details": []}
+    for uid in sorted(user_ids):
+        out[changes[uid]].append(uid)
+        row = people.get(uid)
+        availability = (row.availability if row else None) or "online"
+        status_message = (row.status_message if row else "") or ""
+        if availability != "online" or status_message:
+            out["details"].append({"user_id": uid, "availability": availability, "status_message": status_message})
+    return out
+
+
 def flush_presence(svc: Services, changes: dict[int, str]) -> None:
-    """``presence_batch`` {updates:[{user_id, presence, availability, status_message}]} to every user who
-    shares a room with a changed
+    """``presence_batch`` (see :func:`presence_batch`) to every user who shares a room with a changed
     user (and to the changed users themselves), each watcher getting one batch with every change it
-    may see. Watchers that see the same changes (all members of one big room) get one emit, encoded
-    once, to the list of their channels."""
+    may see. Watchers that see the same changes (all members of one big room) get one payload, encoded
+    once per chunk of PRESENCE_EMIT_CHUNK watchers' channels; between chunks other greenlets run."""
     with svc.db.read() as conn:
         rows = store.members_of_rooms_of(conn, sorted(changes))
         people = {row.id: row for row in accounts_store.get_users(conn, sorted(changes))}
-
-    def update(uid: int) -> dict[str, Any]:
-        row = people.get(uid)
-        return {"user_id": uid, "presence": changes[uid],
-                "availability": (row.availability if row else None) or "online",
-                "status_message": (row.status_message if row else "") or ""}
 
     changed_in: dict[int, set[int]] = {}
     members: list[tuple[int, int]] = []
@@ -163,11 +174,13 @@ def flush_presence(svc: Services, changes: dict[int, str]) -> None:
         singles = [w for w in watchers if w in changes and w not in seen]
         targets = [user_room(w) for w in watchers if w not in singles]
         if seen and targets:
-            updates = [update(u) for u in sorted(seen)]
-            svc.socketio.emit("presence_batch", {"updates": updates}, to=targets)
+            batch = presence_batch(changes, people, seen)
+            for start in range(0, len(targets), PRESENCE_EMIT_CHUNK):
+                if start:
+                    svc.socketio.sleep(0)
+                svc.socketio.emit("presence_batch", batch, to=targets[start:start + PRESENCE_EMIT_CHUNK])
         for w in singles:
-            updates = [update(u) for u in sorted(seen | {w})]
-            svc.socketio.emit("presence_batch", {"updates": updates}, to=user_room(w))
+            svc.socketio.emit("presence_batch", presence_batch(changes, people, seen | {w}), to=user_room(w))
 
 
 def install(svc: Services) -> None:

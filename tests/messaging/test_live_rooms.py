@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.helpers import LiveUser
+from tests.helpers import LiveUser, presence_updates
 from tests.messaging.common import group
 
 
@@ -47,9 +47,9 @@ def test_typing_relays_and_expires_and_presence_reaches_room_peers(start_server:
     a = kim.socket()
     try:
         b.wait_for("presence_batch", lambda d: {"user_id": kim.id, "presence": "online", "availability": "online",
-                                                "status_message": ""} in d["updates"])
+                                                "status_message": ""} in presence_updates(d))
         assert a.call("set_presence", {"presence": "away"})["ok"]
-        b.wait_for("presence_batch", lambda d: (kim.id, "away") in [(u["user_id"], u["presence"]) for u in d["updates"]])
+        b.wait_for("presence_batch", lambda d: (kim.id, "away") in [(u["user_id"], u["presence"]) for u in presence_updates(d)])
         assert a.call("typing", {"room_id": room["id"], "is_typing": True}) == {"ok": True}
         got = b.wait_for("typing", lambda d: d["is_typing"] is True)
         assert got == {"room_id": room["id"], "user_id": kim.id, "display_name": "kim", "is_typing": True}
@@ -64,11 +64,11 @@ def test_typing_relays_and_expires_and_presence_reaches_room_peers(start_server:
         assert a.of("typing") == []  # never echoed to the typist
         a.call("typing", {"room_id": room["id"], "is_typing": True})
         a.disconnect()  # closing the tab stops typing at once
-        stops = b.wait_for("presence_batch", lambda d: (kim.id, "offline") in [(u["user_id"], u["presence"]) for u in d["updates"]])
+        stops = b.wait_for("presence_batch", lambda d: (kim.id, "offline") in [(u["user_id"], u["presence"]) for u in presence_updates(d)])
         assert stops
         assert len([d for d in b.of("typing") if d["is_typing"] is False]) == 2
         time.sleep(0.2)
-        assert [u for d in e.of("presence_batch") for u in d["updates"] if u["user_id"] == kim.id] == []  # no room
+        assert [u for d in e.of("presence_batch") for u in presence_updates(d) if u["user_id"] == kim.id] == []  # no room
     finally:
         for s in (a, b, e):
             s.disconnect()
@@ -147,13 +147,13 @@ def test_presence_changes_arrive_coalesced_at_most_one_batch_a_second(start_serv
     watcher = boss.socket()
     socks: list[Any] = []
     try:
-        watcher.wait_for("presence_batch", lambda d: boss.id in [x["user_id"] for x in d["updates"]])
+        watcher.wait_for("presence_batch", lambda d: boss.id in [x["user_id"] for x in presence_updates(d)])
         started = time.monotonic()
         socks = [u.socket() for u in team]
         for u in team:
             watcher.wait_for("presence_batch", lambda d, uid=u.id: (uid, "online")
-                             in [(x["user_id"], x["presence"]) for x in d["updates"]], timeout=10)
-        batches = [d["updates"] for d in watcher.of("presence_batch")][1:]
+                             in [(x["user_id"], x["presence"]) for x in presence_updates(d)], timeout=10)
+        batches = [presence_updates(d) for d in watcher.of("presence_batch")][1:]
         assert len(batches) <= time.monotonic() - started + 1  # one a second at most (the first at once)
         assert all(len({x["user_id"] for x in b}) == len(b) for b in batches)
         before = len(watcher.of("presence_batch"))
@@ -161,7 +161,7 @@ def test_presence_changes_arrive_coalesced_at_most_one_batch_a_second(start_serv
             s.disconnect()
         for u in team:
             watcher.wait_for("presence_batch", lambda d, uid=u.id: (uid, "offline")
-                             in [(x["user_id"], x["presence"]) for x in d["updates"]], timeout=10)
+                             in [(x["user_id"], x["presence"]) for x in presence_updates(d)], timeout=10)
         gone = watcher.of("presence_batch")[before:]
         assert 1 <= len(gone) <= 2  # eight changes within a moment: the first batch at once, the rest merged
     finally:

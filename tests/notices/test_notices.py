@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from tests.helpers import LiveUser, TestUser
+from tests.helpers import LiveUser, TestUser, presence_updates
 from tests.messaging.common import group, send
 
 
@@ -155,16 +155,16 @@ def test_presence_does_not_fan_out_through_the_announcement_room(live_server: An
     b = park.socket()  # then park: a barrier, since presence changes go out in order, batched
     try:
         watcher.wait_for("presence_batch", lambda d: (park.id, "online")
-                         in [(u["user_id"], u["presence"]) for u in d["updates"]], timeout=10)
+                         in [(u["user_id"], u["presence"]) for u in presence_updates(d)], timeout=10)
         def about_kim() -> list[str]:
-            return [u["presence"] for d in watcher.of("presence_batch") for u in d["updates"] if u["user_id"] == kim.id]
+            return [u["presence"] for d in watcher.of("presence_batch") for u in presence_updates(d) if u["user_id"] == kim.id]
         # kim's coming online (before park's) went nowhere: the announcement room carries no presence
         assert about_kim() == []
         room = group(kim, "팀", lee)  # now they share a chat room
         watcher.wait_for("room_updated", lambda d: d["room"]["id"] == room["id"])
         a.disconnect()
         watcher.wait_for("presence_batch", lambda d: (kim.id, "offline")
-                         in [(u["user_id"], u["presence"]) for u in d["updates"]], timeout=10)
+                         in [(u["user_id"], u["presence"]) for u in presence_updates(d)], timeout=10)
         assert about_kim()[-1] == "offline"  # through the chat room they share now
     finally:
         watcher.disconnect()

@@ -7,18 +7,18 @@ from typing import Any
 
 import requests
 
-from tests.helpers import LiveUser
+from tests.helpers import LiveUser, presence_updates
 
 
 def updates(rec: Any) -> list[dict[str, Any]]:
     """Every presence update a socket received, in order (they come in coalesced ``presence_batch``es)."""
-    return [u for d in rec.of("presence_batch") for u in d["updates"]]
+    return [u for d in rec.of("presence_batch") for u in presence_updates(d)]
 
 
 def wait_presence(rec: Any, predicate: Any, timeout: float = 5.0) -> dict[str, Any]:
     """The first presence update matching ``predicate``, waiting for it."""
-    batch = rec.wait_for("presence_batch", lambda d: any(predicate(u) for u in d["updates"]), timeout)
-    return next(u for u in batch["updates"] if predicate(u))
+    batch = rec.wait_for("presence_batch", lambda d: any(predicate(u) for u in presence_updates(d)), timeout)
+    return next(u for u in presence_updates(batch) if predicate(u))
 
 
 def _kim_and_lee(live_server: Any) -> tuple[LiveUser, LiveUser, LiveUser]:
@@ -79,6 +79,33 @@ def test_availability_and_message_reach_room_peers_only(live_server: Any) -> Non
     finally:
         for s in (watcher, outsider, own):
             s.disconnect()
+
+
+def test_presence_batch_groups_ids_by_state_with_details_only_for_the_rest(live_server: Any) -> None:
+    """The batch's shape (docs/API.md, "Coalesced events"): ids under their presence; availability and
+    status message only for users who are not plainly available without one."""
+    kim, lee, eve = _kim_and_lee(live_server)
+    watcher = lee.socket()
+    try:
+        own = watcher.wait_for("presence_batch", lambda d: lee.id in d["online"])
+        assert own == {"online": [lee.id], "away": [], "offline": [], "details": []}  # no per-user objects
+        eve_sock = eve.socket()  # shares no room with lee: not in lee's batches
+        busy = {"user_id": kim.id, "availability": "busy", "status_message": "외근"}
+        assert kim.patch("/api/me", json={"availability": "busy", "status_message": "외근"}).status_code == 200
+        a = kim.socket()
+        came = watcher.wait_for("presence_batch", lambda d: kim.id in d["online"], timeout=10)
+        assert came == {"online": [kim.id], "away": [], "offline": [], "details": [busy]}
+        assert kim.patch("/api/me", json={"availability": "online", "status_message": ""}).status_code == 200
+        a.call("set_presence", {"presence": "away"})
+        back = watcher.wait_for("presence_batch", lambda d: kim.id in d["away"], timeout=10)
+        assert back == {"online": [], "away": [kim.id], "offline": [], "details": []}  # available, no message again
+        a.disconnect()
+        gone = watcher.wait_for("presence_batch", lambda d: kim.id in d["offline"], timeout=10)
+        assert gone == {"online": [], "away": [], "offline": [kim.id], "details": []}
+        assert eve.id not in [u["user_id"] for d in watcher.of("presence_batch") for u in presence_updates(d)]
+        eve_sock.disconnect()
+    finally:
+        watcher.disconnect()
 
 
 def test_online_now_lists_connected_people_sharing_a_room(live_server: Any) -> None:

@@ -36,7 +36,7 @@ export function connect() {
   });
   for (const name of SERVER_EVENTS) sock.on(name, (data) => emit('sio:' + name, wordDeletedNames(data || {})));
   // Coalesced batches (docs/API.md, "Coalesced events") become one event per update, as if sent alone.
-  sock.on('presence_batch', (data) => { for (const u of (data && data.updates) || []) emit('sio:presence', u); });
+  sock.on('presence_batch', (data) => { for (const u of presenceUpdates(data)) emit('sio:presence', u); });
   for (const name of ['typing', 'read_updated']) {
     sock.on(name + '_batch', (data) => {
       for (const u of (data && data.updates) || []) {
@@ -69,3 +69,19 @@ export function call(event, payload, timeoutMs = 8000) {
 
 // Fire and forget (typing).
 export function send(event, payload) { if (sock && sock.connected) sock.emit(event, payload); }
+
+// A presence_batch {online:[ids], away:[ids], offline:[ids], details:[{user_id, availability, status_message}]}
+// as one update {user_id, presence, availability, status_message} per user; a user without details is
+// available ('online') with no status message (docs/API.md, "Coalesced events").
+export function presenceUpdates(data) {
+  const details = new Map(((data && data.details) || []).map((d) => [d.user_id, d]));
+  const out = [];
+  for (const presence of ['online', 'away', 'offline']) {
+    for (const userId of (data && data[presence]) || []) {
+      const d = details.get(userId);
+      out.push({ user_id: userId, presence, availability: d ? d.availability : 'online',
+        status_message: d ? d.status_message : '' });
+    }
+  }
+  return out;
+}
