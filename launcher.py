@@ -6,8 +6,12 @@ gevent's monkey patching must come before anything else is imported; threads sta
 tray's loop can own the main thread while the server runs in a background thread.
 """
 
-from gevent import monkey
+from gevent import events, monkey
 
+# gevent tells plugins about every module it patches by scanning every installed distribution's entry
+# points (importlib.metadata) once per event, about 20 times: ~60 ms of every start. Its only plugin
+# (gevent's own signal/os warning) has nothing to say with os patched, and nothing else registers one.
+events.notify_and_call_entry_points = events.notify
 monkey.patch_all(thread=False, queue=False)
 
 import sys  # noqa: E402
