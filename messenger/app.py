@@ -20,7 +20,7 @@ from messenger.core.context import Services
 from messenger.core.jobs import Jobs
 from messenger.core.validation import MAX_ID
 from messenger.datadir import prepare_data_dir
-from messenger.realtime import NoCookieSessionForSockets, PacketJson, Realtime
+from messenger.realtime import JsonOnlyPacket, NoCookieSessionForSockets, PacketJson, Realtime, SocketFlask
 from messenger.settings import Settings
 from messenger.state import build_state_store
 from messenger.storage import Database
@@ -71,7 +71,7 @@ def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
         raise ValueError("settings.SECRET_KEY must be set (load_or_create_secret in the data dir)")
     prepare_data_dir(settings.data_dir)
     settings.upload_dir.mkdir(parents=True, exist_ok=True)
-    app = Flask(
+    app = SocketFlask(
         "messenger",
         root_path=str(PACKAGE_DIR),
         static_folder=str(PACKAGE_DIR / "web" / "static"),
@@ -125,6 +125,7 @@ def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
         max_http_buffer_size=1_000_000,
         cookie=None,
         json=PacketJson,
+        serializer=JsonOnlyPacket,
     )
     realtime = Realtime(socketio)
     svc = Services(
