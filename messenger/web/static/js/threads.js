@@ -97,10 +97,14 @@ async function sendReply(box, channel) {
 // Opens the thread of message m (a root or a reply); focusId: a reply to scroll to and highlight.
 export async function openThread(m, { focusId = null } = {}) {
   const rootId = m.thread_root_id || m.id;
+  // Where focus is now, taken before the request: while it is under way a live update may redraw the
+  // message the opener sits in. Opened again from outside the panel (the reply count of another message),
+  // Esc goes back to that newer place.
+  const from = remember(document.activeElement);
   let page;
   try { page = await get(`/api/messages/${rootId}/thread`); } catch (err) { toast(errorText(err)); return; }
   const el = $('#thread-panel');
-  if (el.hidden) panel.returnTo = remember(document.activeElement);
+  if (el.hidden || from) panel.returnTo = from;
   Object.assign(panel, { roomId: page.root.room_id, rootId: page.root.id, ids: new Set() });
   const body = clear($('#thread-body'));
   const box = h('textarea', { rows: '2', placeholder: t('threads.placeholder'), dataset: { testid: 'thread-input' } });
