@@ -74,3 +74,19 @@ def test_redacted_hides_secrets(tmp_path: Path) -> None:
                       overrides={"SECRET_KEY": "k" * 40})
     text = str(s.redacted())
     assert "s3cret" not in text and "k" * 40 not in text and "pw@" not in text
+
+
+def test_url_builders_compiled_on_first_use_build_the_same_urls(app: Any) -> None:
+    """The app's URL rules compile their url_for builders lazily (start-up cost); URLs come out as before."""
+    from flask import url_for
+
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "static")
+    placeholder = rule._build_unknown  # url_for's builder (unknown arguments go to the query string)
+    assert placeholder.__qualname__.startswith("LazyBuilderRule.")  # nothing built a URL yet
+    with app.test_request_context(base_url="http://pc.local:5000"):
+        assert url_for("static", filename="app.js") == "/static/app.js"
+        assert url_for("static", filename="app.js", v="1 2") == "/static/app.js?v=1+2"  # unknown args: query
+        assert url_for("static", filename="a/b.css", _external=True) == "http://pc.local:5000/static/a/b.css"
+    assert rule._build_unknown is not placeholder  # replaced by werkzeug's own builder at first use
+    with app.test_request_context():
+        assert url_for("static", filename="x.png") == "/static/x.png"
