@@ -7,6 +7,7 @@ from PIL import Image, ImageDraw
 STATE_COLOURS = {
     "starting": (217, 119, 6, 255),  # amber
     "restoring": (217, 119, 6, 255),  # amber, as starting: the server is briefly away
+    "stopping": (217, 119, 6, 255),  # amber: on its way to stopped
     "running": (37, 99, 235, 255),   # the app's blue
     "stopped": (107, 114, 128, 255),  # grey
     "error": (220, 38, 38, 255),     # red
@@ -30,7 +31,7 @@ def state_icon(state: str, size: int = 64) -> Image.Image:
     elif state == "error":
         d.rectangle((30 * s, 19 * s, 34 * s, 31 * s), fill=colour)
         d.rectangle((30 * s, 34 * s, 34 * s, 38 * s), fill=colour)
-    else:  # starting, restoring: an hourglass-like pair of triangles
+    else:  # starting, restoring, stopping: an hourglass-like pair of triangles
         d.polygon([(24 * s, 20 * s), (40 * s, 20 * s), (32 * s, 29 * s)], fill=colour)
         d.polygon([(24 * s, 38 * s), (40 * s, 38 * s), (32 * s, 29 * s)], fill=colour)
     return img

@@ -178,7 +178,8 @@ class TrayApp:
             Entry(t("open"), lambda: self.submit("open", self._open_browser), default=True, enabled=running),
             Entry(t("copy"), lambda: self.submit("copy", self._copy_address), enabled=running),
             Entry(t("stop"), lambda: self.submit("stop", self._stop_server)) if running
-            else Entry(t("start"), lambda: self.submit("start", self._start_server), enabled=shown != "restoring"),
+            else Entry(t("start"), lambda: self.submit("start", self._start_server),
+                       enabled=shown not in ("restoring", "stopping")),
             None,
             Entry(t("backup_now"), lambda: self.submit("backup", self._backup)),
             Entry(t("restore"), submenu=restore_items),
@@ -487,8 +488,12 @@ class TrayApp:
             pass
 
     def _stop_server(self) -> None:
-        self.runner.stop()
-        self.state, self.message, self.online = "stopped", "", 0
+        self.state, self.message = "stopping", ""  # shown until the server has stopped (up to a few s)
+        self.refresh()
+        try:
+            self.runner.stop()
+        finally:
+            self.state, self.online = "stopped", 0
 
     def _open_browser(self) -> None:
         from gui.desktop import open_url
@@ -589,6 +594,8 @@ class TrayApp:
     def _quit_app(self) -> None:
         self._quit.set()
         if self.runner is not None and self.runner.running:
+            self.state = "stopping"
+            self.refresh()
             self.runner.stop()
         self.state = "stopped"
         if self.icon is not None:

@@ -254,6 +254,38 @@ def test_tray_menu_actions_under_x(xserver: str, tmp_path: Path) -> None:
         tray.kill()
 
 
+def test_the_tray_shows_stopping_until_the_server_has_stopped(xserver: str, tmp_path: Path) -> None:
+    """Stopping the server ("서버 중지") takes a moment (clients are told, open requests get up to 3 s):
+    the tray says so meanwhile, and offers no Start until the server is down."""
+    import socket
+
+    port = free_port()
+    tray, _ = start_tray(xserver, tmp_path, port)
+    try:
+        assert tray.until(lambda s: s["state"] == "running", timeout=60)["state"] == "running"
+        # A browser halfway through sending a request: the server waits for it (up to 3 s) before it is down.
+        pending = socket.create_connection(("127.0.0.1", port))
+        pending.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        tray.ask({"cmd": "click", "path": [KO["stop"]]})  # not waiting for the action: watch it work
+        seen = tray.until(lambda s: s["state"] != "running", timeout=15)
+        assert seen["state"] == "stopping", seen
+        assert seen["status"] == KO["stopping"] and KO["stopping"] in seen["title"]
+        labels = {i.get("text"): i for i in seen["menu"]}
+        assert KO["stop"] not in labels and labels[KO["start"]]["enabled"] is False
+        assert labels[KO["open"]]["enabled"] is False
+        stopped = tray.until(lambda s: s["state"] == "stopped", timeout=30)
+        assert stopped["status"] == KO["stopped"] and not _health(port)
+        assert next(i for i in stopped["menu"] if i.get("text") == KO["start"])["enabled"] is True
+        pending.close()
+        tray.click(KO["start"])
+        assert tray.until(lambda s: s["state"] == "running", timeout=60)["state"] == "running" and _health(port)
+        tray.ask({"cmd": "click", "path": [KO["quit"]]})
+        out, _ = tray.proc.communicate(timeout=30)
+        assert tray.proc.returncode == 0, out
+    finally:
+        tray.kill()
+
+
 def _screenshot_with_menu_open(display: str, target: Path) -> None:
     from PIL import ImageGrab
 
