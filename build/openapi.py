@@ -6,8 +6,9 @@ parameters, ``@form(Model)`` for multipart uploads).
     python build/openapi.py --check  # exit 1 when docs/openapi.yaml is out of date
 
 docs/API.md stays the human contract (answers, events, rules); this document is the machine-readable
-shape of the requests and, for the routes that declare one (``@returns``), of the success answer, built
-from the response models of the main objects (user, room, message, notice, file, ...). The schemathesis
+shape of the requests and of the success answers: ``@returns`` (JSON, built from the response models
+declared beside their serialisers: user, room, message, notice, file, ...) or ``@serves`` (an HTML page,
+a file, an image, a CSV: its media type and statuses). The schemathesis
 run in tests/reliability/test_fuzz.py sends requests from it and checks the answers against it.
 """
 
@@ -74,6 +75,14 @@ def _reply_schema(model: type[Any], inline: bool, schemas: dict[str, Any]) -> di
     return {"$ref": REF.format(model=model.__name__)}
 
 
+def _media_response(media: str, status: int) -> dict[str, Any]:
+    """A success answer that is not JSON: its media type, or no body (304 Not Modified)."""
+    if status == 304:
+        return {"description": "Not modified (the client's copy is current)"}
+    schema: dict[str, Any] = {"type": "string"} if media.startswith("text/") else {}
+    return {"description": "Success: see docs/API.md", "content": {media: {"schema": schema} if schema else {}}}
+
+
 def _path_parameter(converter: str, name: str) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": MAX_ID} if converter == "int" else {"type": "string"}
     return {"name": name, "in": "path", "required": True, "schema": schema}
@@ -121,11 +130,21 @@ def build_document(app: Any) -> dict[str, Any]:
                 op["requestBody"] = {"required": True,
                                      "content": {"multipart/form-data": {"schema": _schema(form_model, schemas)}}}
             reply = getattr(view, "response_model", None)
+            media = getattr(view, "response_media", None)
+            if media is None and rule.endpoint.endswith(".static"):  # a blueprint's own static files
+                media, view_statuses = "*/*", (200, 304)
+            else:
+                view_statuses = getattr(view, "response_statuses", (200,))
             error = {"description": "Error", "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
-            if reply is not None:
+            if reply is not None:  # JSON (and, with @serves too, the other form the same route can answer)
                 body = {"application/json": {"schema": _reply_schema(reply, view.response_inline, schemas)}}
+                if media is not None:
+                    body.update(_media_response(media, 200)["content"])
                 op["responses"] = {str(status): {"description": "Success: see docs/API.md", "content": body}
                                    for status in view.response_statuses}
+                op["responses"]["4XX"] = error
+            elif media is not None:
+                op["responses"] = {str(status): _media_response(media, status) for status in view_statuses}
                 op["responses"]["4XX"] = error
             else:
                 op["responses"] = {"2XX": {"description": "Success: see docs/API.md"}, "4XX": error}

@@ -149,3 +149,95 @@ def test_people_admin_and_forwarding_answer_as_the_document_says(live_server: An
     check("/api/me/preferences", "PATCH", kim.patch("/api/me/preferences", json={"language": "en", "sound": False}))
     check("/api/logout-all", "POST", kim.post("/api/logout-all"))
     check("/api/admin/users/{user_id}", "DELETE", boss.delete(f"/api/admin/users/{kim.id}"))
+
+
+def test_every_operation_declares_its_answer() -> None:
+    """No operation is left with the generic ``2XX`` answer: JSON routes name their response model, the others
+    (pages, files, images, CSV) their media type and statuses."""
+    import yaml
+
+    document = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
+    generic = [f"{method.upper()} {path}" for path, item in document["paths"].items()
+               for method, op in item.items() if method != "parameters" and "2XX" in op["responses"]]
+    assert generic == []
+    media = {(path, method): sorted(op["responses"]["200"]["content"]) for path, item in document["paths"].items()
+             for method, op in item.items() if method != "parameters" and "200" in op["responses"]}
+    assert media[("/", "get")] == ["text/html"]
+    assert media[("/setup/qr.png", "get")] == ["image/png"]
+    assert media[("/api/admin/audit-logs", "get")] == ["application/json", "text/csv"]
+    assert media[("/api/admin/backups/{name}/download", "get")] == ["application/zip"]
+    assert "304" in document["paths"]["/files/{file_id}/{name}"]["get"]["responses"]
+
+
+def test_the_remaining_routes_answer_as_the_document_says(live_server: Any) -> None:
+    """Real answers of the routes that got their response models last (threads, reactions, reads, search,
+    room settings and files, the console's status, settings, logs and backups, the directory, config,
+    health, providers), and the media type of the answers that are not JSON."""
+    import schemathesis
+
+    from tests.helpers import LiveUser
+
+    schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")
+    document = schema.raw_schema
+
+    def check(path: str, method: str, response: Any, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        schema[path][method].validate_response(response)
+        declared = document["paths"][path][method.lower()]["responses"][str(status)].get("content", {})
+        media = response.headers.get("Content-Type", "").split(";")[0]
+        assert media in declared or "*/*" in declared, (path, media, sorted(declared))
+        return response.json() if media == "application/json" else response
+
+    boss, kim = LiveUser(live_server.url, "boss"), LiveUser(live_server.url, "kim")
+    rid = kim.post("/api/rooms", json={"type": "group", "name": "기획팀", "member_ids": [boss.id]}).json()["room"]["id"]
+    root = kim.post(f"/api/rooms/{rid}/messages", json={"content": "회의 자료", "client_msg_id": "r1"}).json()["message"]
+    assert boss.post(f"/api/rooms/{rid}/messages", json={"content": "확인", "client_msg_id": "r2",
+                                                          "thread_root_id": root["id"]}).status_code == 201
+    mid = root["id"]
+    assert check("/api/messages/{message_id}/reactions", "POST",
+                 kim.post(f"/api/messages/{mid}/reactions", json={"emoji": "👍"}))["reactions"][0]["count"] == 1
+    assert [p["id"] for p in check("/api/messages/{message_id}/reads", "GET",
+                                   kim.get(f"/api/messages/{mid}/reads"))["read"]] == [boss.id]
+    assert len(check("/api/messages/{message_id}/thread", "GET", kim.get(f"/api/messages/{mid}/thread"))["replies"]) == 1
+    check("/api/messages/{message_id}/thread/read", "POST", kim.post(f"/api/messages/{mid}/thread/read"))
+    assert check("/api/threads", "GET", boss.get("/api/threads"))["threads"][0]["root"]["id"] == mid
+    check("/api/rooms/{room_id}/read", "POST", boss.post(f"/api/rooms/{rid}/read", json={"message_id": mid}))
+    assert check("/api/rooms/{room_id}/settings", "PATCH", kim.patch(
+        f"/api/rooms/{rid}/settings", json={"notify": "mentions"}))["settings"]["notify"] == "mentions"
+    upload = kim.post("/api/upload", data={"room_id": str(rid)}, files={"file": ("회의록.txt", b"minutes", "text/plain")})
+    kim.post(f"/api/rooms/{rid}/messages", json={"type": "file", "client_msg_id": "f1",
+                                                 "upload_token": upload.json()["upload_token"]})
+    shared = check("/api/rooms/{room_id}/files", "GET", kim.get(f"/api/rooms/{rid}/files"))["files"]
+    assert shared[0]["name"] == "회의록.txt" and shared[0]["uploader"]["id"] == kim.id
+    check("/files/{file_id}/{name}", "GET", boss.get(shared[0]["url"]))
+    kim.patch(f"/api/rooms/{rid}", json={"name": "기획팀 2"})
+    assert check("/api/rooms/{room_id}/admin-audit-logs", "GET", kim.get(f"/api/rooms/{rid}/admin-audit-logs"))["logs"]
+    check("/api/rooms/{room_id}/admin-audit-logs", "GET",
+          kim.get(f"/api/rooms/{rid}/admin-audit-logs", params={"format": "csv"}))
+    assert check("/api/rooms/search", "GET", kim.get("/api/rooms/search", params={"q": "기획"}))["rooms"][0]["id"] == rid
+    found = check("/api/search", "GET", kim.get("/api/search", params={"q": "회의"}))
+    assert {r["room"]["id"] for r in found["results"]} == {rid} and any(r["highlights"] for r in found["results"])
+    check("/api/search/advanced", "POST", kim.post("/api/search/advanced", json={"q": "회의록", "include_rooms": True}))
+    check("/api/config", "GET", kim.get("/api/config"))
+    assert check("/api/health", "GET", kim.get("/api/health"))["status"] == "ok"
+    assert check("/api/auth/providers", "GET", kim.get("/api/auth/providers"))["providers"][0]["id"] == "local"
+    check("/api/directory", "GET", kim.get("/api/directory"))
+    imported = check("/api/admin/directory/import", "POST", boss.post(
+        "/api/admin/directory/import", files={"file": ("people.csv", "username,display_name,department\r\n"
+                                                   "park,박지민,영업\r\nkim,kim,기획\r\n".encode(), "text/csv")}))
+    assert [c["username"] for c in imported["created"]] == ["park"] and imported["updated"][0]["id"] == kim.id
+    check("/api/admin/directory/export", "GET", boss.get("/api/admin/directory/export"))
+    assert check("/api/admin/audit-logs", "GET", boss.get("/api/admin/audit-logs"))["audit_logs"]
+    check("/api/admin/audit-logs", "GET", boss.get("/api/admin/audit-logs", params={"format": "csv"}))
+    check("/api/admin/settings", "GET", boss.get("/api/admin/settings"))
+    check("/api/admin/settings", "PATCH", boss.patch("/api/admin/settings", json={"registration": "closed"}))
+    check("/api/admin/status", "GET", boss.get("/api/admin/status"))
+    check("/api/admin/logs", "GET", boss.get("/api/admin/logs", params={"lines": 5}))
+    name = check("/api/admin/backups", "POST", boss.post("/api/admin/backups", json={"label": "openapi"}), 201)["backup"]["name"]
+    assert check("/api/admin/backups", "GET", boss.get("/api/admin/backups"))["backups"][0]["name"] == name
+    assert check("/api/admin/backups/{name}/verify", "POST", boss.post(f"/api/admin/backups/{name}/verify"))["ok"]
+    assert check("/api/admin/status", "GET", boss.get("/api/admin/status"))["status"]["last_verification"]["ok"]
+    check("/api/admin/backups/{name}/download", "GET", boss.get(f"/api/admin/backups/{name}/download"))
+    check("/api/admin/diagnostics", "GET", boss.get("/api/admin/diagnostics"))
+    for page in ("/", "/console", "/setup", "/setup/certificate", "/setup/qr.png"):
+        check(page, "GET", kim.get(page))

@@ -13,10 +13,11 @@ from messenger.accounts.auth import admin_required, client_ip, current_auth
 from messenger.accounts.serialize import User
 from messenger.admin import service
 from messenger.audit import store as audit_store
+from messenger.audit.serialize import AuditEntry
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import accepts, returns
-from messenger.core.models import Body, Date, Id, OneOf, Query, Range, Text
+from messenger.core.http import accepts, returns, serves
+from messenger.core.models import Body, Date, Id, OneOf, Query, Range, Reply, Text
 from messenger.settings import (
     SPECS,
     SettingsError,
@@ -55,6 +56,33 @@ SettingsPatch: type[Body] = create_model(  # the fields come from the settings t
     # pydantic's create_model overloads do not cover field definitions built in a comprehension
     **{name: (str | int | float | bool | list[Any] | None, None) for name in CONSOLE_SETTINGS})  # type: ignore[call-overload]
 SettingsPatch.NULLABLE = frozenset(CONSOLE_SETTINGS)
+
+
+class RuntimeSettings(Reply):
+    """The settings stored in the database (changed at run time, no restart)."""
+
+    registration: str
+
+
+class SettingDescription(Reply):
+    """A settings.toml setting the console edits (``settings.describe_settings``): its declaration (type,
+    ``min``/``max`` or ``choices`` by type, default, whether a change needs a restart, the catalog key of
+    its help), the current value and whether settings.toml sets it."""
+
+    name: str
+    type: str
+    default: Any
+    allowed: str
+    restart: bool
+    help: str
+    value: Any
+    in_file: bool
+
+
+class SettingsReply(Reply):
+    settings: RuntimeSettings
+    server: list[SettingDescription]
+    restart_needed: list[str]
 
 
 class PendingRestart:
@@ -125,12 +153,14 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/admin/settings")
     @admin_required
+    @returns(reply=SettingsReply)
     def get_settings() -> ResponseReturnValue:
         return jsonify(settings_body())
 
     @bp.patch("/api/admin/settings")
     @admin_required
     @accepts(SettingsPatch)
+    @returns(reply=SettingsReply)
     def patch_settings(body: dict[str, Any]) -> ResponseReturnValue:
         if not body:
             raise ApiError(400, "missing_field", "Nothing to change: send e.g. {\"registration\": \"closed\"}",
@@ -164,6 +194,8 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/admin/audit-logs")
     @admin_required
     @accepts(query=AuditQuery)
+    @returns(audit_logs=list[AuditEntry], total=int, has_more=bool, next_before_id=int | None)
+    @serves("text/csv")  # format=csv: the same entries as a spreadsheet
     def audit_logs(query: dict[str, Any]) -> ResponseReturnValue:
         fmt = query.get("format", "json")
         cap = MAX_CSV_LIMIT if fmt == "csv" else MAX_JSON_LIMIT

@@ -115,6 +115,20 @@ def returns(*statuses: int, reply: type[Reply] | None = None, **fields: Any) -> 
     return decorator
 
 
+def serves(media_type: str, *statuses: int) -> Callable[[F], F]:
+    """Document a view that answers something other than JSON: an HTML page, a file, an image, a CSV,
+    with ``media_type`` (``*/*`` when it is the stored file's own) and one of ``statuses`` (200 when none
+    are given; 206 and 304 for conditional and range requests carry no body of their own in the document).
+    ``build/openapi.py`` reads ``view.response_media`` and ``view.response_statuses``."""
+
+    def decorator(view: F) -> F:
+        view.response_media = media_type  # type: ignore[attr-defined]  # read by build/openapi.py
+        view.response_statuses = statuses or (200,)  # type: ignore[attr-defined]  # read by build/openapi.py
+        return view
+
+    return decorator
+
+
 def form(model: type[Body]) -> Callable[[F], F]:
     """The view takes a ``multipart/form-data`` request of ``model``: its fields are checked
     (:func:`~messenger.core.models.parse_form`) after the decorators above and passed as the keyword

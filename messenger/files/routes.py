@@ -12,7 +12,7 @@ from messenger.accounts.serialize import User
 from messenger.accounts.service import user_dict
 from messenger.core.context import Services
 from messenger.core.errors import not_found
-from messenger.core.http import accepts, form, returns
+from messenger.core.http import accepts, form, returns, serves
 from messenger.core.models import Body, Id, OneOf, Query, Range, Reply, Text
 from messenger.files import quarantine, service
 from messenger.files.serialize import File
@@ -61,6 +61,32 @@ class AvatarForm(Body):
     file: bytes
 
 
+class Uploader(Reply):
+    id: int | None  # null once the account is gone
+    display_name: str | None
+
+
+class RoomFile(File):
+    """A file shared in a room (``service.room_files``): the file object with its message, sender and when."""
+
+    message_id: int
+    uploader: Uploader
+    created_at: str
+
+
+class UploadJob(Reply):
+    """``quarantine.job_status``: ``pending`` while the virus scanner looks; ``clean`` with the token to send
+    it and the file; ``infected`` or ``error`` with an English ``detail``."""
+
+    job_id: str
+    status: str
+    upload_token: str | None = None
+    file_path: str | None = None
+    file_name: str | None = None
+    file: File | None = None
+    detail: str | None = None
+
+
 def register(app: Flask, svc: Services) -> None:
     bp = Blueprint("files", __name__)
     limiter = svc.limiter
@@ -76,6 +102,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/upload/jobs/<job_id>")
     @login_required
+    @returns(reply=UploadJob)
     def upload_job(job_id: str) -> ResponseReturnValue:
         if len(job_id) > 64:
             raise not_found("upload job")
@@ -84,6 +111,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/files/<int:file_id>/<path:name>")
     @login_required
     @accepts(query=DownloadQuery)
+    @serves("*/*", 200, 206, 304)  # the stored file's own type (a thumbnail: PNG or JPEG); ranges, revalidation
     def download(file_id: int, name: str, query: dict[str, Any]) -> ResponseReturnValue:
         if file_id > MAX_ID:
             raise not_found("file")
@@ -115,6 +143,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/rooms/<int:room_id>/files")
     @login_required
     @accepts(query=RoomFilesQuery)
+    @returns(files=list[RoomFile], has_more=bool)
     def room_files(room_id: int, query: dict[str, Any]) -> ResponseReturnValue:
         if room_id > MAX_ID:
             raise not_found("room")

@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, Response, render_template, request, send_fil
 
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import lang
+from messenger.core.http import lang, serves
 from messenger.netinfo import server_urls
 
 
@@ -50,6 +50,7 @@ def register(app: Flask, svc: Services) -> None:
     # messenger.lan.certs (and with it cryptography, ~0.09 s) is imported by these two pages only, not
     # at every start-up of a server that does not use HTTPS.
     @bp.get("/setup/certificate")
+    @serves("text/html")
     def certificate_page() -> Any:
         from messenger.lan import certs
 
@@ -67,6 +68,7 @@ def register(app: Flask, svc: Services) -> None:
         return resp
 
     @bp.get("/setup/ca.crt")
+    @serves("application/x-x509-ca-cert")
     def ca_certificate() -> Any:
         from messenger.lan import certs
 
@@ -77,6 +79,7 @@ def register(app: Flask, svc: Services) -> None:
                          download_name="intranet-messenger-ca.crt", max_age=0)
 
     @bp.get("/setup/qr.png")
+    @serves("image/png")
     def qr() -> Any:
         resp = Response(qr_png(qr_target(svc, request.args.get("url", ""))), mimetype="image/png")
         resp.headers["Cache-Control"] = "no-cache"

@@ -11,6 +11,8 @@ from flask.typing import ResponseReturnValue
 from messenger.accounts.auth import client_ip
 from messenger.accounts.routes import _set_session_cookie
 from messenger.core.context import Services
+from messenger.core.http import returns
+from messenger.core.models import Reply
 from messenger.i18n import web_catalog
 from messenger.oidc import service
 from messenger.oidc.service import SsoError
@@ -20,6 +22,15 @@ log = logging.getLogger("messenger.oidc")
 # The codes a failure page can show; the words are sso.<code> in the web client's catalogs.
 CODES = ("account_disabled", "access_denied", "invalid_state", "provider_unreachable", "provider_error",
          "invalid_response", "provision_failed")
+
+
+class Provider(Reply):
+    """A login method (``service.providers``): ``local`` (user name and password) always; ``oidc`` with
+    its ``name`` and ``login_url`` when single sign-on is on."""
+
+    id: str
+    name: str = ""
+    login_url: str = ""
 
 
 def error_page(err: SsoError) -> Response:
@@ -37,6 +48,7 @@ def register(app: Flask, svc: Services) -> None:
     bp = Blueprint("oidc", __name__)
 
     @bp.get("/api/auth/providers")
+    @returns(providers=list[Provider])
     def providers() -> ResponseReturnValue:
         return jsonify({"providers": service.providers(svc)})
 

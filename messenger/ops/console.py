@@ -30,8 +30,8 @@ from messenger.accounts.auth import admin_required, client_ip, current_auth
 from messenger.audit import store as audit_store
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import accepts
-from messenger.core.models import Body, Query, Range, Text
+from messenger.core.http import accepts, returns, serves
+from messenger.core.models import Body, Query, Range, Reply, Text
 from messenger.ops.backup import backup_size, create_backup
 from messenger.ops.common import BackupInfo, OpsError, list_backups
 from messenger.ops.restore import restore_backup
@@ -55,6 +55,51 @@ class RestoreConfirm(Body):
 
 class LogsQuery(Query):
     lines: Annotated[int, Range(1, MAX_LOG_LINES)] | None = None
+
+
+class Backup(Reply):
+    """A backup folder as the console lists it (:func:`backup_dict`)."""
+
+    name: str
+    created_at: str
+    label: str
+    readable: bool
+    size: int | None
+
+
+class Finding(Reply):
+    """One verify finding: a code for the catalogs' ``ops.verify_<code>`` with its parameters; ``text`` is
+    the English sentence for scripts and logs."""
+
+    code: str
+    params: dict[str, Any]
+    text: str
+
+
+class Verification(Reply):
+    at: str
+    ok: bool
+    backup: str
+
+
+class HealthSummary(Reply):
+    status: str
+    reasons: list[str]
+
+
+class ServerStatus(Reply):
+    """The console's status card (:func:`status`)."""
+
+    version: str
+    uptime_seconds: int
+    online_users: int
+    database_bytes: int | None
+    uploads_bytes: int
+    free_disk_bytes: int | None
+    health: HealthSummary
+    data_dir: str
+    last_backup: Backup | None
+    last_verification: Verification | None
 
 
 class ConsoleState:
@@ -175,17 +220,20 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/admin/status")
     @admin_required
+    @returns(status=ServerStatus)
     def status_route() -> ResponseReturnValue:
         return jsonify({"status": status(svc)})
 
     @bp.get("/api/admin/backups")
     @admin_required
+    @returns(backups=list[Backup])
     def backups() -> ResponseReturnValue:
         return jsonify({"backups": [backup_dict(b) for b in list_backups(svc.settings.backup_dir)]})
 
     @bp.post("/api/admin/backups")
     @admin_required
     @accepts(BackupCreate)
+    @returns(201, backup=Backup)
     def create(body: dict[str, Any]) -> ResponseReturnValue:
         try:
             path = _blocking(create_backup, svc.settings, body.get("label") or "console")
@@ -196,6 +244,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.post("/api/admin/backups/<name>/verify")
     @admin_required
+    @returns(backup=str, ok=bool, problems=list[Finding], checks=list[Finding])
     def verify(name: str) -> ResponseReturnValue:
         info = _find(svc, name)
         report = _blocking(verify_backup, info.path)
@@ -207,6 +256,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/admin/backups/<name>/download")
     @admin_required
+    @serves("application/zip")
     def download(name: str) -> ResponseReturnValue:
         info = _find(svc, name)
         target = svc.settings.data_dir / f".download-{secrets.token_hex(8)}.zip"
@@ -228,6 +278,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/admin/backups/<name>/restore")
     @admin_required
     @accepts(RestoreConfirm)
+    @returns(202, status=str, backup=str)
     def restore(name: str, body: dict[str, Any]) -> ResponseReturnValue:
         info = _find(svc, name)
         if body["confirm"] != name:
@@ -244,12 +295,14 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/admin/logs")
     @admin_required
     @accepts(query=LogsQuery)
+    @returns(lines=list[str])
     def logs(query: dict[str, Any]) -> ResponseReturnValue:
         lines = query.get("lines") or 200
         return jsonify({"lines": tail(svc.settings.log_dir / "messenger.log", lines)})
 
     @bp.get("/api/admin/diagnostics")
     @admin_required
+    @serves("application/zip")
     def diagnostics() -> ResponseReturnValue:
         from messenger.lan.diagnostics import write_bundle  # the LAN checks load when a bundle is asked for
 

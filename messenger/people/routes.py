@@ -12,8 +12,8 @@ from messenger.accounts import service as accounts
 from messenger.accounts.auth import admin_required, client_ip, current_auth, login_required
 from messenger.accounts.serialize import Person
 from messenger.core.context import Services
-from messenger.core.http import accepts, form, returns
-from messenger.core.models import Body, Query, Text
+from messenger.core.http import accepts, form, returns, serves
+from messenger.core.models import Body, Query, Reply, Text
 from messenger.people import service
 
 
@@ -34,12 +34,33 @@ class DirectoryImport(Body):
     file: bytes
 
 
+class Department(Reply):
+    name: str  # "" for the people without one
+    count: int
+
+
+class Created(Reply):
+    """An account the import made, with its one-time password (shown once, to the administrator)."""
+
+    id: int
+    username: str
+    display_name: str
+    temporary_password: str
+
+
+class Updated(Reply):
+    id: int
+    username: str
+    changes: list[str]  # the directory fields the import changed
+
+
 def register(app: Flask, svc: Services) -> None:
     bp = Blueprint("people", __name__)
 
     @bp.get("/api/directory")
     @login_required
     @accepts(query=DirectoryQuery)
+    @returns(departments=list[Department], users=list[Person])
     def directory(query: dict[str, Any]) -> ResponseReturnValue:
         return jsonify(service.org_directory(svc, query.get("q") or "", query.get("department")))
 
@@ -77,6 +98,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.post("/api/admin/directory/import")
     @admin_required
     @form(DirectoryImport)
+    @returns(created=list[Created], updated=list[Updated], unchanged=int)
     def import_directory(form: dict[str, Any]) -> ResponseReturnValue:
         upload = request.files["file"]  # present: the form model requires it
         report = service.import_directory(svc, current_auth().user_id, upload.read(service.MAX_FILE_BYTES + 1),
@@ -89,6 +111,7 @@ def register(app: Flask, svc: Services) -> None:
 
     @bp.get("/api/admin/directory/export")
     @admin_required
+    @serves("text/csv")
     def export_directory() -> ResponseReturnValue:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
         return Response(service.export_directory(svc), mimetype="text/csv; charset=utf-8", headers={

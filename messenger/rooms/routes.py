@@ -9,9 +9,10 @@ from flask.typing import ResponseReturnValue
 
 from messenger.accounts.auth import client_ip, current_auth, login_required
 from messenger.accounts.serialize import Person
+from messenger.audit.serialize import AuditEntry
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import accepts, returns
+from messenger.core.http import accepts, returns, serves
 from messenger.core.models import Body, Id, Items, OneOf, Query, Range, Reply, Text
 from messenger.rooms import audit, service
 
@@ -115,6 +116,15 @@ class RoomSettings(Body):
     notify: Annotated[str, OneOf(*service.NOTIFY_LEVELS)] | None = None
 
 
+class MySettings(Reply):
+    """The caller's own settings for a room (``service.update_settings``)."""
+
+    room_id: int
+    muted: bool
+    pinned: bool
+    notify: str
+
+
 def register(app: Flask, svc: Services) -> None:
     bp = Blueprint("rooms", __name__)
 
@@ -162,6 +172,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.patch("/api/rooms/<int:room_id>/settings")
     @login_required
     @accepts(RoomSettings)
+    @returns(settings=MySettings)
     def update_settings(room_id: int, body: dict[str, Any]) -> ResponseReturnValue:
         return jsonify({"settings": service.update_settings(svc, current_auth().user_id, room_id, body)})
 
@@ -190,6 +201,8 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/rooms/<int:room_id>/admin-audit-logs")
     @login_required
     @accepts(query=RoomAuditQuery)
+    @returns(logs=list[AuditEntry], total=int)
+    @serves("text/csv")  # format=csv: the same entries as a spreadsheet
     def admin_audit_logs(room_id: int, query: dict[str, Any]) -> ResponseReturnValue:
         fmt = query.get("format", "json")
         limit = query.get("limit", 100 if fmt == "json" else 10000)

@@ -11,8 +11,9 @@ from flask.typing import ResponseReturnValue
 from messenger.accounts.auth import current_auth, login_required, user_key
 from messenger.core.context import Services
 from messenger.core.errors import ApiError
-from messenger.core.http import accepts
-from messenger.core.models import Body, Id, Query, Range, Text
+from messenger.core.http import accepts, returns
+from messenger.core.models import Body, Id, Query, Range, Reply, Text
+from messenger.messages.serialize import Message
 from messenger.search import service
 
 MAX_LIMIT = 100
@@ -41,6 +42,40 @@ class Advanced(Body):
     include_rooms: bool | None = None
 
 
+class RoomRef(Reply):
+    """A room as search names it: a direct room's name is the other person's."""
+
+    id: int
+    type: str
+    name: str
+
+
+class Span(Reply):
+    """Where the query matched, in characters of the text: ``text[start:end]``."""
+
+    start: int
+    end: int
+
+
+class SearchHit(Reply):
+    message: Message
+    room: RoomRef | None
+    highlights: list[Span]
+    file_highlights: list[Span] = []  # when the message has a file and the query has words
+
+
+class SearchResults(Reply):
+    """``service.search``: ``total`` is capped at ``store.TOTAL_CAP`` on PostgreSQL (``total_capped``);
+    ``suggestion``: the query typed in the other keyboard layout, when that finds something and this does
+    not; ``rooms``: the caller's rooms whose name matches, when asked for."""
+
+    results: list[SearchHit]
+    total: int
+    total_capped: bool
+    suggestion: str = ""
+    rooms: list[RoomRef] = []
+
+
 def _date(body: dict[str, Any], name: str) -> tuple[dt.datetime | None, bool]:
     """A date (``2026-11-23``, whole day) or date-time; returns (naive UTC datetime or None, is_day)."""
     from messenger.storage.db import parse_iso
@@ -60,6 +95,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/search")
     @login_required
     @accepts(query=SearchQuery)
+    @returns(reply=SearchResults)
     def search_route(query: dict[str, Any]) -> ResponseReturnValue:
         q = query.get("q") or ""
         if not q.strip():
@@ -75,6 +111,7 @@ def register(app: Flask, svc: Services) -> None:
     @svc.limiter.limit(lambda: svc.settings.RATE_LIMIT_SEARCH_ADVANCED, key_func=user_key)
     @login_required
     @accepts(Advanced)
+    @returns(reply=SearchResults)
     def advanced_route(body: dict[str, Any]) -> ResponseReturnValue:
         date_from, _ = _date(body, "date_from")
         date_to, to_day = _date(body, "date_to")
@@ -88,6 +125,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/api/rooms/search")
     @login_required
     @accepts(query=RoomsQuery)
+    @returns(rooms=list[RoomRef])
     def rooms_route(query: dict[str, Any]) -> ResponseReturnValue:
         q = (query.get("q") or "")[:100]
         if not q:

@@ -13,11 +13,51 @@ from flask.typing import ResponseReturnValue
 from messenger.accounts.service import registration_state
 from messenger.accounts.setup import setup_pending
 from messenger.core.context import Services
+from messenger.core.http import returns
+from messenger.core.models import Reply
 from messenger.storage import settings_store
 from messenger.storage.db import utcnow
 from messenger.version import __version__
 
 log = logging.getLogger("messenger.health")
+
+
+class UploadLimits(Reply):
+    allowed_extensions: list[str]
+    blocked_extensions: list[str]
+    max_size_bytes: int
+
+
+class ClientConfig(Reply):
+    """``GET /api/config``: the settings declared with ``client=`` and what is known only at run time."""
+
+    features: dict[str, bool]
+    message_max_length: int
+    presence: dict[str, Any]
+    rate_limits: dict[str, str]
+    registration: str
+    session_timeout_hours: int
+    setup_required: bool
+    upload: UploadLimits
+    version: str
+
+
+class DiskSpace(Reply):
+    free_bytes: int
+    min_free_bytes: int
+
+
+class Health(Reply):
+    """``GET /api/health`` (:func:`health`): 200 while the server answers (``ok`` or ``degraded`` with
+    ``reasons``), 503 with ``status: "error"`` when the database does not."""
+
+    status: str
+    db: str
+    redis: str
+    av: str
+    version: str
+    disk: DiskSpace | None = None
+    reasons: list[str] | None = None
 
 
 def client_config(svc: Services) -> dict[str, Any]:
@@ -123,10 +163,12 @@ def register(app: Flask, svc: Services) -> None:
     svc.jobs.on_start(lambda: watch_health(svc))
 
     @bp.get("/api/config")
+    @returns(reply=ClientConfig)
     def config() -> ResponseReturnValue:
         return jsonify(client_config(svc))
 
     @bp.get("/api/health")
+    @returns(200, 503, reply=Health)
     def health_route() -> ResponseReturnValue:
         body, status = health(svc)
         return jsonify(body), status

@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, render_template
 from flask.typing import ResponseReturnValue
 
 from messenger.core.context import Services
+from messenger.core.http import serves
 
 
 def register(app: Flask, svc: Services) -> None:
@@ -14,6 +15,7 @@ def register(app: Flask, svc: Services) -> None:
     @bp.get("/")
     @bp.get("/console")  # the operator console (server admins): the tray opens it where it has no menu
     @bp.get("/setup")  # the first run: the same page opens the registration with the setup code field
+    @serves("text/html")
     def index() -> ResponseReturnValue:
         resp = app.make_response(render_template("index.html"))
         resp.headers["Cache-Control"] = "no-cache"
