@@ -148,7 +148,7 @@ class Smoke:
         log = self.work / f"server-{self._runs}.log"
         cmd = [*(program or [str(self.binary)]), "--headless", "--host", "127.0.0.1", "--port", str(port),
                "--data-dir", str(self.data)]
-        flags = subprocess.CREATE_NEW_PROCESS_GROUP if WINDOWS else 0  # type: ignore[attr-defined]
+        flags = subprocess.CREATE_NEW_PROCESS_GROUP if WINDOWS else 0  # type: ignore[attr-defined]  # Windows-only constant
         with open(log, "wb") as out:
             t0 = time.perf_counter()
             proc = subprocess.Popen(cmd, env=self.env(), stdout=out, stderr=subprocess.STDOUT,
@@ -194,7 +194,7 @@ class Smoke:
         time.sleep(0.2)
         self.measure_rss(server)
         if WINDOWS:
-            server.proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
+            server.proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]  # Windows-only signal
         else:
             server.proc.send_signal(signal.SIGTERM)
         try:
