@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
+import schemathesis
 
 from messenger.files import store as files_store
 from tests.files.clamd import eicar
@@ -15,6 +17,9 @@ from tests.helpers import LiveUser, TestUser
 from tests.services import free_port
 
 FAST = {"RATE_LIMIT_UPLOAD": "1000/minute"}
+# Every job answer (pending, clean, infected, error) is checked against the document's UploadJob.
+JOB = schemathesis.openapi.from_path(Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml")[
+    "/api/upload/jobs/{job_id}"]["GET"]
 
 
 def wait_job(user: Any, job_id: str, timeout: float = 15) -> dict[str, Any]:
@@ -22,6 +27,7 @@ def wait_job(user: Any, job_id: str, timeout: float = 15) -> dict[str, Any]:
     while True:
         r = user.get(f"/api/upload/jobs/{job_id}")
         assert r.status_code == 200, r.text
+        JOB.validate_response(r)
         body = r.json()
         if body["status"] != "pending" or time.monotonic() > deadline:
             return body
