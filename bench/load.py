@@ -1095,6 +1095,7 @@ def scenario_bigroom(target: Target, args: argparse.Namespace) -> dict[str, Any]
                   f"p50 {d['p50']:.0f} ms, p99 {d['p99']:.0f} ms, server CPU {d['server_cpu_pct']}%", flush=True)
     finally:
         out["client_cpu_s"] = round(clients.close(), 1)
+        print(f"  {target.name}: load generator CPU over the run {out['client_cpu_s']} s", flush=True)
     return out
 
 
@@ -1146,6 +1147,7 @@ def scenario_storm(target: Target, args: argparse.Namespace, n_background: int) 
               f"p99 {d['p99']:.0f} ms (max {d['max']:.0f}), lost {d['lost']}", flush=True)
     finally:
         out["client_cpu_s"] = round(clients.close(), 1)
+        print(f"  {target.name}: load generator CPU over the run {out['client_cpu_s']} s", flush=True)
     return out
 
 
