@@ -267,7 +267,9 @@ def _check_database(scratch: Path, manifest: dict[str, Any], report: VerifyRepor
         else:
             report.checks.append(_found("ops.verify_schema_ok", revision=str(revision)))
         _check_referenced_uploads(conn, scratch / UPLOADS, report)
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        # A damaged file can yield damaged text too (the integrity check quotes what it read), which the
+        # driver fails to decode: the database is damaged either way.
         report.problems.append(_found("ops.verify_database_damaged", reason=str(exc)))
     finally:
         conn.close()

@@ -219,3 +219,21 @@ def test_the_verify_report_speaks_the_system_language_and_stores_codes(sqlite_da
     details = json.loads(verified[0].details)  # stored as JSON text
     assert details["ok"] is False
     assert details["problems"] == [{"code": "file_damaged", "params": {"path": "messenger.db"}}]
+
+
+def test_damage_inside_the_database_pages_is_reported_not_raised(sqlite_data: Any, tmp_path: Path) -> None:
+    """Bytes flipped inside the last page (rows and their text): SQLite's integrity check quotes what it
+    found, damaged text included, and the report says so instead of failing with a decode error (seen in
+    the console as a 500 on verify)."""
+    good = create_backup(sqlite_data)
+    db = good / "messenger.db"
+    size = db.stat().st_size
+    for offset in range(size - 4096, size, 61):
+        copy = tmp_path / f"at-{offset}"
+        shutil.copytree(good, copy)
+        data = bytearray((copy / "messenger.db").read_bytes())
+        data[offset] ^= 0xFF
+        (copy / "messenger.db").write_bytes(bytes(data))
+        report = verify_backup(copy)
+        assert not report.ok, offset
+        assert "FAILED" in report.text()

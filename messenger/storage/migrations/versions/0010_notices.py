@@ -68,7 +68,34 @@ def upgrade() -> None:
         "WHERE is_active = :yes AND deleted_at IS NULL").bindparams(room=room_id, now=now, no=False, yes=True))
 
 
+# What deleting the announcement room takes with it, children first. Migrations on SQLite run with foreign
+# keys off (migrations/env.py), so the cascade the schema declares is done here by hand.
+_ROOM = "SELECT id FROM rooms WHERE kind = 'announcement'"
+_MESSAGES = f"SELECT id FROM messages WHERE room_id IN ({_ROOM})"
+_POLLS = f"SELECT id FROM polls WHERE room_id IN ({_ROOM})"
+_FILES = f"SELECT id FROM files WHERE room_id IN ({_ROOM})"
+_CASCADE = [
+    ("message_mentions", f"message_id IN ({_MESSAGES})"),
+    ("reactions", f"message_id IN ({_MESSAGES})"),
+    ("pins", f"room_id IN ({_ROOM}) OR message_id IN ({_MESSAGES})"),
+    ("search_docs", f"message_id IN ({_MESSAGES})"),
+    ("poll_votes", f"poll_id IN ({_POLLS})"),
+    ("poll_options", f"poll_id IN ({_POLLS})"),
+    ("polls", f"room_id IN ({_ROOM})"),
+    ("upload_jobs", f"room_id IN ({_ROOM}) OR file_id IN ({_FILES})"),
+    ("files", f"room_id IN ({_ROOM})"),
+    ("notice_receipts", f"notice_id IN (SELECT id FROM notices WHERE room_id IN ({_ROOM}))"),
+    ("notices", f"room_id IN ({_ROOM})"),
+    ("messages", f"room_id IN ({_ROOM})"),
+    ("room_members", f"room_id IN ({_ROOM})"),
+]
+
+
 def downgrade() -> None:
+    present = set(sa.inspect(op.get_bind()).get_table_names())
+    for table, where in _CASCADE:
+        if table in present:
+            op.execute(sa.text(f"DELETE FROM {table} WHERE {where}"))
     op.execute(sa.text("DELETE FROM rooms WHERE kind = 'announcement'"))
     op.drop_table("notice_receipts")
     op.drop_index("ix_notices_room_id_id", table_name="notices")
