@@ -38,9 +38,16 @@ def settle_gc() -> None:
     and full collections wait for 1,000 generation-1 collections instead of 10 (still minutes at
     most under load). Safe to repeat (the tray restarts the server): the previous freeze is undone
     and its garbage collected first.
+
+    A first start collects only the young generations: a full pass over its ~100,000 objects found
+    no garbage on an existing data dir (36 objects after a new one's migrations) and cost 40-50 ms
+    of every start.
     """
-    gc.unfreeze()
-    gc.collect()
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        gc.collect()
+    else:
+        gc.collect(1)
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
