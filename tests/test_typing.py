@@ -13,6 +13,8 @@ def test_every_type_ignore_has_a_code_and_a_reason() -> None:
     bare = []
     for folder in ("messenger", "gui", "build", "launcher.py"):
         for path in sorted((ROOT / folder).rglob("*.py")) if (ROOT / folder).is_dir() else [ROOT / folder]:
+            if path.is_relative_to(ROOT / "build" / "work"):  # build.py's venv and PyInstaller's files (git-ignored)
+                continue
             lines = path.read_text(encoding="utf-8").splitlines()
             for number, line in enumerate(lines, 1):
                 match = IGNORE.search(line)
