@@ -769,16 +769,18 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
 
     client_class = _fast_client_class(on_frame)
 
-    async def catch_up(st: dict[str, Any]) -> None:
+    async def catch_up(st: dict[str, Any], after: int) -> None:
+        """Everything after ``after``: the newest message held when the connection dropped (live messages
+        that arrive meanwhile on the new connection must not move the starting point past the gap)."""
         u = st["u"]
         while True:
             if bare:
-                ack = await st["c"].call("history", {"room_id": u["room_id"], "after_id": st["last"]}, timeout=30)
+                ack = await st["c"].call("history", {"room_id": u["room_id"], "after_id": after}, timeout=30)
                 msgs = sorted(ack.get("messages", []), key=lambda m: m["id"])
                 more = len(msgs) >= 500
             else:
                 async with http.get(f"{url}/api/rooms/{u['room_id']}/messages",
-                                    params={"after_id": st["last"], "limit": 100},
+                                    params={"after_id": after, "limit": 100},
                                     headers={"Cookie": u["cookie"]}) as resp:
                     body = await resp.json()
                 msgs = sorted(body.get("messages", []), key=lambda m: m["id"])
@@ -787,6 +789,7 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
                 note(u["id"], m, 2)
             if not more or not msgs:
                 return
+            after = int(msgs[-1]["id"])
 
     async def connect_once(st: dict[str, Any]) -> bool:
         u = st["u"]
@@ -832,13 +835,14 @@ async def _scenario_async(url: str, users: list[dict[str, Any]], wid: int, conn:
         return True
 
     async def reconnect(st: dict[str, Any]) -> None:
+        after = st["last"]
         await asyncio.sleep(1.0 if fixed_delay else random.uniform(0.5, 5.0))
         attempt = 0
         while not await connect_once(st):
             await asyncio.sleep(min(4.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.5))
             attempt += 1
         try:
-            await catch_up(st)
+            await catch_up(st, after)
             st["caught_up_at"] = time.time()
         except Exception:
             st["caught_up_at"] = None
