@@ -11,7 +11,7 @@ from typing import Any
 from playwright.sync_api import Browser, FileChooser, Page, expect
 
 from tests.browser.test_features import png_bytes
-from tests.browser.ui import message, new_page, open_room, register, send, unique
+from tests.browser.ui import message, new_page, open_direct, open_room, register, send, sign_up, unique
 from tests.services import missing
 
 AXE = Path(__file__).resolve().parents[1] / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -106,10 +106,11 @@ def test_main_screens_have_no_serious_axe_violations(browser: Browser, own_serve
     found += serious_violations(me, "profile card")
     me.keyboard.press("Escape")
     # The dialogs a message opens: thread, read receipts, forward; the room switcher; an image in the lightbox.
+    # The actions of the hover toolbar: the unread "1" beside a message opens the receipts too (data-act="reads").
     for act, dialog in (("thread", "#thread-panel"), ("reads", "#reads-dialog"), ("forward", "#forward-dialog")):
         target = message(me, "두 번째")
         target.hover()
-        target.locator(f'[data-act="{act}"]').click()
+        target.locator(f'.msg-actions [data-act="{act}"]').click()
         expect(me.locator(dialog)).to_be_visible()
         me.wait_for_load_state("networkidle")
         found += serious_violations(me, dialog)
@@ -255,3 +256,30 @@ def test_phone_width_in_english_has_no_serious_axe_violations(browser: Browser, 
     assert errors == []
     ctx.close()
     other_ctx.close()
+
+
+def test_keyboard_focus_stays_on_a_message_while_it_is_redrawn(browser: Browser, server) -> None:  # type: ignore[no-untyped-def]
+    """A keyboard user on a colleague's name keeps their place while the message is redrawn (a reaction
+    arrives): Enter still opens the profile card instead of going to the page."""
+    people = sign_up(browser, server.url, ("kim", "김민지"), ("lee", "이서준"))
+    (a, b), (_, lee) = people.pages, people.names
+    room = open_direct(a, lee)
+    open_room(b, room)
+    send(b, "이름에 포커스")
+    theirs = message(a, "이름에 포커스")
+    expect(theirs).to_have_attribute("data-message-id", re.compile(r"^\d+$"))
+    msg_id = int(theirs.get_attribute("data-message-id") or 0)
+    name = theirs.locator('[role="button"][data-profile]').last
+    name.focus()
+    expect(name).to_be_focused()
+    b.evaluate("""async (id) => {
+      const { csrf_token: token } = await (await fetch('/api/me')).json();
+      const r = await fetch(`/api/messages/${id}/reactions`, { method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': token }, body: JSON.stringify({ emoji: '👍' }) });
+      if (!r.ok) throw new Error('reaction ' + r.status);
+    }""", msg_id)
+    expect(theirs.locator(".reactions")).to_contain_text("👍")
+    expect(name).to_be_focused()
+    a.keyboard.press("Enter")
+    expect(a.get_by_test_id("profile-card")).to_be_visible()
+    assert not people.errors, people.errors

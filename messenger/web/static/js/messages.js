@@ -248,6 +248,19 @@ export function addPending(roomId, msg) {
   }
 }
 
+// The control focused inside a message node, as a way to find it again in the node that replaces it:
+// a keyboard user on a name or an action keeps their place while read counts and reactions redraw it.
+function focusedControl(node) {
+  const el = document.activeElement;
+  if (!el || !node.contains(el)) return null;
+  if (el === node) return (fresh) => fresh;
+  const keys = ['act', 'testid', 'profile', 'react'].filter((k) => el.dataset[k] !== undefined);
+  if (!keys.length) return null;
+  const sel = keys.map((k) => `[data-${k}="${CSS.escape(el.dataset[k])}"]`).join('');
+  const nth = [...node.querySelectorAll(sel)].indexOf(el); // an avatar and a name share data-profile
+  return (fresh) => fresh.querySelectorAll(sel)[nth] || null;
+}
+
 // Redraw one message in place (edit, delete, reactions, poll, failed state).
 export function replaceNode(m) {
   if (!itemsEl) return;
@@ -263,7 +276,10 @@ export function replaceNode(m) {
   const fresh = messageNode(c.byId.get(m.id) || m, { header: startsGroup(prev, m) });
   if (node.classList.contains('active')) fresh.classList.add('active');
   if (node.classList.contains('flash')) fresh.classList.add('flash');
+  const refocus = focusedControl(node);
   node.replaceWith(fresh);
+  const again = refocus && refocus(fresh);
+  if (again) again.focus({ preventScroll: true });
 }
 
 export function update(roomId, message) {
