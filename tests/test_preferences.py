@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from messenger.preferences.service import Preferences
+from messenger.preferences.service import Preferences, socket_language
 from tests.helpers import LiveUser, SocketRecorder, TestUser
 
 DEFAULTS = {"language": None, "sound": True,
@@ -105,13 +105,13 @@ def test_socket_replies_are_language_free_and_sockets_follow_the_stored_language
         bad = rec.call("set_presence", {"presence": "dancing"})
         assert bad == {"ok": False, "code": "invalid_field", "error": "Field 'presence' must be one of online, away",
                        "params": {"field": "presence", "reason": "choices", "choices": "online, away"}}
-        assert [s.lang for s in live_server.svc.realtime.sockets_of(kim.id)] == ["en"]
+        assert [socket_language(live_server.svc, s) for s in live_server.svc.realtime.sockets_of(kim.id)] == ["en"]
         # Switching to Korean applies to the open socket at once, and every socket hears the change.
         r = kim.patch("/api/me/preferences", json={"language": "ko"})
         assert r.status_code == 200
         event = rec.wait_for("preferences")
         assert event["preferences"]["language"] == "ko"
-        assert [s.lang for s in live_server.svc.realtime.sockets_of(kim.id)] == ["ko"]
+        assert [socket_language(live_server.svc, s) for s in live_server.svc.realtime.sockets_of(kim.id)] == ["ko"]
         assert rec.call("set_presence", {"presence": "dancing"}) == bad  # still no words in the reply
     finally:
         rec.disconnect()

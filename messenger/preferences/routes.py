@@ -32,7 +32,6 @@ class PreferencesReply(Reply):
 
 def register(app: Flask, svc: Services) -> None:
     bp = Blueprint("preferences", __name__)
-    svc.realtime.connect_hooks.append(service.on_connect)
 
     @bp.get("/api/me/preferences")
     @login_required

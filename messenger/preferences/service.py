@@ -169,6 +169,9 @@ def _use_language(svc: Services, user_id: int, language: str) -> None:
         sock.lang = language
 
 
-def on_connect(svc: Services, user: SocketUser) -> None:
-    """A new socket answers in the user's stored language (not the browser's Accept-Language)."""
-    user.lang = load(svc, user.user_id).language or DEFAULT_LANGUAGE
+def socket_language(svc: Services, user: SocketUser) -> str:
+    """The language a socket answers in: the user's stored preference (never the browser's
+    Accept-Language), read on first use and then kept current by :func:`update`."""
+    if user.lang is None:
+        user.lang = load(svc, user.user_id).language or DEFAULT_LANGUAGE
+    return user.lang

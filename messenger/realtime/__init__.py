@@ -42,7 +42,9 @@ class SocketUser:
     session_id: int
     username: str
     display_name: str
-    lang: str = "ko"  # the user's stored language (messenger.preferences), kept current on this node
+    # The user's stored language (messenger.preferences): read when first asked for, not at connect (no
+    # reply speaks words today, and every connect of a storm would pay a read), kept current on this node.
+    lang: str | None = None
     idle: bool = False  # the client reported no input for the idle time (set_presence "away")
 
 
@@ -211,7 +213,6 @@ class Realtime:
             who = self.authenticator.identify(svc, request)
         except ApiError as err:
             raise ConnectionRefusedError({"code": err.code, "error": err.message}) from None
-        # The language is the user's stored preference, set by the preferences feature's connect hook.
         user = SocketUser(_sid(), who.user_id, who.session_id, who.username, who.display_name)
         self.sockets[_sid()] = user
         join_room(user_room(user.user_id))
