@@ -58,7 +58,10 @@ def test_console_backup_verify_restore_round_trip(browser: Browser, own_server) 
         dialog.accept(name)
 
     boss.once("dialog", confirm)
-    boss.locator(f'[data-testid="console-backups"] tr[data-backup="{name}"]').get_by_test_id("console-restore").click()
+    # The sync API hands events over only inside its own calls: the click can return before the prompt's
+    # event is handled (seen under stress-ng), so wait for the dialog itself.
+    with boss.expect_event("dialog"):
+        boss.locator(f'[data-testid="console-backups"] tr[data-backup="{name}"]').get_by_test_id("console-restore").click()
     assert asked and name in asked[0]
 
     expect(kim.locator("#offline-banner")).to_be_visible(timeout=15000)  # the server went down ...
