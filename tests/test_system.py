@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from messenger.core.assets import client_build
 from messenger.settings import SettingsError, load_settings
 
 
@@ -21,6 +22,19 @@ def test_config_contract(app: Any) -> None:
     assert cfg["features"] == {"oidc": False, "av": False, "redis": False}
     assert cfg["registration"] == "open"
     assert cfg["version"]
+    assert len(cfg["client_build"]) == 16 and int(cfg["client_build"], 16) >= 0
+
+
+def test_client_build_follows_the_web_client_files(tmp_path: Path) -> None:
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "app.js").write_text("let a = 1;\n")
+    first = client_build(str(tmp_path))
+    assert client_build(str(tmp_path)) == first  # computed once per process
+    client_build.cache_clear()
+    assert client_build(str(tmp_path)) == first  # the same files: the same build after a restart
+    (tmp_path / "js" / "app.js").write_text("let a = 2;\n")
+    client_build.cache_clear()
+    assert client_build(str(tmp_path)) != first
 
 
 def test_config_follows_rate_limit_overrides(make_settings: Any) -> None:

@@ -7,11 +7,12 @@ import shutil
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from messenger.accounts.service import registration_state
 from messenger.accounts.setup import setup_pending
+from messenger.core.assets import client_build
 from messenger.core.context import Services
 from messenger.core.http import returns
 from messenger.core.models import Reply
@@ -31,6 +32,7 @@ class UploadLimits(Reply):
 class ClientConfig(Reply):
     """``GET /api/config``: the settings declared with ``client=`` and what is known only at run time."""
 
+    client_build: str
     features: dict[str, bool]
     message_max_length: int
     presence: dict[str, Any]
@@ -68,6 +70,7 @@ def client_config(svc: Services) -> dict[str, Any]:
     body["registration"] = registration_state(svc)
     body["setup_required"] = setup_pending(svc)
     body["version"] = __version__
+    body["client_build"] = client_build(str(current_app.static_folder))
     return body
 
 

@@ -39,6 +39,7 @@ class ServerProcess:
         self.extra_env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"server-{self.port}.log"
+        self.root = ROOT  # the installed program; a test of an update starts another copy on the same data
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPLAY", "WAYLAND", "MESSENGER_"))}
@@ -50,9 +51,9 @@ class ServerProcess:
     def _launch(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "launcher.py"), "--headless", "--host", self.host,
+            [sys.executable, str(self.root / "launcher.py"), "--headless", "--host", self.host,
              "--port", str(self.port), "--data-dir", str(self.data_dir)],
-            cwd=ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+            cwd=self.root, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
 

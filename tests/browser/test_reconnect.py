@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import requests
 from playwright.sync_api import Browser, expect
 
+from tests.browser.server import ROOT
 from tests.browser.ui import PASSWORD, message, open_direct, open_room, send, sign_up, wait_connected
 
 
@@ -54,5 +57,46 @@ def test_reconnect_after_server_restart_shows_every_message_once(browser: Browse
     # The server stored the queued message exactly once too.
     history = s.get(f"{base}/api/rooms/{room_id}/messages?limit=50", timeout=10).json()["messages"]
     assert sorted(m["content"] for m in history) == sorted(expected)
+    assert errors == []
+    people.close()
+
+
+def _updated_copy(dest: Path) -> Path:
+    """The program as an update would install it: the same code with one file of the web client changed."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "messenger", dest / "messenger", ignore=ignore)
+    shutil.copytree(ROOT / "gui", dest / "gui", ignore=ignore)
+    shutil.copy2(ROOT / "launcher.py", dest / "launcher.py")
+    with open(dest / "messenger" / "web" / "static" / "js" / "app.js", "a", encoding="utf-8") as f:
+        f.write("\n// the next version\n")
+    return dest
+
+
+def test_a_tab_open_across_an_update_offers_a_reload(browser: Browser, own_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    base = own_server.url
+    people = sign_up(browser, base, ("upd", "업데이트"))
+    (page,), errors = people.pages, people.errors
+    wait_connected(page)
+    started = page.evaluate("fetch('/api/config').then((r) => r.json()).then((c) => c.client_build)")
+    # A restart of the same program: the tab reconnects, asks, and has nothing to offer.
+    own_server.restart()
+    expect(page.locator("body")).to_have_attribute("data-server-build", started, timeout=30000)
+    expect(page.get_by_test_id("update-banner")).to_be_hidden()
+    # The same data and port served by an updated program: the tab says so and reloads on request.
+    own_server.stop()
+    expect(page.locator("#offline-banner")).to_be_visible(timeout=10000)
+    own_server.root = _updated_copy(tmp_path / "next")
+    own_server.start()
+    banner = page.get_by_test_id("update-banner")
+    expect(banner).to_be_visible(timeout=30000)
+    expect(banner).to_contain_text("새 버전")
+    assert page.locator("body").get_attribute("data-server-build") != started
+    page.get_by_test_id("update-reload").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    wait_connected(page)
+    now = page.evaluate("fetch('/api/config').then((r) => r.json()).then((c) => c.client_build)")
+    assert now != started
+    expect(page.get_by_test_id("update-banner")).to_be_hidden()
     assert errors == []
     people.close()

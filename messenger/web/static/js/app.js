@@ -186,7 +186,18 @@ function onNewMessage({ message: m }) {
   emit('incoming', m);
 }
 
+// A tab keeps the scripts it started with; after an update the server it reconnects to serves others.
+async function checkClientBuild() {
+  const started = state.config && state.config.client_build;
+  if (!started) return;
+  const now = await get('/api/config').catch(() => null);
+  if (!now || !now.client_build) return;
+  document.body.dataset.serverBuild = now.client_build;
+  if (now.client_build !== started) $('#update-banner').hidden = false;
+}
+
 async function onReconnect() {
+  checkClientBuild();
   try {
     await rooms.load();
     for (const [roomId, c] of state.convs) if (roomId !== state.currentRoomId) c.loaded = false;
@@ -289,6 +300,7 @@ async function boot() {
   for (const mod of [rooms, messages, composer, search, details, settings, admin, notify, notices, profile, directory, presence, lightbox, media, forward, shortcuts, threads]) mod.init();
   activateByKeyboard();
   wireSocket();
+  $('#update-reload').addEventListener('click', () => location.reload());
   $('#back').addEventListener('click', () => { if (history.state && history.state.room) history.back(); else closeRoom(); });
   window.addEventListener('popstate', () => { if (document.body.classList.contains('in-room')) closeRoom(); });
   $('#logout').addEventListener('click', async () => {
