@@ -16,13 +16,17 @@ product and, in the same invocation, against the bare stack (bench/bare_server.p
 Reports connections, messages sent/acked, deliveries expected/received, lost and duplicated
 deliveries, deliveries/s, end-to-end latency p50/p95/p99 (sender's clock to receiver's clock, same
 machine), server CPU seconds and peak RSS, and the product's throughput as a ratio of the bare stack.
-Load comes from --procs client processes (asyncio + python-socketio AsyncClient); their own CPU use
-is printed too, so a saturated load generator is visible.
+Load comes from --procs client processes (python-socketio AsyncClient on uvloop; --read tap, the
+default, takes deliveries and acks off the socket's bytes and writes sends straight to it); their own
+CPU use is printed too, and the sweep says when a step was limited by the generator, not the server.
 
 Users, sessions and rooms of the product are written straight into a fresh data dir through its
 stores before it starts (registering 1,000 users over HTTP costs minutes of Argon2 on a shared CPU).
 `--sweep` keeps one server of each kind up and drives both through rising --rates, interleaved; a
-rate is "sustained" when every send is acknowledged and every delivery arrives within the drain.
+rate is "sustained" when every send is acknowledged and every delivery arrives within the drain. After
+a target's first failed rate it bisects (--bisect) towards its limit, and it says whether the limit
+was found (the server fell behind) or not (the generator ran out first: run again with more --procs or
+from a higher --rates).
 The scenarios run product and bare stack one after the other in the same invocation and print their
 figures side by side; every line starts with the target's name.
 """
@@ -229,19 +233,140 @@ def start_bare(n_users: int, room_size: int, groups: list[int] | None = None) ->
 
 
 # ---- client processes ----------------------------------------------------------------------------
+_NEW_MESSAGE_PREFIX = b'42["new_message"'
+_CLIENT_MSG_ID_B = re.compile(rb'"client_msg_id":\s*"([^"\\]*)"')
+_ACK_ID = re.compile(rb"43(\d+)\[")  # a Socket.IO ack on the default namespace: 43<id>[<args>]
+_ACK_OK = (b'{"ok": true', b'{"ok":true')
+_ACK_IDS = 1_000_000  # the direct sends' ack ids start here, clear of python-socketio's own counter
+
+
+class _FrameTap:
+    """Sits in front of aiohttp's WebSocket parser on one connection (the protocol's payload parser):
+    every complete, unfragmented, uncompressed text frame whose payload starts with ``prefix`` (or one
+    of a tuple of them) goes to
+    ``take(buf, start, end)`` (the payload is ``buf[start:end]``), and is gone if it returns True; every
+    other byte goes on to aiohttp's parser unchanged and in order (pings, acks, anything unexpected).
+
+    A frame taken here costs a header parse and a regular expression inside the socket's
+    ``data_received``; through aiohttp and python-socketio it costs a queue, a task step in the read
+    loop and, without the scenarios' read loop, a packet decode, a ``json.loads`` and a handler task.
+    An incomplete frame waits for the rest of its bytes."""
+
+    __slots__ = ("parser", "prefix", "take", "tail")
+
+    def __init__(self, parser: Any, prefix: bytes | tuple[bytes, ...], take: Any) -> None:
+        self.parser = parser
+        self.prefix = prefix
+        self.take = take
+        self.tail = b""
+
+    def feed_data(self, data: bytes) -> Any:
+        buf = self.tail + data if self.tail else bytes(data)
+        n = len(buf)
+        pos = kept = 0  # kept: where the bytes not yet handed on start
+        out: list[bytes] = []
+        while n - pos >= 2:
+            b0, b1 = buf[pos], buf[pos + 1]
+            length, head = b1 & 0x7F, 2
+            if length == 126:
+                if n - pos < 4:
+                    break
+                length, head = int.from_bytes(buf[pos + 2:pos + 4], "big"), 4
+            elif length == 127:
+                if n - pos < 10:
+                    break
+                length, head = int.from_bytes(buf[pos + 2:pos + 10], "big"), 10
+            if b1 & 0x80:  # masked: a server never masks; aiohttp's parser says what it thinks of it
+                head += 4
+            end = pos + head + length
+            if end > n:
+                break
+            if (b0 == 0x81 and not b1 & 0x80 and buf.startswith(self.prefix, pos + head)
+                    and self.take(buf, pos + head, end)):
+                if pos > kept:
+                    out.append(buf[kept:pos])
+                kept = end
+            pos = end
+        self.tail = buf[pos:]
+        if pos > kept:
+            out.append(buf[kept:pos])
+        if out:
+            return self.parser.feed_data(out[0] if len(out) == 1 else b"".join(out))
+        return False, b""
+
+    def feed_eof(self) -> None:
+        if self.tail:
+            self.parser.feed_data(self.tail)
+            self.tail = b""
+        self.parser.feed_eof()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.parser, name)
+
+
+def _tap(client: Any, prefix: bytes | tuple[bytes, ...], take: Any) -> bool:
+    """Put a _FrameTap in front of a connected python-socketio client's WebSocket parser; False (and
+    nothing changed) if the client is not on aiohttp's WebSocket as expected."""
+    proto = getattr(getattr(getattr(client.eio, "ws", None), "_conn", None), "protocol", None)
+    parser = getattr(proto, "_payload_parser", None)
+    if proto is None or parser is None:
+        return False
+    proto._payload_parser = _FrameTap(parser, prefix, take)
+    return True
+
+
+READS = ("tap", "loop", "library")  # how the sweep's clients read deliveries (_worker_async)
+LOOPS = ("uvloop", "asyncio")  # the sweep's client processes' event loop
+
+
+def _event_loop_factory(kind: str) -> Any:
+    if kind == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return None
+
+
 def _worker(url: str, users: list[dict[str, Any]], rate: float, duration: float, wid: int,
-            conn: Any, go: Any) -> None:
-    asyncio.run(_worker_async(url, users, rate, duration, wid, conn, go))
+            conn: Any, go: Any, read: str = "tap", loop: str = "uvloop") -> None:
+    with asyncio.Runner(loop_factory=_event_loop_factory(loop)) as runner:
+        runner.run(_worker_async(url, users, rate, duration, wid, conn, go, read))
 
 
 async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, duration: float, wid: int,
-                        conn: Any, go: Any) -> None:
+                        conn: Any, go: Any, read: str) -> None:
+    """Connect ``users``; on ``go`` send ``rate`` msg/s for ``duration`` s spread over them, then drain.
+
+    ``read`` is how deliveries are read: "tap" (the default: _FrameTap takes a ``new_message`` frame's
+    client_msg_id, and the ack of a send, off the socket's bytes; a send is one WebSocket frame written
+    straight to the socket), "loop" (the scenarios' Engine.IO read loop, _fast_client_class) or
+    "library" (python-socketio decodes every frame and calls a handler: the sweep's generator before
+    2026-12-07); with "loop" and "library" a send is python-socketio's ``call``. Only the
+    client_msg_id and the time of arrival are kept. The process measures itself: CPU and wall time of
+    the send period, how late its sends went out against their schedule, and how late its event loop
+    woke (a busy or starved generator)."""
     import socketio
 
     received: list[tuple[str, int, float]] = []
     clients: list[Any] = []
     sessions: list[Any] = []
     failed = 0
+    loop = asyncio.get_running_loop()
+    now = time.time
+    acked: dict[str, float] = {}  # client_msg_id -> seconds to its ack
+    ack_fail = [0]
+    inflight: dict[int, tuple[str, float]] = {}  # direct sends: ack id -> client_msg_id, time sent
+    transports: dict[int, Any] = {}  # direct sends: user id -> the socket's transport
+
+    def on_frame(c: Any, frame: str) -> bool:  # read == "loop"
+        if frame.startswith('42["new_message"'):
+            cm = _CLIENT_MSG_ID.search(frame)
+            if cm is not None:
+                received.append((cm.group(1), c.bench_uid, now()))
+                return True
+        return False
+
+    client_class = _fast_client_class(on_frame) if read == "loop" else socketio.AsyncClient
 
     async def connect(u: dict[str, Any]) -> Any:
         if "local_addr" in u:  # scaleout: one loopback source address per user (nginx is sticky by address)
@@ -249,13 +374,32 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
 
             session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(u["local_addr"], 0)))
             sessions.append(session)
-            c = socketio.AsyncClient(reconnection=False, http_session=session)
+            c = client_class(reconnection=False, http_session=session)
         else:
-            c = socketio.AsyncClient(reconnection=False)
+            c = client_class(reconnection=False)
+        c.bench_uid = u["id"]
+        uid = u["id"]
 
-        async def on_new(data: dict[str, Any]) -> None:
+        async def on_new(data: dict[str, Any]) -> None:  # every frame the tap or the read loop did not take
             msg = data.get("message", {})
-            received.append((msg.get("client_msg_id") or "", u["id"], time.time()))
+            received.append((msg.get("client_msg_id") or "", uid, now()))
+
+        def take(buf: bytes, start: int, end: int) -> bool:
+            if buf[start + 1] == 0x32:  # 42["new_message", ...
+                cm = _CLIENT_MSG_ID_B.search(buf, start, end)
+                if cm is None:
+                    return False
+                received.append((cm.group(1).decode(), uid, now()))
+                return True
+            m = _ACK_ID.match(buf, start, end)  # 43<id>[...: the ack of a direct send, or python-socketio's own
+            sending = inflight.pop(int(m.group(1)), None) if m else None
+            if m is None or sending is None:
+                return False
+            if buf.startswith(_ACK_OK, m.end()):
+                acked[sending[0]] = now() - sending[1]
+            else:
+                ack_fail[0] += 1
+            return True
 
         c.on("new_message", on_new)
         kwargs: dict[str, Any] = {"transports": ["websocket"], "wait_timeout": 30}
@@ -264,6 +408,8 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
         else:
             kwargs["auth"] = u["auth"]
         await c.connect(url, **kwargs)
+        if read == "tap" and _tap(c, (_NEW_MESSAGE_PREFIX, b"43"), take):
+            transports[uid] = c.eio.ws._conn.protocol.transport
         return c
 
     first_error = ""
@@ -278,57 +424,102 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
             else:
                 clients.append(r)
     conn.send(("connected", len(clients) - failed, failed, first_error))
-    await asyncio.get_running_loop().run_in_executor(None, go.wait)
+    await loop.run_in_executor(None, go.wait)
 
     sent: list[tuple[str, int, int]] = []  # client_msg_id, sender id, room id
-    acked: dict[str, float] = {}
-    ack_fail = 0
     pending: set[asyncio.Task[Any]] = set()
+    late = [0.0, 0.0]  # how long after its scheduled time the last send began, and the most any did, s
+    ack_ids = iter(range(_ACK_IDS, 2**62))
 
-    async def send(c: Any, u: dict[str, Any], seq: int) -> None:
-        nonlocal ack_fail
-        cmid = f"w{wid}-{seq}-{time.time():.6f}"
+    async def send(c: Any, u: dict[str, Any], seq: int, due_at: float) -> None:
+        t = now()
+        late[0] = t - due_at
+        late[1] = max(late[1], late[0])
+        cmid = f"w{wid}-{seq}-{t:.6f}"
         sent.append((cmid, u["id"], u["room_id"]))
-        t = time.time()
         try:
             ack = await c.call("send_message", {"room_id": u["room_id"], "content": f"부하 시험 메시지 {seq}",
                                                 "client_msg_id": cmid}, timeout=30)
             if ack and ack.get("ok"):
-                acked[cmid] = time.time() - t
+                acked[cmid] = now() - t
             else:
-                ack_fail += 1
+                ack_fail[0] += 1
         except Exception:
-            ack_fail += 1
+            ack_fail[0] += 1
+
+    def send_direct(transport: Any, u: dict[str, Any], seq: int, due_at: float) -> None:
+        """The Socket.IO event python-socketio's ``call`` would send, as one WebSocket frame written
+        to the socket (masked, as a client must, with the key 0: the payload as it is); the tap
+        takes its ack."""
+        t = now()
+        late[0] = t - due_at
+        late[1] = max(late[1], late[0])
+        cmid = f"w{wid}-{seq}-{t:.6f}"
+        sent.append((cmid, u["id"], u["room_id"]))
+        if transport.is_closing():
+            ack_fail[0] += 1
+            return
+        ack_id = next(ack_ids)
+        inflight[ack_id] = (cmid, t)
+        payload = (f'42{ack_id}["send_message",{{"room_id":{u["room_id"]},"content":"부하 시험 메시지 {seq}",'
+                   f'"client_msg_id":"{cmid}"}}]').encode()
+        n = len(payload)
+        head = bytes((0x81, 0x80 | n)) if n < 126 else bytes((0x81, 0xFE)) + n.to_bytes(2, "big")
+        transport.write(head + b"\0\0\0\0" + payload)
+
+    lags: list[float] = []
+    ticking = [True]
+
+    async def tick() -> None:  # how late the event loop wakes: > 0 is a busy (or CPU-starved) generator
+        while ticking[0]:
+            t = loop.time()
+            await asyncio.sleep(0.01)
+            lags.append(loop.time() - t - 0.01)
 
     live = [(c, u) for c, u in zip(clients, users, strict=True) if c is not None]
-    t_start = time.time()
+    direct = read == "tap" and all(u["id"] in transports for _c, u in live)
+    ticker = asyncio.create_task(tick())
+    cpu0, t_start = time.process_time(), now()
     seq = 0
+    total = round(rate * duration) if live else 0
     if rate > 0 and live:
         interval = 1.0 / rate
-        while True:
-            now = time.time()
-            if now - t_start >= duration:
-                break
-            due = int((now - t_start) / interval) + 1
+        while seq < total:  # every message of the rate is sent, each at its time or as soon after as it can
+            due = min(total, int((now() - t_start) / interval) + 1)
             while seq < due:
                 c, u = live[seq % len(live)]
-                task = asyncio.create_task(send(c, u, seq))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
+                if direct:
+                    send_direct(transports[u["id"]], u, seq, t_start + seq * interval)
+                else:
+                    task = asyncio.create_task(send(c, u, seq, t_start + seq * interval))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
                 seq += 1
             await asyncio.sleep(min(interval, 0.005))
     if pending:
         await asyncio.wait(pending, timeout=30)
-    conn.send(("sent", sent, acked, ack_fail, t_start))
-    await asyncio.get_running_loop().run_in_executor(None, go.wait)  # parent clears go until drain
+    deadline = now() + 30
+    while inflight and now() < deadline:  # the direct sends' acks (the tap takes them)
+        await asyncio.sleep(0.01)
+    cpu1, t_sent = time.process_time(), now()
+    ticking[0] = False
+    await ticker
+    lags.sort()
+    stats = {"cpu_s": cpu1 - cpu0, "wall_s": t_sent - t_start, "late_s": late[0], "late_max_s": late[1],
+             "lag_p99_s": lags[int(0.99 * (len(lags) - 1))] if lags else 0.0, "lag_max_s": lags[-1] if lags else 0.0}
+    conn.send(("sent", sent, acked, ack_fail[0], t_start, stats))
     await asyncio.sleep(3.0)  # drain late deliveries
-    conn.send(("received", received))
+    conn.send(("received", received, time.process_time() - cpu0))
     await asyncio.gather(*(c.disconnect() for c in clients if c is not None), return_exceptions=True)
     await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
     conn.send(("cpu", psutil.Process().cpu_times()))
 
 
-def run_load(target: Target, rate: float, duration: float, procs: int, idle: bool = False) -> dict[str, Any]:
+def run_load(target: Target, rate: float, duration: float, procs: int, idle: bool = False,
+             read: str = "tap", loop: str = "uvloop") -> dict[str, Any]:
+    """One run: ``procs`` client processes connect every user of ``target``, send ``rate`` msg/s for
+    ``duration`` s (none when ``idle``) and drain 3 s; ``read`` is how they read deliveries and ``loop``
+    their event loop (_worker_async)."""
     ctx = mp.get_context("spawn")
     server = _Procs([target.proc.pid, *(p.pid for p in target.nodes)])
     infra = _Procs(target.infra)
@@ -339,7 +530,7 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
     for wid, share in enumerate(shares):
         parent, child = ctx.Pipe()
         p = ctx.Process(target=_worker, args=(target.url, share, 0 if idle else rate / procs, duration, wid,
-                                              child, go))
+                                              child, go, read, loop))
         p.start()
         pipes.append(parent)
         workers.append(p)
@@ -371,19 +562,23 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
     sent: list[tuple[str, int, int]] = []
     acked: dict[str, float] = {}
     ack_fail = 0
+    gen: list[dict[str, float]] = []  # each client process's own figures of the send period
     for pipe in pipes:
-        _, s, a, f, _t = pipe.recv()
+        _, s, a, f, _t, stats = pipe.recv()
         sent += s
         acked.update(a)
         ack_fail += f
+        gen.append(stats)
     load1 = server.cpu_times()
     cpu_load1 = load1.user + load1.system
     wall_load1 = time.monotonic()
     infra1 = sum(infra.cpu_times()[:2])
     received: list[tuple[str, int, float]] = []
+    gen_cpu = 0.0  # the client processes' CPU from the first send to the end of the drain
     for pipe in pipes:
-        _, r = pipe.recv()
+        _, r, cpu_s = pipe.recv()
         received += r
+        gen_cpu += cpu_s
     client_cpu = 0.0
     for pipe in pipes:
         _, cpu = pipe.recv()
@@ -441,6 +636,19 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         "server_peak_rss_mb": round(peak_rss[0] / 1e6, 1), "server_idle_rss_mb": round(idle_rss / 1e6, 1),
         "client_cpu_s": round(client_cpu, 2), "infra_cpu_s_during_load": round(infra1 - infra0, 2),
         "max_latency_ms_by_second": [round(max(v) * 1000, 1) for _k, v in sorted(by_second.items())],
+        "generator": {
+            "read": read, "loop": loop, "procs": procs,
+            "cpu_s": round(gen_cpu, 2),  # from the first send to the end of the drain, all processes
+            "deliveries_per_cpu_s": round(delivered / gen_cpu) if gen_cpu else 0,
+            # the busiest process's CPU share of its send period (one process cannot use more than one core)
+            "busy": round(max((g["cpu_s"] / g["wall_s"] for g in gen if g["wall_s"] > 0), default=0.0), 3),
+            # how late the last send went out against its schedule (the rate was not offered in time), and
+            # the most any send was (a stall the generator caught up with: a burst)
+            "late_s": round(max((g["late_s"] for g in gen), default=0.0), 3),
+            "late_max_s": round(max((g["late_max_s"] for g in gen), default=0.0), 3),
+            "lag_p99_ms": round(1000 * max((g["lag_p99_s"] for g in gen), default=0.0), 1),
+            "lag_max_ms": round(1000 * max((g["lag_max_s"] for g in gen), default=0.0), 1),
+        },
     }
 
 
@@ -539,13 +747,24 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
 
 
 # ---- sweep ---------------------------------------------------------------------------------------
-def _sustained(r: dict[str, Any], rate: float, duration: float) -> str:
-    """'yes', or why not: the server fell behind, or the load generator could not send the rate."""
-    if r["sent"] < 0.95 * rate * duration:
-        return "generator-limited"
-    if r["acked"] < r["sent"] or r["lost"] or r["duplicated"]:
-        return "no"
-    return "yes"
+def _sustained(r: dict[str, Any], rate: float, duration: float) -> tuple[str, str]:
+    """('yes', ''), or why not: ('no', why) when the server fell behind, ('generator-limited', why) when
+    the load generator could not send the rate or was itself out of CPU while deliveries went missing
+    (then the run says nothing about the server's limit)."""
+    g = r["generator"]
+    srv_busy = r["server_cpu_s_during_load"] / r["load_s"] if r["load_s"] else 0.0
+    if g["late_s"] > max(0.25, 0.05 * duration):
+        return "generator-limited", f"the last sends went out {g['late_s']:.2f} s behind their schedule"
+    if r["duplicated"]:
+        return "no", f"{r['duplicated']} deliveries duplicated"
+    missing = r["sent"] - r["acked"]
+    if not missing and not r["lost"]:
+        return "yes", ""
+    fell = f"{missing} unacknowledged, {r['lost']} deliveries lost within the drain; server {srv_busy:.0%} busy"
+    if srv_busy < 0.9 and (g["busy"] >= 0.9 or g["lag_p99_ms"] >= 50 or g["lag_max_ms"] >= 250):
+        return "generator-limited", (f"{fell}, but a client process was {g['busy']:.0%} busy and its event loop "
+                                     f"woke up to {g['lag_p99_ms']:.0f} ms late (p99; max {g['lag_max_ms']:.0f} ms)")
+    return "no", fell
 
 
 def _cpus(spec: str) -> set[int]:
@@ -593,49 +812,135 @@ def sweep(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
             t.close()
 
 
+class _Plan:
+    """One target's way through the sweep: up the listed rates until a step is not sustained, then
+    ``bisect`` steps halfway between the highest sustained and the lowest failed rate (rounded to 50
+    msg/s), so the figure is not quantized at the list's steps. A generator-limited step is run again
+    up to ``retries`` times first (on a shared machine the generator is starved for a moment)."""
+
+    def __init__(self, rates: list[float], bisect: int, retries: int) -> None:
+        self.rates = rates
+        self.bisects = bisect
+        self.retries = retries
+        self.ok = 0.0  # highest rate sustained
+        self.bad: float | None = None  # lowest rate not sustained
+        self.bad_kind = ""  # "no" (the server fell behind) or "generator-limited"
+        self.bad_why = ""
+        self.again: float | None = None  # a rate to run again (generator-limited)
+
+    def next(self) -> float | None:
+        if self.again is not None:
+            return self.again
+        if self.bad is None:
+            return next((x for x in self.rates if x > self.ok), None)
+        mid = round((self.ok + self.bad) / 2 / 50) * 50
+        if self.bisects > 0 and self.ok > 0 and self.ok < mid < self.bad:
+            return float(mid)
+        return None
+
+    def record(self, rate: float, verdict: str, why: str) -> None:
+        bisecting = self.bad is not None
+        self.again = None
+        if verdict == "yes":
+            self.ok = max(self.ok, rate)
+        elif verdict == "generator-limited" and self.retries > 0:
+            self.retries -= 1
+            self.again = rate
+            return
+        elif self.bad is None or rate <= self.bad:
+            self.bad, self.bad_kind, self.bad_why = rate, verdict, why
+        if bisecting:
+            self.bisects -= 1
+
+
+def _settle(target: Target, timeout: float = 15.0) -> None:
+    """Until the server is idle (< 10% of a core over half a second): a step the server fell behind in
+    leaves it writing to the sockets of the clients that left, which the next step must not pay for."""
+    procs = _Procs([target.proc.pid, *(p.pid for p in target.nodes)])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cpu0 = sum(procs.cpu_times()[:2])
+        time.sleep(0.5)
+        if sum(procs.cpu_times()[:2]) - cpu0 < 0.05:
+            return
+
+
 def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[dict[str, Any]]:
-    """The sweep over servers that are up (closed by the caller); prints the highest rates of each."""
-    rates = [float(x) for x in args.rates.split(",") if x.strip()]
+    """The sweep over servers that are up (closed by the caller): each round runs every target's next
+    rate (_Plan), alternating which target goes first; prints each target's highest sustained rate,
+    whether its limit was found (the server fell behind) or not (the load generator ran out first, or
+    the top of --rates was sustained), and how to go on."""
+    rates = sorted({float(x) for x in args.rates.split(",") if x.strip()})
     names = list(servers)
+    plans = {name: _Plan(rates, args.bisect, args.retries) for name in names}
     rows: list[dict[str, Any]] = []
-    alive = list(names)
-    print("rate | target | sent | acked | lost | dup | deliv/s | p50 | p99 ms | srv CPU s | srv busy | client CPU s | "
-          "sustained", flush=True)
-    for step, rate in enumerate(rates):
-        order = alive if step % 2 == 0 else list(reversed(alive))
-        for name in order:
-            r = run_load(servers[name], rate, args.duration, args.procs)
-            r["rate"] = rate
-            r["sustained"] = _sustained(r, rate, args.duration)
-            r["target"] = name
+    print(f"load generator: {args.procs} client processes, deliveries read by '{args.read}' on {args.client_loop}",
+          flush=True)
+    print("rate | target | sent | acked | lost | dup | deliv/s | p50 | p99 ms | srv CPU s | srv busy | "
+          "gen CPU s | gen busy | gen lag p99 ms | deliv per gen CPU-s | sustained", flush=True)
+    step = 0
+    while True:
+        order = names if step % 2 == 0 else list(reversed(names))
+        todo = [(name, rate) for name in order if (rate := plans[name].next()) is not None]
+        if not todo:
+            break
+        step += 1
+        for name, rate in todo:
+            _settle(servers[name])
+            r = run_load(servers[name], rate, args.duration, args.procs, read=args.read, loop=args.client_loop)
+            verdict, why = _sustained(r, rate, args.duration)
+            plans[name].record(rate, verdict, why)
+            r.update(rate=rate, sustained=verdict, why=why, target=name)
             rows.append(r)
-            lat = r["latency_ms"]
+            lat, g = r["latency_ms"], r["generator"]
             infra = f" (+ nginx/Redis/PostgreSQL {r['infra_cpu_s_during_load']})" if servers[name].infra else ""
             print(f"{rate:.0f} | {name} | {r['sent']} | {r['acked']} | {r['lost']} | {r['duplicated']} | "
                   f"{r['deliveries_per_s']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} | "
                   f"{r['server_cpu_s_during_load']}{infra} | {r['server_cpu_s_during_load'] / r['load_s']:.0%} | "
-                  f"{r['client_cpu_s']} | {r['sustained']}", flush=True)
-        for name in list(alive):
-            last = next(r for r in reversed(rows) if r["target"] == name)
-            if last["sustained"] != "yes":
-                alive.remove(name)
-        if not alive:
-            break
+                  f"{g['cpu_s']} | {g['busy']:.0%} | {g['lag_p99_ms']:.0f} | {g['deliveries_per_cpu_s']} | "
+                  f"{verdict}{': ' + why if why else ''}", flush=True)
     print()
-    best: dict[str, tuple[float, float, float]] = {}
+    best: dict[str, dict[str, Any]] = {}
     for name in names:
+        plan = plans[name]
         ok = [r for r in rows if r["target"] == name and r["sustained"] == "yes"]
-        fast = [r for r in ok if r["latency_ms"]["p99"] < 100]
-        top = max((r["deliveries_per_s"] for r in ok), default=0.0)
-        top_rate = max((r["rate"] for r in ok), default=0.0)
-        fast_rate = max((r["rate"] for r in fast), default=0.0)
-        best[name] = (top, top_rate, fast_rate)
-        stopped = next((r["sustained"] for r in rows if r["target"] == name and r["sustained"] != "yes"), "not reached")
-        print(f"{name}: highest sustained {top_rate:.0f} msg/s ({top:.0f} deliveries/s); highest with p99 < 100 ms: "
-              f"{fast_rate:.0f} msg/s; next step: {stopped}")
-    if "product" in best and "bare" in best and best["bare"][0]:
-        print(f"product / bare, highest sustained delivery rate: {best['product'][0] / best['bare'][0]:.0%}")
-        both = [rate for rate in rates if {r["target"] for r in rows if r["rate"] == rate} >= {"product", "bare"}]
+        top_row = max(ok, key=lambda r: r["rate"], default=None)
+        fast_rate = max((r["rate"] for r in ok if r["latency_ms"]["p99"] < 100), default=0.0)
+        found = plan.bad_kind == "no"
+        best[name] = {"rate": plan.ok, "deliveries_per_s": top_row["deliveries_per_s"] if top_row else 0.0,
+                      "found": found}
+        if found:
+            limit = f"limit found: not sustained at {plan.bad:.0f} msg/s ({plan.bad_why})"
+        elif plan.bad is not None:
+            limit = (f"limit NOT found: at {plan.bad:.0f} msg/s the load generator was the limit ({plan.bad_why}); "
+                     f"the server sustains at least {plan.ok:.0f} msg/s")
+        else:
+            limit = f"limit NOT found: {plan.ok:.0f} msg/s is the top of --rates"
+        print(f"{name}: highest sustained {plan.ok:.0f} msg/s ({best[name]['deliveries_per_s']:.0f} deliveries/s); "
+              f"highest with p99 < 100 ms: {fast_rate:.0f} msg/s; {limit}", flush=True)
+        if not found and plan.ok:
+            higher = [x for x in rates if x > plan.ok][:4] or [plan.ok * 1.2, plan.ok * 1.4, plan.ok * 1.6]
+            which = f"--targets {name} " if name in ("product", "bare") else ""
+            print(f"  {name}: to go on: {which}--rates {','.join(f'{x:.0f}' for x in [plan.ok, *higher])}"
+                  + (f" with more client processes (--procs {args.procs + 1}), the generator on its own core "
+                     "(--client-cpus 1 --client-nice 0) or a quieter machine" if plan.bad is not None else ""))
+    gen = [r["generator"]["deliveries_per_cpu_s"] for r in rows if r["generator"]["deliveries_per_cpu_s"]]
+    if gen:
+        print(f"load generator: {_median([float(x) for x in gen]):.0f} deliveries per generator CPU-second "
+              f"(median of {len(gen)} steps; {min(gen)}-{max(gen)})")
+    if "product" in best and "bare" in best and best["bare"]["deliveries_per_s"]:
+        ratio = best["product"]["deliveries_per_s"] / best["bare"]["deliveries_per_s"]
+        if best["product"]["found"] and best["bare"]["found"]:
+            bound = ""
+        elif best["bare"]["found"]:
+            bound = "at least "  # the product's own limit is higher than its figure
+        elif best["product"]["found"]:
+            bound = "at most "  # the bare stack's limit is higher than its figure
+        else:
+            bound = "undetermined (neither limit found), lower figures: "
+        print(f"product / bare, highest sustained delivery rate: {bound}{ratio:.0%}")
+        both = [rate for rate in sorted({r["rate"] for r in rows})
+                if {r["target"] for r in rows if r["rate"] == rate} >= {"product", "bare"}]
         for rate in both:  # CPU per message where both ran: the ratio the limit follows once the server is the limit
             cpu = {r["target"]: r["server_cpu_s_during_load"] / max(1, r["acked"]) * 1000
                    for r in rows if r["rate"] == rate}
@@ -1308,7 +1613,17 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per target (fresh server each); medians reported")
     parser.add_argument("--json", help="write the results to this file too")
     parser.add_argument("--sweep", action="store_true", help="rising --rates, product and bare interleaved")
-    parser.add_argument("--rates", default="200,400,600,800,1000,1200,1600,2000", help="msg/s steps of --sweep")
+    parser.add_argument("--rates", default="200,400,600,800,1000,1200,1600,2000,2400,2800,3200,4000",
+                        help="msg/s steps of --sweep")
+    parser.add_argument("--bisect", type=int, default=2,
+                        help="sweep: steps halfway between a target's highest sustained and lowest failed rate")
+    parser.add_argument("--retries", type=int, default=1,
+                        help="sweep: runs again of a step the load generator limited, before it counts")
+    parser.add_argument("--read", choices=READS, default="tap",
+                        help="sweep and plain run: how the clients read deliveries (tap: off the socket's bytes; "
+                             "loop: the scenarios' read loop; library: python-socketio's decoding, before 2026-12-07)")
+    parser.add_argument("--client-loop", choices=LOOPS, default="uvloop",
+                        help="sweep and plain run: the client processes' event loop (asyncio: before 2026-12-07)")
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     two = len(cpus) >= 2
     parser.add_argument("--server-cpus", default=str(cpus[0]) if two else "",
@@ -1349,7 +1664,8 @@ def main() -> int:
                 target = (start_product(n_users, args.room_size) if name == "product"
                           else start_bare(n_users, args.room_size))
                 try:
-                    rows.append(run_load(target, args.rate, args.duration, args.procs, idle=bool(args.idle)))
+                    rows.append(run_load(target, args.rate, args.duration, args.procs, idle=bool(args.idle),
+                                         read=args.read, loop=args.client_loop))
                 finally:
                     target.close()
         if args.idle:
