@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
-"""What would several messages per commit save? The send handler's CPU per message (the real
-``send_from_client`` on SQLite, 10 rooms of 20, no sockets) with 1 message per transaction, as the server
-runs it, against 10 and 50 sends sharing one transaction, interleaved in one process.
+"""Group commit of sends on SQLite (messenger/storage/group.py): the send handler's CPU per message and
+a lone send's latency, the real ``send_from_client`` in greenlets of one gevent hub (10 rooms of 20, no
+sockets), with group commit off (every send its own transaction, as before) and on, interleaved.
 
-The shared transaction is a measuring sketch, not a design: ``Database.begin`` is swapped for one that
-hands the open outer connection to every send inside it, and their after-commit events run after the
-outer commit. A real group commit needs every writer on SQLite to join the open group (another
-greenlet's BEGIN IMMEDIATE would wait in SQLite's busy handler and stop the hub), savepoints so one
-failed send does not undo the others, and the duplicate ``client_msg_id`` look-up on the group's
-connection (docs/PERFORMANCE.md, "Server CPU per message").
+A "burst" of k sends is k greenlets spawned at once, as the server spawns one per event read from the
+sockets: with group commit on, the first leads a group, waits until the hub has nothing else to run,
+and the k share one transaction (each in its savepoint); off, each commits alone. k = 1 is a lone send
+at a quiet moment: its CPU and its latency (spawn to answer) show what grouping adds when there is
+nothing to group.
 
     python bench/group_commit.py [--messages 1000] [--rounds 2]
 """
@@ -16,17 +15,17 @@ connection (docs/PERFORMANCE.md, "Server CPU per message").
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import multiprocessing as mp
 import os
 import secrets
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+
+import gevent
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,7 +36,6 @@ from load import _seed_product  # noqa: E402
 from messenger.app import create_app, get_services  # noqa: E402
 from messenger.messages import service  # noqa: E402
 from messenger.settings import load_settings  # noqa: E402
-from messenger.storage.db import Database  # noqa: E402
 
 
 def main() -> int:
@@ -54,6 +52,8 @@ def main() -> int:
     app = create_app(load_settings(tmp / "data", env={}, overrides={
         "SOCKET_SEND_MESSAGE_PER_MINUTE": 10**7, "MDNS_ENABLED": False, "SECRET_KEY": secrets.token_urlsafe(32)}))
     svc = get_services(app)
+    groups = svc.db.groups
+    assert groups is not None
     count = [0]
 
     def send() -> None:
@@ -62,44 +62,36 @@ def main() -> int:
         service.send_from_client(svc, u["id"], u["room_id"], {
             "content": f"부하 시험 메시지 {count[0]} 오늘 회의", "client_msg_id": f"g{count[0]}"})
 
-    plain = Database.begin
-    outer: dict[str, Any] = {}
+    def bursts(size: int, total: int) -> None:
+        for _ in range(total // size):
+            gevent.joinall([gevent.spawn(send) for _ in range(size)])
 
-    @contextlib.contextmanager
-    def shared_begin(self: Database) -> Iterator[Any]:
-        if "conn" in outer:
-            yield outer["conn"]
-            return
-        with plain(self) as conn:
-            yield conn
+    def lone_latency(samples: int) -> float:
+        """Median wall time from spawning one send to its answer, the hub otherwise idle (ms)."""
+        times = []
+        for _ in range(samples):
+            t = time.perf_counter()
+            gevent.spawn(send).join()
+            times.append(time.perf_counter() - t)
+        return statistics.median(times) * 1e3
 
-    def grouped(size: int, total: int) -> None:
-        Database.begin = shared_begin  # type: ignore[method-assign]
-        try:
-            for _ in range(total // size):
-                with plain(svc.db) as conn:
-                    outer["conn"] = conn
-                    try:
-                        for _ in range(size):
-                            send()
-                    finally:
-                        outer.clear()
-        finally:
-            Database.begin = plain  # type: ignore[method-assign]
-
-    with app.app_context():
-        for _ in range(300):
-            send()
-        for _ in range(args.rounds):
-            for size in (1, 10, 50):
+    bursts(1, 300)
+    for _ in range(args.rounds):
+        for size in (1, 10, 50):
+            for grouped in (False, True):
+                groups.enabled = grouped
+                before = groups.stats()
                 t = time.thread_time()
-                if size == 1:
-                    for _ in range(args.messages):
-                        send()
-                else:
-                    grouped(size, args.messages)
+                bursts(size, args.messages)
                 per = (time.thread_time() - t) / args.messages * 1e6
-                print(f"{size:3d} message(s) per commit: {per:.0f} µs CPU per message", flush=True)
+                made, pieces = (b - a for a, b in zip(before, groups.stats(), strict=True))
+                shared = f", {pieces / made:.1f} sends per transaction" if made else ""
+                print(f"bursts of {size:2d}, group commit {'on ' if grouped else 'off'}: "
+                      f"{per:4.0f} µs CPU per message{shared}", flush=True)
+        for grouped in (False, True):
+            groups.enabled = grouped
+            print(f"lone send, group commit {'on ' if grouped else 'off'}: median latency "
+                  f"{lone_latency(200):.3f} ms", flush=True)
     svc.db.dispose()
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0

@@ -129,51 +129,56 @@ def _send(svc: Services, sender_id: int, room_id: int, content: str, type: str, 
                     return message_dicts(svc, conn, [existing], sender_id)[existing], False
             _check_reply(conn, room_id, reply_to_id)
         file_id = consume_upload_token(svc, upload_token or "", sender_id, room_id)
-    try:
-        # One write transaction on the hot path; a resent client_msg_id hits the unique index and is
-        # answered with the stored message below.
+    def store_message(conn: Connection) -> tuple[dict[str, Any], bool, dict[int, str] | None]:
         # Membership, @all and the delivery list come from one read inside this transaction.
-        with svc.db.begin() as conn:
-            role, members, inactive = require_member_of(conn, room_id, sender_id)
-            if role == rooms_store.READER:  # the announcement room: only server admins post there
-                raise ApiError(403, "announcement_read_only", "Only server administrators post in the announcement room")
-            if type != "file":
-                _check_reply(conn, room_id, reply_to_id)
-            mentions = _resolve_mentions(conn, room_id, sender_id, role, content, members) if type != "poll" else []
-            root_id = _thread_root(conn, room_id, thread_root_id) if thread_root_id is not None else None
-            if root_id is None:
-                msg_id, created_at = store.insert_message(conn, room_id, sender_id, type, content, reply_to_id,
-                                                          file_id, poll_id, client_msg_id or None)
-            else:
-                msg_id, created_at = store.insert_thread_reply(conn, room_id, sender_id, type, content, file_id,
-                                                               client_msg_id or None, root_id, also_to_channel)
-            store.set_mentions(conn, msg_id, mentions, new=True)
-            if root_id is None or also_to_channel:  # a reply only in its thread is not the room's latest
-                rooms_store.touch_room(conn, room_id, msg_id, created_at)
-            rooms_store.advance_read(conn, room_id, sender_id, msg_id)
-            index_new_message(conn, msg_id, room_id, sender_id, file_id is not None,
-                              _search_text(conn, content, file_id))
-            if root_id is not None:
-                message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
-                _queue_thread_events(svc, conn, room_id, root_id, message, sender_id, mentions, members)
-            elif reply_to_id is None:  # what the full select would return, without running it
-                row = store.new_message_row(conn, msg_id, created_at, room_id, sender_id, type, content, mentions,
-                                            file_id, poll_id, client_msg_id or None)
-                unread = len(members) - len(inactive | {sender_id})  # every other active member
-                message = rows_to_dicts(svc, conn, [row], sender_id, counts={msg_id: (0, unread)})[msg_id]
-            else:
-                message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
-            queue_to_members(svc, conn, "new_message", {"message": message}, room_id, member_ids=members)
-    except IntegrityError:
-        if not client_msg_id:
-            raise
-        with svc.db.read() as conn:  # the same client_msg_id won a race a moment ago
-            existing = _existing(conn, sender_id, client_msg_id, room_id)
-            if existing is None:
-                raise
-            return message_dicts(svc, conn, [existing], sender_id)[existing], False
-    stop_typing_after_send(svc, room_id, sender_id, message["sender"]["display_name"], members)
-    return message, True
+        role, members, inactive = require_member_of(conn, room_id, sender_id)
+        if role == rooms_store.READER:  # the announcement room: only server admins post there
+            raise ApiError(403, "announcement_read_only", "Only server administrators post in the announcement room")
+        if type != "file":
+            _check_reply(conn, room_id, reply_to_id)
+        mentions = _resolve_mentions(conn, room_id, sender_id, role, content, members) if type != "poll" else []
+        root_id = _thread_root(conn, room_id, thread_root_id) if thread_root_id is not None else None
+        if root_id is None:
+            msg_id, created_at = store.insert_message(conn, room_id, sender_id, type, content, reply_to_id,
+                                                      file_id, poll_id, client_msg_id or None)
+        else:
+            msg_id, created_at = store.insert_thread_reply(conn, room_id, sender_id, type, content, file_id,
+                                                           client_msg_id or None, root_id, also_to_channel)
+        store.set_mentions(conn, msg_id, mentions, new=True)
+        if root_id is None or also_to_channel:  # a reply only in its thread is not the room's latest
+            rooms_store.touch_room(conn, room_id, msg_id, created_at)
+        rooms_store.advance_read(conn, room_id, sender_id, msg_id)
+        index_new_message(conn, msg_id, room_id, sender_id, file_id is not None,
+                          _search_text(conn, content, file_id))
+        if root_id is not None:
+            message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
+            _queue_thread_events(svc, conn, room_id, root_id, message, sender_id, mentions, members)
+        elif reply_to_id is None:  # what the full select would return, without running it
+            row = store.new_message_row(conn, msg_id, created_at, room_id, sender_id, type, content, mentions,
+                                        file_id, poll_id, client_msg_id or None)
+            unread = len(members) - len(inactive | {sender_id})  # every other active member
+            message = rows_to_dicts(svc, conn, [row], sender_id, counts={msg_id: (0, unread)})[msg_id]
+        else:
+            message = message_dicts(svc, conn, [msg_id], sender_id)[msg_id]
+        queue_to_members(svc, conn, "new_message", {"message": message}, room_id, member_ids=members)
+        return message, True, members
+
+    def resent(conn: Connection, exc: Exception) -> tuple[dict[str, Any], bool, dict[int, str] | None]:
+        """A resent client_msg_id hits the unique index: the stored message answers it (read on the
+        group's connection, so an earlier send of the same group is found too)."""
+        if not isinstance(exc, IntegrityError) or not client_msg_id:
+            raise exc
+        existing = _existing(conn, sender_id, client_msg_id, room_id)
+        if existing is None:
+            raise exc
+        return message_dicts(svc, conn, [existing], sender_id)[existing], False, None
+
+    # One write transaction on the hot path, shared with the other sends of the moment on SQLite
+    # (group commit, storage/group.py); a file message (its upload token already spent) commits alone.
+    message, created, members = svc.db.write(store_message, resent, group=file_id is None)
+    if members is not None:
+        stop_typing_after_send(svc, room_id, sender_id, message["sender"]["display_name"], members)
+    return message, created
 
 
 def _thread_root(conn: Connection, room_id: int, thread_root_id: int) -> int:

@@ -20,7 +20,7 @@ from flask_socketio import SocketIO, disconnect, join_room
 from socketio import packet as socketio_packet
 from sqlalchemy import Connection
 
-from messenger.core.errors import ApiError
+from messenger.core.errors import ApiError, is_storage_full, storage_full
 from messenger.core.models import Body, OneOf, parse_model
 from messenger.core.validation import DeepJson, check_json_value
 from messenger.storage.db import on_commit
@@ -271,7 +271,10 @@ class Realtime:
             result = fn(svc, user, {} if data is None else data)
         except ApiError as err:
             return {"ok": False, **err.body()}
-        except Exception:
+        except Exception as exc:
+            if is_storage_full(exc):  # as over HTTP: 507 storage_full, nothing was saved
+                log.error("disk full on socket event %s: %s", name, exc)
+                return {"ok": False, **storage_full().body()}
             log.exception("socket event %s failed", name)
             return {"ok": False, "error": "Internal server error", "code": "internal_error"}
         return {"ok": True, **(result or {})}

@@ -19,13 +19,16 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, CursorResult, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
+from messenger.storage.group import WriteGroups
 from messenger.storage.hot import statement_counters
+
+T = TypeVar("T")
 
 
 def inserted_id(result: CursorResult[Any]) -> int:
@@ -155,6 +158,8 @@ class Database:
             self._configure_sqlite_autocommit()
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=0, pool_pre_ping=True)
+        # Group commit of the server's small writes (storage/group.py); SQLite only.
+        self.groups: WriteGroups | None = WriteGroups(self.engine, _after_commit) if self.is_sqlite else None
         self._statement_counters: list[list[str]] = []
         statement_counters[self.engine] = self._statement_counters  # hot statements report here too
 
@@ -207,6 +212,31 @@ class Database:
                 callback()
             except Exception:
                 log.exception("after-commit callback failed")
+
+    def write(self, work: Callable[[Connection], T], recover: Callable[[Connection, Exception], T] | None = None,
+              *, group: bool = True) -> T:
+        """``work(conn)`` in a write transaction; its result once committed, after its :func:`on_commit`
+        callbacks ran (as with :meth:`begin`).
+
+        On SQLite, called from a greenlet of the server's hub (and ``group``), the transaction is shared
+        with the other writes that arrive meanwhile (group commit, storage/group.py): ``work`` runs in
+        its own savepoint there, so its exception undoes only its own statements. ``recover(conn, exc)``
+        answers an exception of ``work`` (or re-raises it): on the group's connection, after the
+        savepoint's rollback; on the plain path on a read connection after the rollback. A failed
+        COMMIT raises in every writer of the group and runs no callback.
+        """
+        groups = self.groups
+        hub = groups.groupable() if group and groups is not None else None
+        if hub is not None and groups is not None:
+            return groups.run(hub, work, recover)
+        try:
+            with self.begin() as conn:
+                return work(conn)
+        except Exception as exc:
+            if recover is None:
+                raise
+            with self.read() as conn:
+                return recover(conn, exc)
 
     def _connect(self) -> Connection:
         """A pooled connection; on PostgreSQL a full pool is waited for by sleeping (see the module doc)."""
