@@ -6,7 +6,11 @@ gevent's monkey patching must come before anything else is imported; threads sta
 tray's loop can own the main thread while the server runs in a background thread.
 """
 
-from gevent import events, monkey
+import gc
+
+gc.disable()  # no collections while the server starts (messenger.memtune.end_gc_hold_later says why)
+
+from gevent import events, monkey  # noqa: E402
 
 # gevent tells plugins about every module it patches by scanning every installed distribution's entry
 # points (importlib.metadata) once per event, about 20 times: ~60 ms of every start. Its only plugin
@@ -16,7 +20,7 @@ monkey.patch_all(thread=False, queue=False)
 
 import sys  # noqa: E402
 
-from messenger.memtune import limit_malloc_arenas  # noqa: E402
+from messenger.memtune import end_gc_hold_later, limit_malloc_arenas  # noqa: E402
 
 try:  # the desktop part decides tray or headless and shows start-up failures in a dialog
     from gui.launch import main
@@ -25,4 +29,5 @@ except ImportError:  # a build without gui/: headless, failures on the terminal
 
 if __name__ == "__main__":
     limit_malloc_arenas()
+    end_gc_hold_later()
     sys.exit(main())

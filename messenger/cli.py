@@ -12,6 +12,7 @@ a start-up failure is printed on the terminal.
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import importlib
 import logging
@@ -241,6 +242,8 @@ def main(argv: list[str] | None = None, frontend: Frontend = TERMINAL) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.frontend = frontend
+    if args.func is not cmd_serve:
+        gc.enable()  # held off by launcher.py for a server's start only (messenger.memtune)
     try:
         return int(args.func(args) or 0)
     except SettingsError as exc:

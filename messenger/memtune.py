@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import sys
+import threading
 
 M_ARENA_MAX = -8  # from glibc's malloc.h
 
@@ -27,6 +28,21 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
 
 
 FULL_COLLECTION_EVERY = 1000  # gen-1 collections between full collections (Python's default: 10)
+START_UP_GC_HOLD_SECONDS = 60.0  # the longest collections stay off when nothing turns them back on
+
+
+def end_gc_hold_later(seconds: float = START_UP_GC_HOLD_SECONDS) -> None:
+    """Collections back on after ``seconds`` at the latest: ``launcher.py`` turns them off first thing.
+
+    Start-up makes ~100,000 objects that live as long as the process and almost no garbage: the
+    ~250 collections it triggered found ~1,400 objects and cost ~45 ms of every start's CPU
+    (docs/PERFORMANCE.md). :func:`settle_gc` turns them back on once the server is built, the CLI
+    at once for every other command, and this timer whatever happened (e.g. a start-up failure
+    shown in the tray). Call it after :func:`limit_malloc_arenas` (it starts a thread).
+    """
+    timer = threading.Timer(seconds, gc.enable)
+    timer.daemon = True
+    timer.start()
 
 
 def settle_gc() -> None:
@@ -41,13 +57,16 @@ def settle_gc() -> None:
 
     A first start collects only the young generations: a full pass over its ~100,000 objects found
     no garbage on an existing data dir (36 objects after a new one's migrations) and cost 40-50 ms
-    of every start.
+    of every start. When collections were held off since launch (:func:`hold_gc_for_start_up`),
+    everything start-up made is still young, so it is frozen as it is (a collection would walk it
+    all) and collections are turned back on.
     """
     if gc.get_freeze_count():
         gc.unfreeze()
         gc.collect()
-    else:
+    elif gc.isenabled():
         gc.collect(1)
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+    gc.enable()
