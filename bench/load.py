@@ -315,6 +315,25 @@ def _tap(client: Any, prefix: bytes | tuple[bytes, ...], take: Any) -> bool:
     return True
 
 
+def _cpu_wait_s(pids: list[int]) -> float:
+    """Seconds the threads of these processes have waited on a run queue for a CPU so far (Linux's
+    /proc/<pid>/task/<tid>/schedstat, second field): how much other work, or a worse niceness, kept them
+    from running. 0.0 where the system does not say."""
+    total = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat", encoding="ascii") as f:
+                    total += int(f.read().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return total / 1e9
+
+
 READS = ("tap", "loop", "library")  # how the sweep's clients read deliveries (_worker_async)
 LOOPS = ("uvloop", "asyncio")  # the sweep's client processes' event loop
 
@@ -479,7 +498,7 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
     live = [(c, u) for c, u in zip(clients, users, strict=True) if c is not None]
     direct = read == "tap" and all(u["id"] in transports for _c, u in live)
     ticker = asyncio.create_task(tick())
-    cpu0, t_start = time.process_time(), now()
+    cpu0, t_start, wait0 = time.process_time(), now(), _cpu_wait_s([os.getpid()])
     seq = 0
     total = round(rate * duration) if live else 0
     if rate > 0 and live:
@@ -501,11 +520,12 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
     deadline = now() + 30
     while inflight and now() < deadline:  # the direct sends' acks (the tap takes them)
         await asyncio.sleep(0.01)
-    cpu1, t_sent = time.process_time(), now()
+    cpu1, t_sent, wait1 = time.process_time(), now(), _cpu_wait_s([os.getpid()])
     ticking[0] = False
     await ticker
     lags.sort()
-    stats = {"cpu_s": cpu1 - cpu0, "wall_s": t_sent - t_start, "late_s": late[0], "late_max_s": late[1],
+    stats = {"cpu_s": cpu1 - cpu0, "wall_s": t_sent - t_start, "wait_s": max(0.0, wait1 - wait0),
+             "late_s": late[0], "late_max_s": late[1],
              "lag_p99_s": lags[int(0.99 * (len(lags) - 1))] if lags else 0.0, "lag_max_s": lags[-1] if lags else 0.0}
     conn.send(("sent", sent, acked, ack_fail[0], t_start, stats))
     await asyncio.sleep(3.0)  # drain late deliveries
@@ -557,6 +577,8 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
     load0 = server.cpu_times()
     cpu_load0 = load0.user + load0.system
     wall_load0 = time.monotonic()
+    server_pids = [target.proc.pid, *(p.pid for p in target.nodes)]
+    wait_load0 = _cpu_wait_s(server_pids)
     infra0 = sum(infra.cpu_times()[:2])
     go.set()
     sent: list[tuple[str, int, int]] = []
@@ -572,6 +594,7 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
     load1 = server.cpu_times()
     cpu_load1 = load1.user + load1.system
     wall_load1 = time.monotonic()
+    wait_load1 = _cpu_wait_s(server_pids)
     infra1 = sum(infra.cpu_times()[:2])
     received: list[tuple[str, int, float]] = []
     gen_cpu = 0.0  # the client processes' CPU from the first send to the end of the drain
@@ -632,6 +655,8 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         "server_cpu_s": round(cpu1 - cpu0, 2), "server_cpu_s_during_load": round(cpu_load1 - cpu_load0, 2),
         "load_s": round(wall_load1 - wall_load0, 2),  # from go to the last ack (longer than --duration when behind)
         "server_user_s_during_load": round(load1.user - load0.user, 2),
+        # time the server's threads waited for a CPU (other work on the machine), from go to the last ack
+        "server_wait_s_during_load": round(max(0.0, wait_load1 - wait_load0), 2),
         "server_system_s_during_load": round(load1.system - load0.system, 2),
         "server_peak_rss_mb": round(peak_rss[0] / 1e6, 1), "server_idle_rss_mb": round(idle_rss / 1e6, 1),
         "client_cpu_s": round(client_cpu, 2), "infra_cpu_s_during_load": round(infra1 - infra0, 2),
@@ -642,6 +667,8 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
             "deliveries_per_cpu_s": round(delivered / gen_cpu) if gen_cpu else 0,
             # the busiest process's CPU share of its send period (one process cannot use more than one core)
             "busy": round(max((g["cpu_s"] / g["wall_s"] for g in gen if g["wall_s"] > 0), default=0.0), 3),
+            # the most any process waited for a CPU, as a share of its send period
+            "wait": round(max((g["wait_s"] / g["wall_s"] for g in gen if g["wall_s"] > 0), default=0.0), 3),
             # how late the last send went out against its schedule (the rate was not offered in time), and
             # the most any send was (a stall the generator caught up with: a burst)
             "late_s": round(max((g["late_s"] for g in gen), default=0.0), 3),
@@ -749,21 +776,28 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
 # ---- sweep ---------------------------------------------------------------------------------------
 def _sustained(r: dict[str, Any], rate: float, duration: float) -> tuple[str, str]:
     """('yes', ''), or why not: ('no', why) when the server fell behind, ('generator-limited', why) when
-    the load generator could not send the rate or was itself out of CPU while deliveries went missing
-    (then the run says nothing about the server's limit)."""
+    the load generator could not send the rate or was itself out of CPU while deliveries went missing,
+    ('starved', why) when the server fell behind while waiting for a CPU a quarter of the time or more
+    (other work on the machine). The last two say nothing about the server's limit."""
     g = r["generator"]
     srv_busy = r["server_cpu_s_during_load"] / r["load_s"] if r["load_s"] else 0.0
+    srv_wait = r["server_wait_s_during_load"] / r["load_s"] if r["load_s"] else 0.0
+    # Out of its own CPU (a process near a whole core), or waiting for one it could not get (other work on
+    # the machine, or the generator's niceness).
+    state = (f"client processes up to {g['busy']:.0%} busy and up to {g['wait']:.0%} waiting for a CPU, "
+             f"event loop up to {g['lag_max_ms']:.0f} ms late")
     if g["late_s"] > max(0.25, 0.05 * duration):
-        return "generator-limited", f"the last sends went out {g['late_s']:.2f} s behind their schedule"
+        return "generator-limited", f"the last sends went out {g['late_s']:.2f} s behind their schedule; {state}"
     if r["duplicated"]:
         return "no", f"{r['duplicated']} deliveries duplicated"
     missing = r["sent"] - r["acked"]
     if not missing and not r["lost"]:
         return "yes", ""
     fell = f"{missing} unacknowledged, {r['lost']} deliveries lost within the drain; server {srv_busy:.0%} busy"
+    if srv_wait >= 0.25:  # the server's limit is its core, not a core shared with other work
+        return "starved", f"{fell} and waiting for a CPU {srv_wait:.0%} of the time (other work on the machine)"
     if srv_busy < 0.9 and (g["busy"] >= 0.9 or g["lag_p99_ms"] >= 50 or g["lag_max_ms"] >= 250):
-        return "generator-limited", (f"{fell}, but a client process was {g['busy']:.0%} busy and its event loop "
-                                     f"woke up to {g['lag_p99_ms']:.0f} ms late (p99; max {g['lag_max_ms']:.0f} ms)")
+        return "generator-limited", f"{fell}; {state} (p99 {g['lag_p99_ms']:.0f} ms)"
     return "no", fell
 
 
@@ -824,7 +858,7 @@ class _Plan:
         self.retries = retries
         self.ok = 0.0  # highest rate sustained
         self.bad: float | None = None  # lowest rate not sustained
-        self.bad_kind = ""  # "no" (the server fell behind) or "generator-limited"
+        self.bad_kind = ""  # "no" (the server fell behind), "generator-limited" or "starved"
         self.bad_why = ""
         self.again: float | None = None  # a rate to run again (generator-limited)
 
@@ -843,7 +877,7 @@ class _Plan:
         self.again = None
         if verdict == "yes":
             self.ok = max(self.ok, rate)
-        elif verdict == "generator-limited" and self.retries > 0:
+        elif verdict in ("generator-limited", "starved") and self.retries > 0:
             self.retries -= 1
             self.again = rate
             return
@@ -876,8 +910,8 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
     rows: list[dict[str, Any]] = []
     print(f"load generator: {args.procs} client processes, deliveries read by '{args.read}' on {args.client_loop}",
           flush=True)
-    print("rate | target | sent | acked | lost | dup | deliv/s | p50 | p99 ms | srv CPU s | srv busy | "
-          "gen CPU s | gen busy | gen lag p99 ms | deliv per gen CPU-s | sustained", flush=True)
+    print("rate | target | sent | acked | lost | dup | deliv/s | p50 | p99 ms | srv CPU s | srv busy | srv wait | "
+          "gen CPU s | gen busy | gen wait | gen lag p99 ms | deliv per gen CPU-s | sustained", flush=True)
     step = 0
     while True:
         order = names if step % 2 == 0 else list(reversed(names))
@@ -897,7 +931,9 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
             print(f"{rate:.0f} | {name} | {r['sent']} | {r['acked']} | {r['lost']} | {r['duplicated']} | "
                   f"{r['deliveries_per_s']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} | "
                   f"{r['server_cpu_s_during_load']}{infra} | {r['server_cpu_s_during_load'] / r['load_s']:.0%} | "
-                  f"{g['cpu_s']} | {g['busy']:.0%} | {g['lag_p99_ms']:.0f} | {g['deliveries_per_cpu_s']} | "
+                  f"{r['server_wait_s_during_load'] / r['load_s']:.0%} | "
+                  f"{g['cpu_s']} | {g['busy']:.0%} | {g['wait']:.0%} | {g['lag_p99_ms']:.0f} | "
+                  f"{g['deliveries_per_cpu_s']} | "
                   f"{verdict}{': ' + why if why else ''}", flush=True)
     print()
     best: dict[str, dict[str, Any]] = {}
@@ -912,7 +948,9 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
         if found:
             limit = f"limit found: not sustained at {plan.bad:.0f} msg/s ({plan.bad_why})"
         elif plan.bad is not None:
-            limit = (f"limit NOT found: at {plan.bad:.0f} msg/s the load generator was the limit ({plan.bad_why}); "
+            who = "the load generator was the limit" if plan.bad_kind == "generator-limited" else \
+                "the server was starved of CPU by other work"
+            limit = (f"limit NOT found: at {plan.bad:.0f} msg/s {who} ({plan.bad_why}); "
                      f"the server sustains at least {plan.ok:.0f} msg/s")
         else:
             limit = f"limit NOT found: {plan.ok:.0f} msg/s is the top of --rates"
@@ -924,6 +962,10 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
             print(f"  {name}: to go on: {which}--rates {','.join(f'{x:.0f}' for x in [plan.ok, *higher])}"
                   + (f" with more client processes (--procs {args.procs + 1}), the generator on its own core "
                      "(--client-cpus 1 --client-nice 0) or a quieter machine" if plan.bad is not None else ""))
+    waited = [r for r in rows if r["load_s"] and r["server_wait_s_during_load"] / r["load_s"] >= 0.1]
+    if waited:  # a quiet machine shows none: then each server had its core to itself
+        print(f"{len(waited)} of {len(rows)} steps had the server waiting for a CPU 10% of the time or more "
+              "(other work on the machine): their figures are the machine's as much as the server's")
     gen = [r["generator"]["deliveries_per_cpu_s"] for r in rows if r["generator"]["deliveries_per_cpu_s"]]
     if gen:
         print(f"load generator: {_median([float(x) for x in gen]):.0f} deliveries per generator CPU-second "
@@ -1643,6 +1685,9 @@ def main() -> int:
     parser.add_argument("--reconnect", choices=("jitter", "fixed"), default="jitter",
                         help="restart: first attempt after a random 0.5-5 s (web client) or exactly 1 s (before)")
     args = parser.parse_args()
+    # SIGTERM (kill, or a job stopped from outside) ends the run through the finally blocks that stop the
+    # servers and remove their data, as Ctrl-C does (a background job ignores SIGINT).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     names = [t.strip() for t in args.targets.split(",") if t.strip()]
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cores", flush=True)
     if args.scenario == "scaleout":
