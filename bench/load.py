@@ -748,6 +748,11 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             r["deliveries_received"], r["lost"], r["duplicated"], f"{r['deliveries_per_s']:.0f}",
             f"{lat['p50']:.1f}", f"{lat['p95']:.1f}", f"{lat['p99']:.1f}", r["server_cpu_s_during_load"],
             f"{_cpu_ms_per_message(r):.2f}", r["server_peak_rss_mb"], r["client_cpu_s"])))
+    for r in rows:
+        g = r["generator"]
+        print(f"{r['target']}: load generator ({g['read']}, {g['loop']}) {g['deliveries_per_cpu_s']} deliveries per "
+              f"CPU-second, busiest process {g['busy']:.0%} busy and {g['wait']:.0%} waiting for a CPU; server waited "
+              f"for a CPU {r['server_wait_s_during_load'] / max(0.01, r['load_s']):.0%} of the time")
     # Both servers run on one gevent hub, i.e. one core: the messages one server CPU-second carries is
     # the throughput at saturation. (Driving either to saturation on this machine would saturate the
     # load generator first, which shares the same cores.)
