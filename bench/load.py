@@ -237,15 +237,16 @@ _NEW_MESSAGE_PREFIX = b'42["new_message"'
 _CLIENT_MSG_ID_B = re.compile(rb'"client_msg_id":\s*"([^"\\]*)"')
 _ACK_ID = re.compile(rb"43(\d+)\[")  # a Socket.IO ack on the default namespace: 43<id>[<args>]
 _ACK_OK = (b'{"ok": true', b'{"ok":true')
+_ACK_NOT_OK = (b'{"ok": false', b'{"ok":false')
 _ACK_IDS = 1_000_000  # the direct sends' ack ids start here, clear of python-socketio's own counter
 
 
 class _FrameTap:
     """Sits in front of aiohttp's WebSocket parser on one connection (the protocol's payload parser):
     every complete, unfragmented, uncompressed text frame whose payload starts with ``prefix`` (or one
-    of a tuple of them) goes to
-    ``take(buf, start, end)`` (the payload is ``buf[start:end]``), and is gone if it returns True; every
-    other byte goes on to aiohttp's parser unchanged and in order (pings, acks, anything unexpected).
+    of a tuple of them) goes to ``take(buf, start, end)`` (the payload is ``buf[start:end]``) and is
+    gone if that returns True; every other byte goes on to aiohttp's parser unchanged and in order
+    (pings, python-socketio's own acks, anything unexpected).
 
     A frame taken here costs a header parse and a regular expression inside the socket's
     ``data_received``; through aiohttp and python-socketio it costs a queue, a task step in the read
@@ -415,6 +416,15 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
             if m is None or sending is None:
                 return False
             if buf.startswith(_ACK_OK, m.end()):
+                ok = True
+            elif buf.startswith(_ACK_NOT_OK, m.end()):
+                ok = False
+            else:  # another shape of ack: decoded
+                try:
+                    ok = bool(json.loads(buf[m.end() - 1:end])[0].get("ok"))
+                except (ValueError, IndexError, AttributeError):
+                    ok = False
+            if ok:
                 acked[sending[0]] = now() - sending[1]
             else:
                 ack_fail[0] += 1
