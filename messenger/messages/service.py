@@ -369,8 +369,12 @@ def _merge_reads(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, An
 
 
 def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dict[str, Any]:
-    """Move the caller's read marker forward (never back); ``read_updated`` to the room when it moved."""
-    with svc.db.begin() as conn:
+    """Move the caller's read marker forward (never back); ``read_updated`` to the room when it moved.
+
+    Every member's client marks each message it shows, so this is the most frequent write: on SQLite it
+    joins the sends' write group (storage/group.py) like a send does."""
+
+    def store_marker(conn: Connection) -> dict[str, Any]:
         # Locked: two mark_read of one user at once must not both report the same previous marker.
         membership = rooms_store.get_membership(conn, room_id, user_id, lock=True)
         if membership is None:
@@ -385,7 +389,9 @@ def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dic
             queue_room_update(svc, conn, "read_updated", room_id, {"user_id": user_id, "message_id": current,
                                                                    "previous_message_id": previous},
                               merge=_merge_reads)
-    return {"room_id": room_id, "message_id": current}
+        return {"room_id": room_id, "message_id": current}
+
+    return svc.db.write(store_marker)
 
 
 def who_read(svc: Services, user_id: int, message_id: int) -> dict[str, Any]:

@@ -288,3 +288,45 @@ def test_edits_and_reactions_beside_a_burst_of_sends(start_server: Any, db_backe
         assert len(watch.of("reaction_updated")) == 3
     finally:
         watch.disconnect()
+
+
+def test_read_markers_join_the_group_and_each_answers_its_own(start_server: Any, db_backend: str) -> None:
+    """mark_read (every client marks each message it shows) shares the sends' group on SQLite."""
+    server = start_server(**FAST)
+    svc = server.svc
+    kim, lee, park, eve = (LiveUser(server.url, n) for n in ("kim", "lee", "park", "eve"))
+    room = group(kim, "팀", lee, park)["id"]
+    first, second = (kim.post(f"/api/rooms/{room}/messages", json={"content": c}).json()["message"]["id"]
+                     for c in ("하나", "둘"))
+    watch = kim.socket()
+
+    def mark(user_id: int, message_id: int) -> Any:
+        try:
+            return service.mark_read(svc, user_id, room, message_id)
+        except ApiError as err:
+            return err.code
+
+    def burst() -> Any:
+        before = _stats(svc)
+        jobs = [gevent.spawn(mark, lee.id, first),
+                gevent.spawn(_attempt, svc, park.id, room, {"content": "셋"}),
+                gevent.spawn(mark, eve.id, first),  # not a member
+                gevent.spawn(mark, lee.id, second),  # the same user again, in the same group
+                gevent.spawn(mark, park.id, first)]  # behind park's own new message: the marker stays
+        gevent.joinall(jobs)
+        return [j.value for j in jobs], before, _stats(svc)
+
+    try:
+        (lee1, sent, eve1, lee2, park1), before, after = server.call(burst)
+        assert lee1 == {"room_id": room, "message_id": first}
+        assert lee2 == {"room_id": room, "message_id": second}
+        assert eve1 == "forbidden"
+        assert sent[0] == "new" and park1 == {"room_id": room, "message_id": sent[1]}
+        if db_backend == "sqlite":
+            assert (after[0] - before[0], after[1] - before[1]) == (1, 5)
+        _settle(watch, room)
+        watch.wait_for("read_updated", lambda d: d["message_id"] == second)
+        updates = [(u["user_id"], u["previous_message_id"], u["message_id"]) for u in watch.of("read_updated")]
+        assert sorted(updates) == sorted([(lee.id, 0, first), (lee.id, first, second)])
+    finally:
+        watch.disconnect()
