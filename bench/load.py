@@ -864,8 +864,9 @@ def sweep(args: argparse.Namespace, names: list[str]) -> list[dict[str, Any]]:
 class _Plan:
     """One target's way through the sweep: up the listed rates until a step is not sustained, then
     ``bisect`` steps halfway between the highest sustained and the lowest failed rate (rounded to 50
-    msg/s), so the figure is not quantized at the list's steps. A generator-limited step is run again
-    up to ``retries`` times first (on a shared machine the generator is starved for a moment)."""
+    msg/s), so the figure is not quantized at the list's steps. A generator-limited (or starved) step is
+    run again up to ``retries`` times before it counts (on a shared machine the generator, or the
+    server, is starved for a moment)."""
 
     def __init__(self, rates: list[float], bisect: int, retries: int) -> None:
         self.rates = rates
@@ -876,6 +877,7 @@ class _Plan:
         self.bad_kind = ""  # "no" (the server fell behind), "generator-limited" or "starved"
         self.bad_why = ""
         self.again: float | None = None  # a rate to run again (generator-limited)
+        self.tried = 0  # runs of that rate so far
 
     def next(self) -> float | None:
         if self.again is not None:
@@ -889,11 +891,11 @@ class _Plan:
 
     def record(self, rate: float, verdict: str, why: str) -> None:
         bisecting = self.bad is not None
+        self.tried = self.tried + 1 if self.again == rate else 1
         self.again = None
         if verdict == "yes":
             self.ok = max(self.ok, rate)
-        elif verdict in ("generator-limited", "starved") and self.retries > 0:
-            self.retries -= 1
+        elif verdict in ("generator-limited", "starved") and self.tried <= self.retries:
             self.again = rate
             return
         elif self.bad is None or rate <= self.bad:
