@@ -129,7 +129,6 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the server: the log is opened first; a start-up failure is shown in the tray's error state,
     in a native dialog where there is no tray, or on the terminal (see messenger/startup.py)."""
-    from messenger.lan import discovery  # noqa: F401  (main-thread import; see discovery.py)
     from messenger.startup import open_log
 
     frontend: Frontend = getattr(args, "frontend", TERMINAL)
@@ -145,6 +144,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(Texts()("cli.other_data_dir", other=str(other), data_dir=str(data_dir)), file=sys.stderr, flush=True)
     run_tray = None if args.headless else frontend.tray()
     if run_tray is not None:
+        import zeroconf  # noqa: F401  (on the main thread: the tray starts the server from its worker; see discovery.py)
+
         return int(run_tray(lambda port=None: make_runner(args, data_dir, port), data_dir, log_path) or 0)
     return _serve_headless(args, data_dir, log_path, frontend)
 
@@ -160,9 +161,11 @@ def _data_dir_elsewhere(exc: DataDirElsewhere, frontend: Frontend) -> int:
     return 2
 
 
-def make_runner(args: argparse.Namespace, data_dir: Any, port: int | None = None) -> Any:
+def make_runner(args: argparse.Namespace, data_dir: Any, port: int | None = None,
+                check_addresses: bool = True) -> Any:
     """Settings (from the file, again at every retry) and a server runner; ``StartupFailure`` when they
-    cannot be built."""
+    cannot be built. ``check_addresses``: warn here when the PC's addresses changed (headless does it
+    once the server listens)."""
     from messenger.logging_setup import setup_logging
     from messenger.server import ServerRunner
     from messenger.startup import check_writable, describe_failure
@@ -175,7 +178,8 @@ def make_runner(args: argparse.Namespace, data_dir: Any, port: int | None = None
     setup_logging(settings.log_dir, settings.LOG_LEVEL, console=False)  # the terminal's turn comes once running
     runner = ServerRunner(settings, host=args.host, port=port if port is not None else args.port,
                           announce=True, settle_gc=True, lean_imports=True)
-    runner.address_change = _warn_if_address_changed(settings)
+    if check_addresses:
+        runner.address_change = _warn_if_address_changed(settings)
     return runner
 
 
@@ -193,7 +197,7 @@ def _serve_headless(args: argparse.Namespace, data_dir: Any, log_path: Any, fron
     while True:
         runner = None
         try:
-            runner = make_runner(args, data_dir, port)
+            runner = make_runner(args, data_dir, port, check_addresses=False)
             runner.start()
             break
         except Exception as exc:
@@ -208,6 +212,8 @@ def _serve_headless(args: argparse.Namespace, data_dir: Any, log_path: Any, fron
             write_settings_file(data_dir, {"DEFAULT_PORT": port})  # remembered for the next start
     assert runner.public_port is not None
     settings = runner.settings
+    # The server answers already: the LAN addresses (psutil) are read from here on, not on the way there.
+    runner.address_change = _warn_if_address_changed(settings)
     setup_logging(settings.log_dir, settings.LOG_LEVEL)  # from now on warnings reach the terminal too
     t = Texts()
     print(t("cli.running", version=__version__, data_dir=settings.data_dir), flush=True)

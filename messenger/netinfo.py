@@ -5,13 +5,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-import psutil
-
 MDNS_HOST = "intranet-messenger.local"  # the name mDNS announces and the local-CA certificates carry
 
 
 def lan_ipv4_addresses() -> list[str]:
     """Every non-loopback, non-link-local IPv4 address of the machine's interfaces that are up."""
+    import psutil  # loads when addresses are first asked for, after the server listens (~12 ms of a start)
+
     found: list[str] = []
     stats = psutil.net_if_stats()
     for name, addrs in psutil.net_if_addrs().items():

@@ -156,3 +156,60 @@ def test_the_launchers_process_keeps_socketio_client_libraries_out_unless_redis_
     scaled = probe("redis://127.0.0.1:6379/0")
     assert scaled["loaded"]["redis"] is True and scaled["loaded"]["requests"] is False
     assert scaled["redis_manager_has_redis"] is True
+
+
+READY_PROBE = r"""
+import json, sys
+from gevent import monkey
+monkey.patch_all(thread=False, queue=False)
+from messenger import server
+
+class Ready:  # the runner's ready event: what is loaded at the moment the server listens
+    def __init__(self, event):
+        self.event = event
+    def set(self):
+        print(json.dumps({m: m in sys.modules for m in ("zeroconf", "psutil")}), file=sys.stderr, flush=True)
+        self.event.set()
+    def __getattr__(self, name):
+        return getattr(self.event, name)
+
+init = server.ServerRunner.__init__
+def patched(self, *args, **kwargs):
+    init(self, *args, **kwargs)
+    self._ready = Ready(self._ready)
+server.ServerRunner.__init__ = patched
+from messenger.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_headless_listens_before_mdns_and_the_address_check_load_and_still_warns_of_a_changed_address(
+        tmp_path: Path) -> None:
+    """zeroconf (mDNS) and psutil (the LAN addresses) load once the server listens, not on the way to its
+    first answer; the console still warns that the PC's address changed, before its URLs."""
+    import json
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "lan.json").write_text(json.dumps({"addresses": ["10.255.255.254"]}), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-c", READY_PROBE, "--headless", "--host", "0.0.0.0",
+                             "--port", str(free_port())], cwd=ROOT, env=_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:  # until the console says how to stop it
+            lines.append(line)
+            if "Ctrl+C" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = "".join(lines)
+    assert proc.returncode == 0, out + rest + err
+    loaded = json.loads(next(line for line in err.splitlines() if line.startswith("{")))
+    assert loaded == {"zeroconf": False, "psutil": False}
+    assert "address changed (10.255.255.254 ->" in out
+    assert out.index("address changed") < out.index("http://")

@@ -11,10 +11,6 @@ import socket
 from pathlib import Path
 from typing import Any
 
-# Imported here, not lazily: zeroconf's ifaddr runs ctypes.util.find_library (a subprocess) at import,
-# which a gevent-patched process can only do on the main thread; the launcher imports this module there.
-from zeroconf import InterfaceChoice, ServiceInfo, Zeroconf
-
 from messenger.netinfo import MDNS_HOST, lan_ipv4_addresses
 from messenger.version import __version__
 
@@ -39,6 +35,12 @@ class Advertiser:
         self._info: Any = None
 
     def start(self) -> None:
+        # zeroconf (with asyncio and ifaddr: ~40 ms) loads when the server already listens, not on the way
+        # to its first answer. Its ifaddr runs ctypes.util.find_library (a subprocess) at import, which a
+        # gevent-patched process can do on the main thread only: the launcher announces from there, or
+        # imports zeroconf there first when the tray starts the server from its worker thread (cmd_serve).
+        from zeroconf import InterfaceChoice, ServiceInfo, Zeroconf
+
         host = socket.gethostname().split(".")[0] or "pc"
         stype = service_type(self.scheme)
         self._info = ServiceInfo(
