@@ -214,6 +214,16 @@ class Smoke:
         left = sorted(p.name for p in self.tmp.glob("_MEI*"))
         check(not left, f"temporary folders left behind: {left}")
 
+    def lazy_binaries_unpacked(self) -> list[str] | None:
+        """The groups of ``lazy-binaries.json`` (build/hooks/rthook_lazy_binaries.py) unpacked so far in
+        the running one file's folder; None when the binary has none."""
+        for folder in self.tmp.glob("_MEI*"):
+            manifest = folder / "lazy-binaries.json"
+            if manifest.is_file():
+                groups = json.loads(manifest.read_text(encoding="utf-8"))["groups"]
+                return sorted(g for g, entry in groups.items() if all((folder / f).is_file() for f in entry["files"]))
+        return None
+
     def measure_rss(self, server: Server) -> None:
         """Resident memory once idle: the process that runs Python (the one-file bootloader's child; the
         largest of the family, so a short-lived helper such as ldconfig is never taken for it)."""
@@ -255,12 +265,18 @@ class Smoke:
         unpacked = sorted(p.name for p in self.tmp.glob("_MEI*"))
         if not is_onedir(self.binary) and not WINDOWS:
             check(unpacked, f"the one-file binary unpacked nowhere under {self.tmp} (is TMPDIR ignored?)")
+        lazy = self.lazy_binaries_unpacked()
+        if lazy is not None:  # one-file Linux build: binaries a start does not load stay packed until used
+            early = [g for g in lazy if not (g == "psycopg_binary" and self.database_url)]
+            check(not early, f"binaries unpacked before any feature used them: {early}")
         self.step("health", seconds=round(server.startup_s, 3), children=len(server.children),
-                  unpacked=len(unpacked))
+                  unpacked=len(unpacked), lazy_unpacked=lazy)
         try:
             room_id, message = self.exchange(server)
             if self.features["files"]:
                 self.upload(server, room_id)
+                lazy = self.lazy_binaries_unpacked()
+                check(lazy is None or "PIL" in lazy, f"the upload's thumbnail came without unpacking Pillow: {lazy}")
             if self.features["backup"]:
                 self.backup_and_verify()
         except BaseException:
