@@ -215,8 +215,9 @@ export function received(roomId, messages) {
   if (!c.liveEnd) return; // a detached window (after a search jump): "jump to latest" reloads
   const atLive = view.roomId === roomId && view.hi >= c.list.length;
   const wasBottom = view.roomId === roomId && nearBottom();
-  const { added } = store.merge(roomId, messages);
+  const { added, removed } = store.merge(roomId, messages);
   if (view.roomId !== roomId) return;
+  if (removed) { renderWindow(view.lo, c.list.length, { anchor: !wasBottom }); updateEdges(); return; }
   if (!added) { messages.forEach(replaceNode); return; }
   if (atLive) {
     const replaced = messages.some((m) => m._replaced) || messages.some((m) => store.indexOf(roomId, m.id) < c.list.length - 1);

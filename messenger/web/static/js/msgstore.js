@@ -22,8 +22,9 @@ function pendingIndex(c, cmid) {
   return -1;
 }
 
-// Insert or update messages; returns {added, updated, prepended} counts. A real message with the
-// client_msg_id of a pending one replaces it (no duplicate).
+// Insert or update messages; returns {added, updated, removed} counts. A real message with the
+// client_msg_id of a pending one replaces it (no duplicate), also when the real one was already held
+// (removed: such pending bubbles).
 export function merge(roomId, messages) {
   const c = conv(roomId);
   // Fast path for a page of older history: everything new sorts before what we hold.
@@ -34,12 +35,16 @@ export function merge(roomId, messages) {
     c.list = older.concat(c.list);
     return { added: older.length, updated: 0 };
   }
-  let added = 0; let updated = 0; let needSort = false;
+  let added = 0; let updated = 0; let removed = 0; let needSort = false;
   for (const m of messages) {
     if (m.poll) state.polls.set(m.poll.id, m.poll);
     const existing = c.byId.get(m.id);
-    if (existing) { Object.assign(existing, m); updated++; continue; }
     const p = pendingIndex(c, m.client_msg_id);
+    if (existing) {
+      // A resent message the server already had (its first ack was lost): the bubble goes.
+      if (p !== -1) { c.byId.delete(c.list[p].id); c.list.splice(p, 1); removed++; }
+      Object.assign(existing, m); updated++; continue;
+    }
     if (p !== -1) {
       const pend = c.list[p];
       c.byId.delete(pend.id);
@@ -54,7 +59,7 @@ export function merge(roomId, messages) {
     added++;
   }
   if (needSort) c.list.sort((a, b) => sortKey(a) - sortKey(b));
-  return { added, updated };
+  return { added, updated, removed };
 }
 
 let seq = 0;
@@ -115,13 +120,20 @@ async function replacing(roomId, load) {
   }
 }
 
+// Pending bubbles kept across a page load: not those whose stored message the page brought (sent
+// before a reload or a cut, its ack lost on the way: the resend will be answered with the same message).
+function keepPending(c, pend) {
+  const stored = new Set(c.list.map((m) => m.client_msg_id).filter(Boolean));
+  for (const p of pend) if (!stored.has(p.client_msg_id)) { c.byId.set(p.id, p); c.list.push(p); }
+}
+
 export function loadLatest(roomId) {
   return replacing(roomId, async (c) => {
     const body = await get(url(roomId, { limit: PAGE }));
     const pend = c.list.filter(isPending);
     c.list = []; c.byId = new Map();
     merge(roomId, body.messages.slice().reverse());
-    for (const p of pend) { c.byId.set(p.id, p); c.list.push(p); }
+    keepPending(c, pend);
     c.hasMore = Boolean(body.has_more);
     c.liveEnd = true;
     c.loaded = true;
@@ -177,7 +189,7 @@ export function loadAround(roomId, id) {
     c.hasMore = Boolean(before.has_more);
     c.liveEnd = !after.has_more;
     c.resumeFrom = undefined;
-    if (c.liveEnd) for (const p of pend) { c.byId.set(p.id, p); c.list.push(p); }
+    if (c.liveEnd) keepPending(c, pend);
     c.loaded = true;
   });
 }
