@@ -375,20 +375,22 @@ def mark_read(svc: Services, user_id: int, room_id: int, message_id: int) -> dic
     joins the sends' write group (storage/group.py) like a send does."""
 
     def store_marker(conn: Connection) -> dict[str, Any]:
-        # Locked: two mark_read of one user at once must not both report the same previous marker.
-        membership = rooms_store.get_membership(conn, room_id, user_id, lock=True)
-        if membership is None:
+        # Locked (PostgreSQL): two mark_read of one user at once must not both report the same previous marker.
+        previous = rooms_store.read_marker(conn, room_id, user_id)
+        if previous is None:
             require_member(conn, room_id, user_id)  # raises: no room (404) or not a member (403)
+            raise RuntimeError("a room member without a read marker row")
         if store.message_in_room(conn, message_id, room_id) is None:
             raise ApiError(400, "invalid_message", "That message is not in this room")
-        previous = int(membership.last_read_message_id)
         moved = rooms_store.advance_read(conn, room_id, user_id, message_id)
-        current = message_id if moved else int(rooms_store.get_membership(conn, room_id, user_id).last_read_message_id)
+        current = message_id
+        if not moved:  # the marker was already there or further
+            current = rooms_store.read_marker(conn, room_id, user_id) or previous
         if moved:
             # ``previous_message_id``: clients lower the unread counts of (previous, message_id] without a refetch.
             queue_room_update(svc, conn, "read_updated", room_id, {"user_id": user_id, "message_id": current,
                                                                    "previous_message_id": previous},
-                              merge=_merge_reads)
+                              merge=_merge_reads, member_ids=rooms_store.member_id_list(conn, room_id))
         return {"room_id": room_id, "message_id": current}
 
     return svc.db.write(store_marker)

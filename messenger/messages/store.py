@@ -64,10 +64,15 @@ def find_by_client_id(conn: Connection, sender_id: int, client_msg_id: str) -> A
     ).first()
 
 
+_IN_ROOM = HotStatement(
+    select(messages.c.id, messages.c.deleted_at)
+    .where(messages.c.id == bindparam("id"), messages.c.room_id == bindparam("room")))
+
+
 def message_in_room(conn: Connection, message_id: int, room_id: int) -> Any:
-    return conn.execute(
-        select(messages.c.id, messages.c.deleted_at).where(messages.c.id == message_id, messages.c.room_id == room_id)
-    ).first()
+    """``(id, deleted_at)`` of the message when it is in the room, else None (a hot statement: replies and
+    every read marker check it)."""
+    return _IN_ROOM(conn, {"id": message_id, "room": room_id}).fetchone()
 
 
 def update_content(conn: Connection, message_id: int, content: str) -> None:

@@ -58,9 +58,10 @@ def room_update(svc: Services, event: str, room_id: int, update: dict[str, Any],
 
 
 def queue_room_update(svc: Services, conn: Connection, event: str, room_id: int, update: dict[str, Any],
-                      merge: Merge | None = None) -> None:
-    """:func:`room_update` once the transaction of ``conn`` has committed (a change of stored data)."""
-    on_commit(conn, lambda: room_update(svc, event, room_id, update, merge=merge))
+                      merge: Merge | None = None, member_ids: Iterable[int] | None = None) -> None:
+    """:func:`room_update` once the transaction of ``conn`` has committed (a change of stored data);
+    ``member_ids`` when the transaction read them, else they are read after the commit."""
+    on_commit(conn, lambda: room_update(svc, event, room_id, update, member_ids=member_ids, merge=merge))
 
 
 def _flush(svc: Services, event: str, items: dict[tuple[int, int], dict[str, Any]]) -> None:

@@ -231,6 +231,26 @@ _ADVANCE_READ = HotStatement(
            room_members.c.last_read_message_id < bindparam("msg")))
 
 
+_READ_MARKER = HotStatement(
+    select(room_members.c.last_read_message_id)
+    .where(room_members.c.room_id == bindparam("room"), room_members.c.user_id == bindparam("user"))
+    .with_for_update())  # PostgreSQL: held to the transaction's end; SQLite serialises its writers anyway
+
+_MEMBER_IDS = HotStatement(select(room_members.c.user_id).where(room_members.c.room_id == bindparam("room")))
+
+
+def read_marker(conn: Connection, room_id: int, user_id: int) -> int | None:
+    """The member's read marker, locked until the transaction ends (as ``get_membership(lock=True)``);
+    None when not a member. A hot statement: every shown message moves a marker."""
+    row = _READ_MARKER(conn, {"room": room_id, "user": user_id}).fetchone()
+    return None if row is None else int(row[0])
+
+
+def member_id_list(conn: Connection, room_id: int) -> list[int]:
+    """The room's member ids, unordered (a hot statement: who gets a read marker's event)."""
+    return [int(r[0]) for r in _MEMBER_IDS(conn, {"room": room_id}).fetchall()]
+
+
 def advance_read(conn: Connection, room_id: int, user_id: int, message_id: int) -> bool:
     """Move the member's read marker forward to ``message_id``; False when it was already there."""
     return _ADVANCE_READ(conn, {"room": room_id, "user": user_id, "msg": message_id}).rowcount > 0
