@@ -51,6 +51,7 @@ from buildinfo import ROOT, WINDOWS, artifact_size, read_version, source_tuple  
 PASSWORD = "smoke-test-pass-1"
 START_TIMEOUT = 60.0
 RESTARTS = 5  # restarts on the same data; their medians are the start-up figures
+REDIS_SETTINGS = ("STATE_STORE_REDIS_URL", "RATE_LIMIT_STORAGE_URI", "SOCKETIO_MESSAGE_QUEUE")  # passed on by env()
 
 
 class SmokeFailure(AssertionError):
@@ -214,6 +215,11 @@ class Smoke:
         left = sorted(p.name for p in self.tmp.glob("_MEI*"))
         check(not left, f"temporary folders left behind: {left}")
 
+    def default_setup(self) -> bool:
+        """SQLite and no Redis: a start that needs none of the lazily unpacked binaries (psycopg's serve
+        PostgreSQL; redis-py imports cryptography)."""
+        return not self.database_url and not any(os.environ.get(k, "").startswith("redis") for k in REDIS_SETTINGS)
+
     def lazy_binaries_unpacked(self) -> list[str] | None:
         """The groups of ``lazy-binaries.json`` (build/hooks/rthook_lazy_binaries.py) unpacked so far in
         the running one file's folder; None when the binary has none."""
@@ -266,9 +272,8 @@ class Smoke:
         if not is_onedir(self.binary) and not WINDOWS:
             check(unpacked, f"the one-file binary unpacked nowhere under {self.tmp} (is TMPDIR ignored?)")
         lazy = self.lazy_binaries_unpacked()
-        if lazy is not None:  # one-file Linux build: binaries a start does not load stay packed until used
-            early = [g for g in lazy if not (g == "psycopg_binary" and self.database_url)]
-            check(not early, f"binaries unpacked before any feature used them: {early}")
+        if lazy is not None and self.default_setup():  # one-file Linux build: packed until a feature needs them
+            check(not lazy, f"binaries unpacked before any feature used them: {lazy}")
         self.step("health", seconds=round(server.startup_s, 3), children=len(server.children),
                   unpacked=len(unpacked), lazy_unpacked=lazy)
         try:
