@@ -9,15 +9,18 @@ are runnable together, so they land in one group, as sends read from many socket
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import Any
 
 import gevent
 import greenlet
 from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
 
 from messenger.core.errors import ApiError
 from messenger.messages import reactions, service
+from messenger.messages import store as messages_store
 from messenger.rooms import service as rooms_service
 from messenger.storage.tables import message_mentions
 from tests.helpers import LiveUser, SocketRecorder
@@ -329,4 +332,31 @@ def test_read_markers_join_the_group_and_each_answers_its_own(start_server: Any,
         updates = [(u["user_id"], u["previous_message_id"], u["message_id"]) for u in watch.of("read_updated")]
         assert sorted(updates) == sorted([(lee.id, 0, first), (lee.id, first, second)])
     finally:
+        watch.disconnect()
+
+
+def test_a_full_disk_answers_the_socket_send_with_storage_full(start_server: Any, monkeypatch: Any) -> None:
+    """SQLite's "database or disk is full" injected at the store layer (a real one needs a full disk): the
+    sender's ack says storage_full, as HTTP's 507 does, nothing is delivered, and the resend works."""
+    server = start_server(**FAST)
+    kim, lee = LiveUser(server.url, "kim"), LiveUser(server.url, "lee")
+    room = group(kim, "팀", lee)["id"]
+    sender, watch = kim.socket(), lee.socket()
+    real_insert = messages_store.insert_message
+
+    def full(*_args: Any, **_kw: Any) -> Any:
+        raise OperationalError("INSERT INTO messages", {}, sqlite3.OperationalError("database or disk is full"))
+
+    try:
+        monkeypatch.setattr(messages_store, "insert_message", full)
+        ack = sender.call("send_message", {"room_id": room, "content": "못 가는 글", "client_msg_id": "full-1"})
+        assert ack["ok"] is False and ack["code"] == "storage_full", ack
+        monkeypatch.setattr(messages_store, "insert_message", real_insert)
+        ack = sender.call("send_message", {"room_id": room, "content": "못 가는 글", "client_msg_id": "full-1"})
+        assert ack["ok"] is True and ack["duplicate"] is False
+        _settle(watch, room)
+        watch.wait_for("new_message", lambda d: d["message"]["id"] == ack["message"]["id"])
+        assert _room_messages(watch, room) == [ack["message"]["id"]]
+    finally:
+        sender.disconnect()
         watch.disconnect()
