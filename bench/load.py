@@ -375,6 +375,7 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
     now = time.time
     acked: dict[str, float] = {}  # client_msg_id -> seconds to its ack
     ack_fail = [0]
+    last_ack = [0.0]  # when the latest ack arrived
     inflight: dict[int, tuple[str, float]] = {}  # direct sends: ack id -> client_msg_id, time sent
     transports: dict[int, Any] = {}  # direct sends: user id -> the socket's transport
 
@@ -425,7 +426,8 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
                 except (ValueError, IndexError, AttributeError):
                     ok = False
             if ok:
-                acked[sending[0]] = now() - sending[1]
+                t = last_ack[0] = now()
+                acked[sending[0]] = t - sending[1]
             else:
                 ack_fail[0] += 1
             return True
@@ -458,10 +460,11 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
     sent: list[tuple[str, int, int]] = []  # client_msg_id, sender id, room id
     pending: set[asyncio.Task[Any]] = set()
     late = [0.0, 0.0]  # how long after its scheduled time the last send began, and the most any did, s
+    last_send = [0.0]  # when the last send began
     ack_ids = iter(range(_ACK_IDS, 2**62))
 
     async def send(c: Any, u: dict[str, Any], seq: int, due_at: float) -> None:
-        t = now()
+        t = last_send[0] = now()
         late[0] = t - due_at
         late[1] = max(late[1], late[0])
         cmid = f"w{wid}-{seq}-{t:.6f}"
@@ -470,7 +473,8 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
             ack = await c.call("send_message", {"room_id": u["room_id"], "content": f"부하 시험 메시지 {seq}",
                                                 "client_msg_id": cmid}, timeout=30)
             if ack and ack.get("ok"):
-                acked[cmid] = now() - t
+                last_ack[0] = now()
+                acked[cmid] = last_ack[0] - t
             else:
                 ack_fail[0] += 1
         except Exception:
@@ -480,7 +484,7 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
         """The Socket.IO event python-socketio's ``call`` would send, as one WebSocket frame written
         to the socket (masked, as a client must, with the key 0: the payload as it is); the tap
         takes its ack."""
-        t = now()
+        t = last_send[0] = now()
         late[0] = t - due_at
         late[1] = max(late[1], late[0])
         cmid = f"w{wid}-{seq}-{t:.6f}"
@@ -536,6 +540,8 @@ async def _worker_async(url: str, users: list[dict[str, Any]], rate: float, dura
     lags.sort()
     stats = {"cpu_s": cpu1 - cpu0, "wall_s": t_sent - t_start, "wait_s": max(0.0, wait1 - wait0),
              "late_s": late[0], "late_max_s": late[1],
+             # how long after the last send the last ack came: the backlog the server had left at the end
+             "behind_s": max(0.0, last_ack[0] - last_send[0]) if last_send[0] and last_ack[0] else 0.0,
              "lag_p99_s": lags[int(0.99 * (len(lags) - 1))] if lags else 0.0, "lag_max_s": lags[-1] if lags else 0.0}
     conn.send(("sent", sent, acked, ack_fail[0], t_start, stats))
     await asyncio.sleep(3.0)  # drain late deliveries
@@ -683,6 +689,8 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
             # the most any send was (a stall the generator caught up with: a burst)
             "late_s": round(max((g["late_s"] for g in gen), default=0.0), 3),
             "late_max_s": round(max((g["late_max_s"] for g in gen), default=0.0), 3),
+            # the last ack after the last send (the latest of the processes): how far behind the server was
+            "behind_s": round(max((g["behind_s"] for g in gen), default=0.0), 3),
             "lag_p99_ms": round(1000 * max((g["lag_p99_s"] for g in gen), default=0.0), 1),
             "lag_max_ms": round(1000 * max((g["lag_max_s"] for g in gen), default=0.0), 1),
         },
@@ -790,7 +798,10 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
 
 # ---- sweep ---------------------------------------------------------------------------------------
 def _sustained(r: dict[str, Any], rate: float, duration: float) -> tuple[str, str]:
-    """('yes', ''), or why not: ('no', why) when the server fell behind, ('generator-limited', why) when
+    """('yes', '') when every send was acknowledged, the last ack came no later than max(0.5 s, 10% of the
+    duration) after the last send (the server kept pace, it did not clear a backlog afterwards), and every
+    delivery arrived within the drain, none twice. Or why not: ('no', why) when the server fell behind,
+    ('generator-limited', why) when
     the load generator could not send the rate or was itself out of CPU while deliveries went missing,
     ('starved', why) when the server fell behind while waiting for a CPU a quarter of the time or more
     (other work on the machine). The last two say nothing about the server's limit."""
@@ -806,9 +817,11 @@ def _sustained(r: dict[str, Any], rate: float, duration: float) -> tuple[str, st
     if r["duplicated"]:
         return "no", f"{r['duplicated']} deliveries duplicated"
     missing = r["sent"] - r["acked"]
-    if not missing and not r["lost"]:
+    behind = g["behind_s"] > max(0.5, 0.1 * duration)  # it did not keep pace: a backlog it cleared only after
+    if not missing and not r["lost"] and not behind:
         return "yes", ""
-    fell = f"{missing} unacknowledged, {r['lost']} deliveries lost within the drain; server {srv_busy:.0%} busy"
+    fell = (f"{missing} unacknowledged, {r['lost']} deliveries lost within the drain, the last ack "
+            f"{g['behind_s']:.2f} s after the last send; server {srv_busy:.0%} busy")
     if srv_wait >= 0.25:  # the server's limit is its core, not a core shared with other work
         return "starved", f"{fell} and waiting for a CPU {srv_wait:.0%} of the time (other work on the machine)"
     if srv_busy < 0.9 and (g["busy"] >= 0.9 or g["lag_p99_ms"] >= 50 or g["lag_max_ms"] >= 250):
@@ -927,7 +940,7 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
     rows: list[dict[str, Any]] = []
     print(f"load generator: {args.procs} client processes, deliveries read by '{args.read}' on {args.client_loop}",
           flush=True)
-    print("rate | target | sent | acked | lost | dup | deliv/s | p50 | p99 ms | srv CPU s | srv busy | srv wait | "
+    print("rate | target | sent | acked | lost | dup | deliv/s | p50 | p99 ms | behind s | srv CPU s | srv busy | srv wait | "
           "gen CPU s | gen busy | gen wait | gen lag p99 ms | deliv per gen CPU-s | sustained", flush=True)
     step = 0
     while True:
@@ -946,7 +959,7 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
             lat, g = r["latency_ms"], r["generator"]
             infra = f" (+ nginx/Redis/PostgreSQL {r['infra_cpu_s_during_load']})" if servers[name].infra else ""
             print(f"{rate:.0f} | {name} | {r['sent']} | {r['acked']} | {r['lost']} | {r['duplicated']} | "
-                  f"{r['deliveries_per_s']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} | "
+                  f"{r['deliveries_per_s']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} | {g['behind_s']:.2f} | "
                   f"{r['server_cpu_s_during_load']}{infra} | {r['server_cpu_s_during_load'] / r['load_s']:.0%} | "
                   f"{r['server_wait_s_during_load'] / r['load_s']:.0%} | "
                   f"{g['cpu_s']} | {g['busy']:.0%} | {g['wait']:.0%} | {g['lag_p99_ms']:.0f} | "
