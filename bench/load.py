@@ -673,6 +673,7 @@ def run_load(target: Target, rate: float, duration: float, procs: int, idle: boo
         "server_user_s_during_load": round(load1.user - load0.user, 2),
         # time the server's threads waited for a CPU (other work on the machine), from go to the last ack
         "server_wait_s_during_load": round(max(0.0, wait_load1 - wait_load0), 2),
+        "server_processes": len(server_pids),
         "server_system_s_during_load": round(load1.system - load0.system, 2),
         "server_peak_rss_mb": round(peak_rss[0] / 1e6, 1), "server_idle_rss_mb": round(idle_rss / 1e6, 1),
         "client_cpu_s": round(client_cpu, 2), "infra_cpu_s_during_load": round(infra1 - infra0, 2),
@@ -742,6 +743,12 @@ class _Rss:
     rss: int
 
 
+def _server_wait(r: dict[str, Any]) -> float:
+    """The share of a run's load period the server waited for a CPU (per process, for several nodes)."""
+    n = r.get("server_processes", 1) or 1
+    return r["server_wait_s_during_load"] / (r["load_s"] * n) if r["load_s"] else 0.0
+
+
 def _cpu_ms_per_message(r: dict[str, Any]) -> float:
     return r["server_cpu_s_during_load"] * 1000 / r["acked"] if r["acked"] else float("nan")
 
@@ -770,7 +777,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         g = r["generator"]
         print(f"{r['target']}: load generator ({g['read']}, {g['loop']}) {g['deliveries_per_cpu_s']} deliveries per "
               f"CPU-second, busiest process {g['busy']:.0%} busy and {g['wait']:.0%} waiting for a CPU; server waited "
-              f"for a CPU {r['server_wait_s_during_load'] / max(0.01, r['load_s']):.0%} of the time")
+              f"for a CPU {_server_wait(r):.0%} of the time")
     # Both servers run on one gevent hub, i.e. one core: the messages one server CPU-second carries is
     # the throughput at saturation. (Driving either to saturation on this machine would saturate the
     # load generator first, which shares the same cores.)
@@ -807,7 +814,7 @@ def _sustained(r: dict[str, Any], rate: float, duration: float) -> tuple[str, st
     (other work on the machine). The last two say nothing about the server's limit."""
     g = r["generator"]
     srv_busy = r["server_cpu_s_during_load"] / r["load_s"] if r["load_s"] else 0.0
-    srv_wait = r["server_wait_s_during_load"] / r["load_s"] if r["load_s"] else 0.0
+    srv_wait = _server_wait(r)
     # Out of its own CPU (a process near a whole core), or waiting for one it could not get (other work on
     # the machine, or the generator's niceness).
     state = (f"client processes up to {g['busy']:.0%} busy and up to {g['wait']:.0%} waiting for a CPU, "
@@ -961,7 +968,7 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
             print(f"{rate:.0f} | {name} | {r['sent']} | {r['acked']} | {r['lost']} | {r['duplicated']} | "
                   f"{r['deliveries_per_s']:.0f} | {lat['p50']:.1f} | {lat['p99']:.1f} | {g['behind_s']:.2f} | "
                   f"{r['server_cpu_s_during_load']}{infra} | {r['server_cpu_s_during_load'] / r['load_s']:.0%} | "
-                  f"{r['server_wait_s_during_load'] / r['load_s']:.0%} | "
+                  f"{_server_wait(r):.0%} | "
                   f"{g['cpu_s']} | {g['busy']:.0%} | {g['wait']:.0%} | {g['lag_p99_ms']:.0f} | "
                   f"{g['deliveries_per_cpu_s']} | "
                   f"{verdict}{': ' + why if why else ''}", flush=True)
@@ -992,7 +999,7 @@ def sweep_targets(args: argparse.Namespace, servers: dict[str, Target]) -> list[
             print(f"  {name}: to go on: {which}--rates {','.join(f'{x:.0f}' for x in [plan.ok, *higher])}"
                   + (f" with more client processes (--procs {args.procs + 1}), the generator on its own core "
                      "(--client-cpus 1 --client-nice 0) or a quieter machine" if plan.bad is not None else ""))
-    waited = [r for r in rows if r["load_s"] and r["server_wait_s_during_load"] / r["load_s"] >= 0.1]
+    waited = [r for r in rows if _server_wait(r) >= 0.1]
     if waited:  # a quiet machine shows none: then each server had its core to itself
         print(f"{len(waited)} of {len(rows)} steps had the server waiting for a CPU 10% of the time or more "
               "(other work on the machine): their figures are the machine's as much as the server's")
