@@ -20,6 +20,7 @@ import json
 import multiprocessing as mp
 import os
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -44,7 +45,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=1000, help="per measurement")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="im-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix="im-groupcommit-"))
     seeder = mp.get_context("spawn").Process(target=_seed_product,
                                              args=(str(tmp / "data"), [20] * 10, str(tmp / "seed.json")))
     seeder.start()
@@ -138,6 +139,7 @@ def main() -> int:
                 print(f"mark_read, {size:2d} at once, group commit {'on ' if grouped else 'off'}: "
                       f"{(time.thread_time() - t) / n * 1e6:4.0f} µs CPU each", flush=True)
     svc.db.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
