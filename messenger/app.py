@@ -20,7 +20,14 @@ from messenger.core.context import Services
 from messenger.core.jobs import Jobs
 from messenger.core.validation import MAX_ID
 from messenger.datadir import prepare_data_dir
-from messenger.realtime import JsonOnlyPacket, NoCookieSessionForSockets, PacketJson, Realtime, SocketFlask
+from messenger.realtime import (
+    CoalescingWebSocket,
+    JsonOnlyPacket,
+    NoCookieSessionForSockets,
+    PacketJson,
+    Realtime,
+    SocketFlask,
+)
 from messenger.settings import Settings
 from messenger.state import build_state_store
 from messenger.storage import Database
@@ -152,6 +159,8 @@ def create_app(settings: Settings, async_mode: str = "gevent") -> Flask:
         json=PacketJson,
         serializer=JsonOnlyPacket,
     )
+    if async_mode == "gevent":  # every frame a writer sends in one wake-up, one sendall
+        socketio.server.eio._async = {**socketio.server.eio._async, "websocket": CoalescingWebSocket}
     realtime = Realtime(socketio)
     svc = Services(
         settings=settings,

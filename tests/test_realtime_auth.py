@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -32,6 +33,39 @@ def test_websocket_transport_works(live_server: Any) -> None:
         assert bad["ok"] is False and bad["code"] == "invalid_field"
     finally:
         rec.disconnect()
+
+
+def test_a_burst_reaches_a_websocket_whole_and_in_order(live_server: Any) -> None:
+    """40 sends at once: the server writes what a socket's writer has queued in one go (several
+    WebSocket frames per write); the other member's client still reads every message once, intact, in
+    the order the server stored them, and the sender every acknowledgement."""
+    kim, lee = LiveUser(live_server.url, "kim"), LiveUser(live_server.url, "lee")
+    room_id = kim.post("/api/rooms", json={"type": "direct", "user_id": lee.id}).json()["room"]["id"]
+    sender, reader = kim.socket(), lee.socket()
+    acks: list[Any] = []
+    all_acked = threading.Event()
+
+    def acked(ack: Any) -> None:
+        acks.append(ack)
+        if len(acks) == 40:
+            all_acked.set()
+
+    try:
+        assert reader.client.transport() == "websocket"
+        texts = [f"묶음 {i} " + "가" * (i * 40) for i in range(40)]  # up to ~4.7 KB: frames of many sizes
+        for i, text in enumerate(texts):
+            sender.client.emit("send_message", {"room_id": room_id, "content": text, "client_msg_id": f"burst-{i}"},
+                               callback=acked)
+        reader.wait_for("new_message", lambda d: len(reader.of("new_message")) >= 40, timeout=15)
+        got = [d["message"] for d in reader.of("new_message")]
+        assert len(got) == 40
+        assert sorted(m["content"] for m in got) == sorted(texts)
+        assert [m["id"] for m in got] == sorted(m["id"] for m in got)
+        sender.wait_for("new_message", lambda d: len(sender.of("new_message")) >= 40, timeout=15)
+        assert all_acked.wait(15) and all(a["ok"] for a in acks)
+    finally:
+        sender.disconnect()
+        reader.disconnect()
 
 
 def test_polling_transport_works_too(live_server: Any) -> None:

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from engineio import json as engineio_json
+from engineio.async_drivers.gevent import WebSocketWSGI
 from flask import Flask, Request, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_socketio import SocketIO, disconnect, join_room
 from socketio import packet as socketio_packet
 from sqlalchemy import Connection
+from wsproto.events import BytesMessage, TextMessage
 
 from messenger.core.errors import ApiError, is_storage_full, storage_full
 from messenger.core.models import Body, OneOf, parse_model
@@ -135,6 +137,63 @@ class JsonOnlyPacket(socketio_packet.Packet):
             elif isinstance(item, dict):
                 push(item.values())
         return False
+
+
+class CoalescingWebSocket(WebSocketWSGI):
+    """The WebSocket of an Engine.IO connection (gevent), writing every frame its writer sends in one
+    wake-up with one ``sendall``.
+
+    Engine.IO's writer greenlet takes all the packets queued for a socket and sends them one by one,
+    and simple-websocket writes each frame with its own ``send`` on the socket: one system call per
+    frame, the largest per-delivery cost (docs/PERFORMANCE.md, "Per-delivery cost"). Here ``send``
+    frames the message and keeps it; the frames go out together before the writer waits for the next
+    packets (its ``poll``), before the connection's reader waits (``wait``: the upgrade's probe answer),
+    and on ``close``. Same frames, same order; control frames simple-websocket's reader writes itself
+    (pong, close) may come between two writes, as they may between any two messages."""
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        self.frames: list[bytes] = []
+        eio_socket = self.app.__self__  # the handler is the Engine.IO socket's bound _websocket_handler
+        drain = eio_socket.poll
+
+        def poll() -> Any:
+            if not self.flush():
+                return []  # the connection is gone: the writer stops and closes it
+            return drain()
+
+        eio_socket.poll = poll
+        return super().__call__(environ, start_response)
+
+    def flush(self) -> bool:
+        """Write the kept frames; False when the connection is closed."""
+        frames = self.frames
+        if not frames:
+            return True
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        frames.clear()
+        if not self.ws.connected:
+            return False
+        try:
+            self.ws.sock.sendall(data)
+        except OSError:
+            return False
+        return True
+
+    def send(self, message: Any) -> None:
+        ws = self.ws
+        if not ws.connected:
+            raise OSError("WebSocket closed")
+        event = BytesMessage(data=message) if isinstance(message, bytes) else TextMessage(data=str(message))
+        self.frames.append(ws.ws.send(event))
+
+    def wait(self) -> Any:
+        if not self.flush():
+            return None
+        return super().wait()
+
+    def close(self) -> None:
+        self.flush()
+        super().close()
 
 
 class PacketJson:
