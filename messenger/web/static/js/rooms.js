@@ -107,11 +107,15 @@ function renderPicked() {
   $('#picked').textContent = picked.size ? t('rooms.picked', { names: [...picked.values()].map((u) => u.display_name).join(', ') }) : '';
 }
 
+let userSearchSeq = 0;
 const searchUsers = debounce(async () => {
   const q = $('#user-search').value.trim();
-  const list = clear($('#user-results'));
+  const seq = ++userSearchSeq;
   try {
     const body = await get('/api/users' + query({ q }));
+    // Only the latest search fills the list: two in flight at once each listed every user (seen under load).
+    if (seq !== userSearchSeq) return;
+    const list = clear($('#user-results'));
     for (const u of body.users) {
       if (state.me && u.id === state.me.id) continue;
       list.append(h('li', {
